@@ -1,0 +1,52 @@
+// teejs command line: `teejs run FILE ...` runs one function once; `teejs help` explains.
+import { readFileSync } from 'node:fs';
+import { runCommand, runHelp } from './run.ts';
+import { exitStatus, UsageError } from './usage.ts';
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const help = `teejs ${version}: run untrusted JavaScript functions in fresh, hardened V8 isolates
+
+Usage:
+  teejs run FILE [options]     run one function file once (see 'teejs run --help')
+  teejs --help                 this text
+  teejs --version              the version
+
+A function file is an ES module with \`export default async function (params, context) {}\`
+or a classic script that defines \`main()\` (with the globals \`params\` and \`executionContext\`).
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === 'help' && rest[0] === 'run') return runHelp();
+    process.stdout.write(help);
+    return command === undefined ? exitStatus.usage : exitStatus.success;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${version}\n`);
+    return exitStatus.success;
+  }
+  const handler = commands[command];
+  if (!handler) throw new UsageError(`unknown command '${command}' (try 'teejs --help')`);
+  return handler(rest);
+}
+
+function exit(code: number): void {
+  // Exit only once stdout is flushed: a large JSON document on a pipe could be cut otherwise.
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`teejs: ${error.message}\n`);
+    exit(exitStatus.usage);
+    return;
+  }
+  process.stderr.write(`teejs: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  exit(exitStatus.executionError);
+});

@@ -1,0 +1,104 @@
+// `teejs run FILE`: one execution on the in-process isolation core, printed as one JSON
+// document (--json) or as a readable report.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Engine, InMemorySecretStore, type ExecutionRequest } from '../core/index.ts';
+import { formatReport } from './report.ts';
+import { exitStatus, UsageError } from './usage.ts';
+
+export const runHelp = (): number => {
+  process.stdout.write(`Usage: teejs run FILE [options]
+
+Runs FILE (.js/.mjs: an ES module with a default export, or a script that defines main()) once,
+in a fresh V8 isolate.
+
+Options:
+  --params JSON          parameters passed to the function (default {})
+  --params-file PATH     read the parameters from a JSON file
+  --user ID              user id the function runs as (default "local")
+  --function-id ID       function id (default: the file name without extension)
+  --secret NAME=VALUE    a secret the function can read with secrets.get(NAME); repeatable
+  --timeout MS           time limit in milliseconds (default 30000)
+  --memory MB            memory limit in megabytes (default 128, at least 8)
+  --json                 print exactly one ExecutionResult as JSON on stdout
+  -h, --help             this text
+
+Exit status: 0 success, 1 the execution ended in error, 2 usage error.
+`);
+  return exitStatus.success;
+};
+
+const options = {
+  params: { type: 'string' },
+  'params-file': { type: 'string' },
+  user: { type: 'string' },
+  'function-id': { type: 'string' },
+  secret: { type: 'string', multiple: true },
+  timeout: { type: 'string' },
+  memory: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function runCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return runHelp();
+  if (positionals.length !== 1) throw new UsageError('run takes exactly one FILE (try \'teejs run --help\')');
+  const file = positionals[0]!;
+
+  const source = readText(file, 'function file');
+  const userId = values.user ?? 'local';
+  const request: ExecutionRequest = {
+    source,
+    filename: path.basename(file),
+    userId,
+    functionId: values['function-id'] ?? path.basename(file).replace(/\.[^.]*$/, ''),
+    params: readParams(values.params, values['params-file']),
+  };
+  if (values.timeout !== undefined) request.timeoutMs = positiveInteger('--timeout', values.timeout);
+  if (values.memory !== undefined) request.memoryMb = positiveInteger('--memory', values.memory);
+
+  const secrets = new InMemorySecretStore();
+  for (const pair of values.secret ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--secret expects NAME=VALUE, got '${pair}'`);
+    secrets.set(userId, pair.slice(0, eq), pair.slice(eq + 1));
+  }
+
+  const engine = new Engine({ secrets });
+  const result = await engine.execute(request);
+  await engine.drain();
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatReport(result, process.stdout.isTTY === true));
+  return result.status === 'success' ? exitStatus.success : exitStatus.executionError;
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+function readParams(inline: string | undefined, file: string | undefined): unknown {
+  if (inline !== undefined && file !== undefined) throw new UsageError('use --params or --params-file, not both');
+  if (inline === undefined && file === undefined) return {};
+  const text = inline ?? readText(file!, 'params file');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${inline !== undefined ? '--params' : file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function positiveInteger(flag: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} expects a positive whole number, got '${text}'`);
+  return Number(text);
+}

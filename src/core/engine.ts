@@ -1,0 +1,214 @@
+// The isolation core's entry point: Engine.execute runs one function once, in a fresh,
+// hardened isolate, and always answers with an ExecutionResult (it never throws for anything
+// the function or its caller got wrong).
+import { randomUUID } from 'node:crypto';
+import type { Capability, ExecutionScope, LogSink } from './capability.ts';
+import { consoleCapability } from './ext/console/index.ts';
+import { cryptoCapability } from './ext/crypto/index.ts';
+import { secretsCapability } from './ext/secrets/index.ts';
+import { InMemorySecretStore, type SecretStore } from './ext/secrets/store.ts';
+import { timersCapability } from './ext/timers/index.ts';
+import { ExecutionFailure } from './failure.ts';
+import { limitBounds, resolveLimits, type Limits } from './limits.ts';
+import { encodeParams } from './params.ts';
+import { Sandbox, type SandboxJob } from './sandbox.ts';
+import { detectForm, displayFilename } from './source.ts';
+import type { ExecutionError, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
+
+/** Where sandboxes come from: made on demand, or taken from a warm pool. */
+export interface SandboxSource {
+  acquire(memoryMb: number): Promise<Sandbox>;
+}
+
+export interface EngineOptions {
+  /** Secret values for secrets.get; an empty in-memory store by default. */
+  secrets?: SecretStore;
+  /** Defaults for every execution (a request may choose its own timeout and memory). */
+  limits?: Partial<Limits>;
+  /** Capabilities beyond the built-in console, secrets, crypto and timers. */
+  capabilities?: readonly Capability[];
+  /** A warm pool; by default each execution creates its sandbox. */
+  sandboxes?: (capabilities: readonly Capability[]) => SandboxSource;
+}
+
+export class Engine {
+  readonly limits: Readonly<Limits>;
+  readonly capabilities: readonly Capability[];
+  readonly #sandboxes: SandboxSource;
+  readonly #unwinding = new Set<Promise<void>>();
+
+  constructor(options: EngineOptions = {}) {
+    this.limits = Object.freeze(resolveLimits(options.limits));
+    this.capabilities = Object.freeze([
+      consoleCapability,
+      secretsCapability(options.secrets ?? new InMemorySecretStore()),
+      cryptoCapability,
+      timersCapability,
+      ...(options.capabilities ?? []),
+    ]);
+    this.#sandboxes = options.sandboxes
+      ? options.sandboxes(this.capabilities)
+      : { acquire: (memoryMb) => Sandbox.create({ memoryMb, capabilities: this.capabilities }) };
+  }
+
+  async execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    const started = performance.now();
+    const startedAt = new Date();
+    const executionId = request.executionId ?? randomUUID();
+    const functionId = String(request.functionId ?? 'anonymous');
+    const userId = String(request.userId ?? 'anonymous');
+    const logs = new BoundedLog(this.limits.maxLogEntries, this.limits.maxLogBytes);
+    const base = { executionId, functionId, userId, startedAt: startedAt.toISOString() };
+    const scopeParts = { logs, network: [], secretsRead: new Set<string>() };
+
+    const finish = (
+      outcome: { ok: true; result: unknown } | { ok: false; error: ExecutionError },
+      cpuTimeMs = 0,
+      memoryUsedBytes = 0,
+    ): ExecutionResult => ({
+      ...base,
+      status: outcome.ok ? 'success' : 'error',
+      result: outcome.ok ? outcome.result : null,
+      error: outcome.ok ? null : outcome.error,
+      logs: logs.entries(),
+      network: scopeParts.network,
+      finishedAt: new Date().toISOString(),
+      durationMs: round(performance.now() - started),
+      cpuTimeMs: round(cpuTimeMs),
+      memoryUsedBytes,
+    });
+
+    let job: SandboxJob;
+    try {
+      job = this.#prepare(request, executionId, functionId, userId, startedAt);
+    } catch (error) {
+      return finish({ ok: false, error: asExecutionError(error) });
+    }
+
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.#sandboxes.acquire(job.memoryMb);
+    } catch (error) {
+      process.emitWarning(`teejs: could not create a sandbox: ${(error as Error)?.stack ?? String(error)}`);
+      return finish({ ok: false, error: { code: 'INTERNAL_ERROR', message: 'could not create a sandbox' } });
+    }
+
+    const abort = new AbortController();
+    const scope: ExecutionScope = {
+      executionId,
+      functionId,
+      userId,
+      deadline: Date.now() + job.timeoutMs,
+      maxTimers: this.limits.maxTimers,
+      allowedSecrets: request.allowedSecrets ? new Set(request.allowedSecrets) : null,
+      signal: abort.signal,
+      ...scopeParts,
+    };
+    try {
+      const outcome = await sandbox.run(job, scope, abort).finally(() => this.#track(sandbox.settled));
+      if (outcome.ok) return finish({ ok: true, result: JSON.parse(outcome.json) }, outcome.cpuTimeMs, outcome.memoryUsedBytes);
+      return finish({ ok: false, error: outcome.error }, outcome.cpuTimeMs, outcome.memoryUsedBytes);
+    } catch (error) {
+      sandbox.dispose();
+      process.emitWarning(`teejs: execution failed inside the engine: ${(error as Error)?.stack ?? String(error)}`);
+      return finish({ ok: false, error: { code: 'INTERNAL_ERROR', message: 'the execution failed inside the runtime' } });
+    }
+  }
+
+  /**
+   * Waits (at most `maxMs`) until every isolate this engine stopped has finished unwinding.
+   * Call it before the process exits.
+   */
+  async drain(maxMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxMs);
+    });
+    await Promise.race([Promise.all(this.#unwinding), cap]);
+    clearTimeout(timer);
+  }
+
+  #track(settled: Promise<void>): void {
+    this.#unwinding.add(settled);
+    void settled.then(() => this.#unwinding.delete(settled));
+  }
+
+  #prepare(request: ExecutionRequest, executionId: string, functionId: string, userId: string, startedAt: Date): SandboxJob {
+    const limits = this.limits;
+    if (typeof request.source !== 'string') throw new ExecutionFailure('VALIDATION_ERROR', 'source must be a string');
+    const sourceBytes = Buffer.byteLength(request.source, 'utf8');
+    if (sourceBytes > limits.maxSourceBytes) {
+      throw new ExecutionFailure('VALIDATION_ERROR', `source is ${sourceBytes} bytes, over the limit of ${limits.maxSourceBytes}`);
+    }
+    if (request.language === 'typescript') {
+      throw new ExecutionFailure('VALIDATION_ERROR', 'TypeScript sources are not supported yet');
+    }
+    const timeoutMs = checkedLimit('timeoutMs', request.timeoutMs ?? limits.timeoutMs);
+    const memoryMb = checkedLimit('memoryMb', request.memoryMb ?? limits.memoryMb);
+    const form = request.form ?? detectForm(request.source, request.filename);
+    const context = { functionId, userId, executionId, startTime: startedAt.getTime() };
+    return {
+      source: request.source,
+      form,
+      formGiven: request.form !== undefined,
+      filename: displayFilename(request.filename, form),
+      paramsJson: encodeParams(request.params, limits.maxParamsBytes, limits.maxParamsDepth),
+      contextJson: JSON.stringify(context),
+      timeoutMs,
+      memoryMb,
+      maxResultBytes: limits.maxResultBytes,
+    };
+  }
+}
+
+function checkedLimit(name: keyof typeof limitBounds, value: unknown): number {
+  const { min, max } = limitBounds[name];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ExecutionFailure('VALIDATION_ERROR', `${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function asExecutionError(error: unknown): ExecutionError {
+  if (error instanceof ExecutionFailure) return error.toExecutionError();
+  process.emitWarning(`teejs: unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
+  return { code: 'INTERNAL_ERROR', message: 'unexpected failure while preparing the execution' };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Console output of one execution, bounded in entries and bytes, with a visible marker. */
+export class BoundedLog implements LogSink {
+  readonly #entries: LogEntry[] = [];
+  readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+  #dropped = 0;
+
+  constructor(maxEntries: number, maxBytes: number) {
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
+  }
+
+  write(level: LogEntry['level'], message: string): void {
+    const bytes = Buffer.byteLength(message, 'utf8');
+    if (this.#dropped > 0 || this.#entries.length >= this.#maxEntries || this.#bytes + bytes > this.#maxBytes) {
+      this.#dropped++;
+      return;
+    }
+    this.#bytes += bytes;
+    this.#entries.push({ level, message, time: Date.now() });
+  }
+
+  entries(): LogEntry[] {
+    if (this.#dropped === 0) return [...this.#entries];
+    const marker: LogEntry = {
+      level: 'warn',
+      message: `[teejs: console output truncated: ${this.#dropped} more entries dropped (limits: ${this.#maxEntries} entries, ${this.#maxBytes} bytes)]`,
+      time: Date.now(),
+    };
+    return [...this.#entries, marker];
+  }
+}

@@ -1,0 +1,51 @@
+// Guest side of `crypto`: hashing and randomness are computed on the host (Node's crypto), and
+// only strings and numbers cross. getRandomValues fills the guest's own typed array in place.
+'use strict';
+
+(function installCrypto(global, kit, expose) {
+  const { apply } = Reflect;
+  const integerArrayTags = new Set([
+    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
+    'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
+  ]);
+  const typedArrayTag = Object.getOwnPropertyDescriptor(
+    Object.getPrototypeOf(Int8Array.prototype),
+    Symbol.toStringTag,
+  ).get;
+  const setHas = Set.prototype.has;
+  const Uint8ArrayCtor = Uint8Array;
+  const charCodeAt = String.prototype.charCodeAt;
+  const isInteger = Number.isInteger;
+
+  const crypto = {
+    sha256(data) {
+      if (typeof data !== 'string') throw new TypeError('crypto.sha256(data): data must be a string');
+      return kit.call('crypto.sha256', data);
+    },
+    randomBytes(n) {
+      if (typeof n !== 'number' || !isInteger(n) || n < 1 || n > 1024) {
+        throw new RangeError('crypto.randomBytes(n): n must be an integer from 1 to 1024');
+      }
+      return kit.call('crypto.randomBytes', n);
+    },
+    randomUUID() {
+      return kit.call('crypto.randomUUID');
+    },
+    getRandomValues(array) {
+      const tag = array === null || typeof array !== 'object' ? undefined : apply(typedArrayTag, array, []);
+      if (!apply(setHas, integerArrayTags, [tag])) {
+        throw new TypeError('crypto.getRandomValues: argument must be an integer-typed array');
+      }
+      if (array.byteLength > 65536) {
+        throw new RangeError(`crypto.getRandomValues: ${array.byteLength} bytes requested, the limit is 65536`);
+      }
+      if (array.byteLength === 0) return array;
+      // One byte per character (latin1): the cheapest primitive that carries raw bytes.
+      const bytes = kit.call('crypto.randomBinary', array.byteLength);
+      const view = new Uint8ArrayCtor(array.buffer, array.byteOffset, array.byteLength);
+      for (let i = 0; i < view.length; i++) view[i] = apply(charCodeAt, bytes, [i]);
+      return array;
+    },
+  };
+  expose('crypto', crypto);
+});

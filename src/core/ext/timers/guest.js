@@ -1,0 +1,59 @@
+// Guest side of timers. The host owns the clock: it schedules each timer, clamps its delay to
+// what remains of the execution, and clears every timer when the execution ends, so no timer
+// outlives it. Callbacks run here, in the guest; one that throws ends the execution.
+'use strict';
+
+(function installTimers(global, kit, expose) {
+  const { apply } = Reflect;
+  const MapCtor = Map;
+  const mapGet = Map.prototype.get;
+  const mapSet = Map.prototype.set;
+  const mapDelete = Map.prototype.delete;
+  const NumberCtor = Number;
+  const isFinite = Number.isFinite;
+
+  const active = new MapCtor();
+  let nextId = 1;
+
+  function schedule(kind, callback, delay, args) {
+    if (typeof callback !== 'function') {
+      throw new TypeError(`${kind}: the callback must be a function (strings are never evaluated)`);
+    }
+    const ms = NumberCtor(delay);
+    const id = nextId++;
+    apply(mapSet, active, [id, { callback, args, repeat: kind === 'setInterval' }]);
+    kit.call('timers.start', id, isFinite(ms) && ms > 0 ? ms : 0, kind === 'setInterval');
+    return id;
+  }
+
+  function cancel(id) {
+    const key = NumberCtor(id);
+    if (apply(mapGet, active, [key]) === undefined) return;
+    apply(mapDelete, active, [key]);
+    kit.notify('timers.cancel', key);
+  }
+
+  kit.listen('timers.fire', (id) => {
+    const timer = apply(mapGet, active, [id]);
+    if (timer === undefined) return;
+    if (!timer.repeat) apply(mapDelete, active, [id]);
+    try {
+      apply(timer.callback, undefined, timer.args);
+    } catch (error) {
+      kit.uncaught(error);
+    }
+  });
+
+  expose('setTimeout', function setTimeout(callback, delay, ...args) {
+    return schedule('setTimeout', callback, delay, args);
+  });
+  expose('clearTimeout', function clearTimeout(id) {
+    cancel(id);
+  });
+  expose('setInterval', function setInterval(callback, delay, ...args) {
+    return schedule('setInterval', callback, delay, args);
+  });
+  expose('clearInterval', function clearInterval(id) {
+    cancel(id);
+  });
+});

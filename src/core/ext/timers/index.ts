@@ -1,0 +1,54 @@
+// setTimeout/setInterval: the host keeps the clock. A timer never outlives its execution: all are
+// cleared when it ends, whatever the way it ends.
+import { guestScript, type Capability } from '../../capability.ts';
+import { GuestError } from '../../failure.ts';
+
+const maxDelay = 2 ** 31 - 1;
+
+export const timersCapability: Capability = {
+  name: 'timers',
+  ...guestScript(new URL('./guest.js', import.meta.url)),
+  start(scope, channel) {
+    const handles = new Map<number, NodeJS.Timeout>();
+    let closed = false;
+
+    function cancel(id: unknown): void {
+      const handle = typeof id === 'number' ? handles.get(id) : undefined;
+      if (handle === undefined) return;
+      clearTimeout(handle);
+      handles.delete(id as number);
+    }
+
+    return {
+      calls: {
+        start(id, delay, repeat) {
+          if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1 || handles.has(id)) {
+            throw new GuestError('TypeError', 'timers: invalid timer id');
+          }
+          if (typeof delay !== 'number' || !(delay >= 0) || typeof repeat !== 'boolean') {
+            throw new GuestError('TypeError', 'timers: invalid delay');
+          }
+          if (handles.size >= scope.maxTimers) {
+            throw new GuestError('RangeError', `too many active timers (limit ${scope.maxTimers})`);
+          }
+          if (closed) return;
+          // An interval of 0 would turn the host into a busy loop; browsers clamp too.
+          const ms = Math.min(Math.max(delay, repeat ? 1 : 0), maxDelay);
+          const fire = () => {
+            if (!repeat) handles.delete(id);
+            channel.emit('timers.fire', id);
+          };
+          handles.set(id, repeat ? setInterval(fire, ms) : setTimeout(fire, ms));
+        },
+      },
+      notices: {
+        cancel,
+      },
+      close() {
+        closed = true;
+        for (const handle of handles.values()) clearTimeout(handle);
+        handles.clear();
+      },
+    };
+  },
+};

@@ -1,0 +1,182 @@
+// Evaluates to `harden(global, exposed)`, run once per sandbox after the capabilities
+// are installed and before any guest code exists. Afterwards:
+//  - the global object holds only standard ECMAScript built-ins and the exposed capabilities;
+//  - code generation from strings (eval, every Function constructor) throws a catchable EvalError;
+//  - every intrinsic reachable from the global object (and the hidden ones) is frozen, with the
+//    "override mistake" tamed as SES does, so `obj.toString = f` still works on guest objects;
+//  - assignments to undeclared names in strict code create ordinary globals (implicit globals),
+//    while reads of undeclared names still throw ReferenceError.
+'use strict';
+
+(function harden(global, exposed) {
+  const {
+    create,
+    defineProperty,
+    freeze,
+    getOwnPropertyDescriptor,
+    getOwnPropertyNames,
+    getPrototypeOf,
+    hasOwn,
+    setPrototypeOf,
+  } = Object;
+  const { ownKeys } = Reflect;
+
+  // Standard ECMAScript globals a guest may keep. Everything else the engine puts on a fresh
+  // global (V8's own console, SharedArrayBuffer, Atomics, WebAssembly, ...) is deleted.
+  // FinalizationRegistry is left out on purpose: its callbacks run outside the execution's
+  // control (after the function returned), which a single-use sandbox has no use for.
+  const standardGlobals = new Set([
+    'globalThis', 'Infinity', 'NaN', 'undefined', 'eval', 'isFinite', 'isNaN', 'parseFloat', 'parseInt',
+    'decodeURI', 'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'unescape',
+    'Object', 'Function', 'Array', 'Number', 'Boolean', 'String', 'Symbol', 'BigInt', 'Date', 'RegExp',
+    'Promise', 'Proxy', 'Reflect', 'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'ArrayBuffer', 'DataView',
+    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
+    'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'JSON', 'Math', 'Intl',
+    'Error', 'AggregateError', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
+    'URIError', 'SuppressedError', 'Iterator', 'DisposableStack', 'AsyncDisposableStack',
+  ]);
+  for (const name of exposed) standardGlobals.add(name);
+
+  for (const name of ownKeys(global)) {
+    if (typeof name === 'string' && standardGlobals.has(name)) continue;
+    if (!delete global[name]) throw new Error(`harden: cannot remove global ${String(name)}`);
+  }
+
+  // ---- code generation from strings -------------------------------------------------------
+  // isolated-vm allows eval whatever V8 flags say, so the guest's own constructors are replaced
+  // by throwing functions that keep `.prototype` (so `f instanceof Function` still holds).
+  function refuseCodeGeneration() {
+    throw new EvalError('Code generation from strings disallowed for this context');
+  }
+  const functionFamilies = [
+    (function () {}).constructor,
+    (async function () {}).constructor,
+    (function* () {}).constructor,
+    (async function* () {}).constructor,
+  ];
+  for (const RealConstructor of functionFamilies) {
+    const prototype = RealConstructor.prototype;
+    const Refused = function Function() {
+      return refuseCodeGeneration();
+    };
+    defineProperty(Refused, 'name', { value: RealConstructor.name });
+    defineProperty(Refused, 'prototype', { value: prototype, writable: false, enumerable: false, configurable: false });
+    defineProperty(prototype, 'constructor', { value: Refused, writable: true, enumerable: false, configurable: true });
+    if (RealConstructor === functionFamilies[0]) {
+      defineProperty(global, 'Function', { value: Refused, writable: true, enumerable: false, configurable: true });
+    }
+  }
+  const refusedEval = function (source) {
+    return refuseCodeGeneration(source);
+  };
+  defineProperty(refusedEval, 'name', { value: 'eval' });
+  defineProperty(global, 'eval', {
+    value: refusedEval,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+
+  // ---- intrinsics not reachable by a global name -----------------------------------------
+  const hiddenIntrinsics = [
+    getPrototypeOf(function* () {}),
+    getPrototypeOf(async function () {}),
+    getPrototypeOf(async function* () {}),
+    getPrototypeOf([][Symbol.iterator]()),
+    getPrototypeOf(new Map()[Symbol.iterator]()),
+    getPrototypeOf(new Set()[Symbol.iterator]()),
+    getPrototypeOf(''[Symbol.iterator]()),
+    getPrototypeOf(/x/[Symbol.matchAll]('')),
+    getPrototypeOf((function* () {})()),
+    getPrototypeOf((async function* () {})()),
+    getPrototypeOf(Int8Array),
+    getOwnPropertyDescriptor(function () { 'use strict'; return arguments; }(), 'callee').get,
+  ];
+  if (typeof Iterator === 'function') {
+    hiddenIntrinsics.push(getPrototypeOf([].values().map((x) => x)));
+    hiddenIntrinsics.push(getPrototypeOf(Iterator.from({ next() { return { done: true }; } })));
+  }
+  if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
+    const segments = new Intl.Segmenter().segment('');
+    hiddenIntrinsics.push(getPrototypeOf(segments), getPrototypeOf(segments[Symbol.iterator]()));
+  }
+
+  // ---- the override mistake ------------------------------------------------------------------
+  // Once a prototype is frozen, `obj.name = x` fails for every object inheriting a non-writable
+  // `name`. These properties become accessors whose setter defines an own property on the
+  // receiver (SES's "moderate" taming, plus promise methods that thenable code assigns).
+  const errorPrototypeProps = ['constructor', 'message', 'name', 'toString'];
+  const tamings = [
+    [Object.prototype, ownKeys(Object.prototype)],
+    [Function.prototype, ['constructor', 'bind', 'toString', 'call', 'apply']],
+    [Array.prototype, ['toString', 'push', 'concat', 'constructor']],
+    [Promise.prototype, ['constructor', 'then', 'catch', 'finally']],
+    [getPrototypeOf([][Symbol.iterator]()), ['next']],
+    [getPrototypeOf(getPrototypeOf([][Symbol.iterator]())), ['toString']],
+    [Error.prototype, errorPrototypeProps],
+  ];
+  for (const ErrorType of [TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
+    tamings.push([ErrorType.prototype, errorPrototypeProps]);
+  }
+
+  function tame(object, key) {
+    const descriptor = getOwnPropertyDescriptor(object, key);
+    if (!descriptor || !hasOwn(descriptor, 'value') || !descriptor.configurable) return;
+    const { value } = descriptor;
+    const getter = {
+      get [key]() {
+        return value;
+      },
+    };
+    const setter = {
+      set [key](next) {
+        if (this === object) {
+          throw new TypeError(`Cannot assign to read only property '${String(key)}' of a frozen built-in`);
+        }
+        if (hasOwn(this, key)) {
+          this[key] = next;
+        } else {
+          defineProperty(this, key, { value: next, writable: true, enumerable: true, configurable: true });
+        }
+      },
+    };
+    defineProperty(object, key, {
+      get: getOwnPropertyDescriptor(getter, key).get,
+      set: getOwnPropertyDescriptor(setter, key).set,
+      enumerable: descriptor.enumerable,
+      configurable: false,
+    });
+  }
+  for (const [object, keys] of tamings) {
+    for (const key of keys) tame(object, key);
+  }
+
+  // ---- deep freeze ---------------------------------------------------------------------------
+  const seen = new WeakSet([global]);
+  const queue = [...hiddenIntrinsics];
+  for (const name of getOwnPropertyNames(global)) queue.push(global[name]);
+  while (queue.length > 0) {
+    const value = queue.pop();
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) continue;
+    seen.add(value);
+    freeze(value);
+    queue.push(getPrototypeOf(value));
+    for (const key of ownKeys(value)) {
+      const descriptor = getOwnPropertyDescriptor(value, key);
+      if (hasOwn(descriptor, 'value')) queue.push(descriptor.value);
+      else queue.push(descriptor.get, descriptor.set);
+    }
+  }
+
+  // Global bindings keep their usual attributes (writable, configurable), as in browsers and
+  // Node: a guest may shadow `crypto` with its own `let crypto`, which changes nothing for the
+  // runtime (it captured what it needs) nor for any other execution (each has its own isolate).
+
+  // ---- implicit globals ----------------------------------------------------------------------
+  // Guest code is compiled as strict code (so writes to frozen intrinsics throw). A strict store
+  // to an undeclared name walks the global's prototype chain; with an empty-handler Proxy in it
+  // the store becomes an ordinary [[Set]] that creates the global, as sloppy code would.
+  const globalPrototype = getPrototypeOf(global);
+  freeze(globalPrototype);
+  setPrototypeOf(global, new Proxy(globalPrototype, freeze(create(null))));
+});

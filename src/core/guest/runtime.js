@@ -1,0 +1,244 @@
+// The first script of every sandbox. It evaluates to `bootstrap`, which the host calls once,
+// before any guest code exists, with the capability installers (ext/*/guest.js), the harden
+// step and three host channel functions. It returns the one `control` function that only the
+// host holds; nothing here is ever reachable from a global.
+//
+// Everything crossing the host channel is a primitive or a plain copied object, so no host
+// object (Reference, Callback, host Error) is ever kept where guest code can see it.
+'use strict';
+
+(function bootstrap(harden, hostCall, hostWait, hostPost, options, ...installers) {
+  const global = globalThis;
+  // Captured before any guest code runs; the harden step freezes these anyway.
+  const { defineProperty, freeze } = Object;
+  const { apply } = Reflect;
+  const JSONparse = JSON.parse;
+  const JSONstringify = JSON.stringify;
+  const StringCtor = String;
+  const ErrorCtor = Error;
+  const MapCtor = Map;
+  const WeakSetCtor = WeakSet;
+  const PromiseCtor = Promise;
+  const weakSetHas = WeakSet.prototype.has;
+  const weakSetAdd = WeakSet.prototype.add;
+  const mapGet = Map.prototype.get;
+  const mapSet = Map.prototype.set;
+  const mapDelete = Map.prototype.delete;
+  const arrayPush = Array.prototype.push;
+  const stringSplit = String.prototype.split;
+  const stringIncludes = String.prototype.includes;
+  const arrayJoin = Array.prototype.join;
+  const arrayFilter = Array.prototype.filter;
+  const errorTypes = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+  const internalFile = options.internalFilePrefix;
+
+  // Errors the runtime raises on behalf of the host (a missing secret, a validation failure)
+  // carry a machine-readable code. Guest code cannot forge membership of this set.
+  const codedErrors = new WeakSetCtor();
+  const errorCodes = new MapCtor();
+
+  function makeError(name, message, code) {
+    const Ctor = errorTypes[name] || ErrorCtor;
+    const error = new Ctor(StringCtor(message));
+    if (code) {
+      apply(weakSetAdd, codedErrors, [error]);
+      apply(mapSet, errorCodes, [error, code]);
+      defineProperty(error, 'code', { value: code, writable: true, enumerable: false, configurable: true });
+    }
+    return error;
+  }
+
+  function unwrap(reply) {
+    if (reply && reply.ok === true) return reply.value;
+    const failure = reply || {};
+    throw makeError(failure.name, failure.message || 'host call failed', failure.code);
+  }
+
+  // Async host operations: the guest posts a request id; the host answers through
+  // control('settle', id, reply). Events (timer ticks) arrive through control('event', ...).
+  const pending = new MapCtor();
+  const listeners = new MapCtor();
+  let nextRequest = 1;
+  let reportUncaught = null;
+
+  const kit = freeze({
+    /** Synchronous host call; `args` are primitives. Throws a guest error on refusal. */
+    call(op, ...args) {
+      return unwrap(apply(hostCall, undefined, [op, ...args]));
+    },
+    /** Synchronous call to an asynchronous host handler: the isolate waits for the answer. */
+    wait(op, ...args) {
+      // The answer comes back as JSON text: applySyncPromise copies only primitives.
+      return unwrap(JSONparse(hostWait.applySyncPromise(undefined, [op, ...args], { arguments: { copy: true } })));
+    },
+    /** Asynchronous host call; resolves or rejects with a guest value. */
+    request(op, ...args) {
+      const id = nextRequest++;
+      return new PromiseCtor((resolve, reject) => {
+        apply(mapSet, pending, [id, { resolve, reject }]);
+        apply(hostPost, undefined, [op, id, ...args]);
+      });
+    },
+    /** Fire-and-forget notice to the host. */
+    notify(op, ...args) {
+      apply(hostPost, undefined, [op, 0, ...args]);
+    },
+    listen(event, handler) {
+      apply(mapSet, listeners, [event, handler]);
+    },
+    /** An error nobody can catch (a timer callback threw): it ends the execution. */
+    uncaught(error) {
+      if (reportUncaught) reportUncaught(error);
+    },
+    error: makeError,
+    codeOf(error) {
+      return apply(weakSetHas, codedErrors, [error]) ? apply(mapGet, errorCodes, [error]) : undefined;
+    },
+  });
+
+  const exposed = [];
+  function expose(name, value) {
+    defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
+    apply(arrayPush, exposed, [name]);
+  }
+
+  for (const install of installers) install(global, kit, expose);
+  harden(global, exposed);
+
+  // ---- running the guest function ----------------------------------------------------------
+
+  function describe(value) {
+    try {
+      if (value instanceof ErrorCtor) return value;
+    } catch {
+      // A revoked Proxy throws on instanceof; fall through.
+    }
+    try {
+      return makeError('Error', `Uncaught ${typeof value === 'string' ? value : describeValue(value)}`);
+    } catch {
+      return makeError('Error', 'Uncaught exception');
+    }
+  }
+
+  function describeValue(value) {
+    try {
+      const json = JSONstringify(value);
+      if (typeof json === 'string') return json;
+    } catch {
+      // fall through to String()
+    }
+    return StringCtor(value);
+  }
+
+  // Only the guest's own frames: internal runtime frames say nothing useful to the user.
+  function guestStack(stack) {
+    const lines = apply(stringSplit, StringCtor(stack), ['\n']);
+    const kept = apply(arrayFilter, lines, [(line) => !apply(stringIncludes, line, [internalFile])]);
+    return apply(arrayJoin, kept, ['\n']);
+  }
+
+  function serializeError(raw) {
+    const error = describe(raw);
+    const envelope = { ok: false, name: 'Error', message: '', stack: '', code: undefined };
+    try {
+      envelope.code = kit.codeOf(error);
+      envelope.name = StringCtor(error.name);
+      envelope.message = StringCtor(error.message);
+      envelope.stack = guestStack(error.stack);
+    } catch {
+      // An error object with throwing getters: report what we have.
+    }
+    return JSONstringify(envelope);
+  }
+
+  function serializeResult(value, limit) {
+    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
+      throw makeError('TypeError', `the function returned a ${typeof value}, which is not JSON-serialisable`, 'RUNTIME_ERROR');
+    }
+    const json = value === undefined ? 'null' : JSONstringify(value);
+    const text = json === undefined ? 'null' : json;
+    if (text.length > limit) {
+      throw makeError('RangeError', `result is ${text.length} bytes of JSON, over the limit of ${limit}`, 'RESULT_TOO_LARGE');
+    }
+    return JSONstringify({ ok: true, json: text });
+  }
+
+  function prepare(paramsJson, contextJson, kind) {
+    if (kind === 'module') {
+      // The host's private entry module (guest/entry.js) hands us the function module's
+      // namespace once its evaluation, top-level await included, is done. The handoff global
+      // lives only until guest/handoff.js, evaluated before any function code, removes it.
+      namespaceReady = new PromiseCtor((resolve) => {
+        defineProperty(global, '__teejsHandoff', { value: resolve, writable: false, enumerable: false, configurable: true });
+      });
+    }
+    const context = freeze(JSONparse(contextJson));
+    const params = JSONparse(paramsJson);
+    defineProperty(global, 'params', { value: params, writable: true, enumerable: false, configurable: true });
+    defineProperty(global, 'executionContext', { value: context, writable: true, enumerable: false, configurable: true });
+    return context;
+  }
+
+  let context = null;
+  let params = null;
+  let namespaceReady = null;
+
+  function pickEntry(kind, candidate) {
+    if (kind === 'script') {
+      const main = global.main;
+      if (typeof main === 'function') return main;
+      throw makeError('TypeError', 'the script must define a function main()', 'VALIDATION_ERROR');
+    }
+    if (typeof candidate.default === 'function') return candidate.default;
+    if (typeof candidate.main === 'function') return candidate.main;
+    throw makeError('TypeError', 'the module must export a default function (or a function named main)', 'VALIDATION_ERROR');
+  }
+
+  async function run(kind, resultLimit) {
+    const uncaught = new PromiseCtor((_, reject) => {
+      reportUncaught = reject;
+    });
+    try {
+      const namespace = kind === 'module' ? await namespaceReady : null;
+      const entry = pickEntry(kind, namespace);
+      const value = await PromiseCtor.race([apply(entry, undefined, [params, context]), uncaught]);
+      return serializeResult(value, resultLimit);
+    } catch (error) {
+      return serializeError(error);
+    }
+  }
+
+  function settle(id, reply) {
+    const waiter = apply(mapGet, pending, [id]);
+    if (!waiter) return;
+    apply(mapDelete, pending, [id]);
+    if (reply && reply.ok === true) waiter.resolve(reply.value);
+    else {
+      const failure = reply || {};
+      waiter.reject(makeError(failure.name, failure.message || 'host request failed', failure.code));
+    }
+  }
+
+  function emit(event, ...args) {
+    const handler = apply(mapGet, listeners, [event]);
+    if (handler) apply(handler, undefined, args);
+  }
+
+  return function control(op, a, b, c) {
+    switch (op) {
+      case 'prepare':
+        context = prepare(a, b, c);
+        params = global.params;
+        return undefined;
+      case 'run':
+        // Returning the promise lets the host await it with { result: { promise: true } }.
+        return run(a, b);
+      case 'settle':
+        return settle(a, b);
+      case 'event':
+        return emit(a, b, c);
+      default:
+        throw new ErrorCtor('unknown control operation');
+    }
+  };
+});

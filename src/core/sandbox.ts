@@ -1,0 +1,426 @@
+// A Sandbox is one V8 isolate with one context, bootstrapped (capabilities installed, intrinsics
+// frozen) and used for exactly one execution, then disposed. It can be made ahead of demand
+// (the warm pool) because nothing about the execution is known to it until `run`.
+import { readFileSync } from 'node:fs';
+import ivm from 'isolated-vm';
+import type { Capability, CapabilityInstance, ExecutionScope, GuestChannel } from './capability.ts';
+import { guestScript } from './capability.ts';
+import { ExecutionFailure, GuestError } from './failure.ts';
+import type { ExecutionError, SourceForm } from './types.ts';
+
+const internalFilePrefix = 'teejs:internal/';
+const runtime = guestScript(new URL('./guest/runtime.js', import.meta.url));
+const harden = guestScript(new URL('./guest/harden.js', import.meta.url));
+const entrySource = readFileSync(new URL('./guest/entry.js', import.meta.url), 'utf8');
+const handoffSource = readFileSync(new URL('./guest/handoff.js', import.meta.url), 'utf8');
+const functionSpecifier = 'teejs:function';
+const handoffSpecifier = 'teejs:handoff';
+
+/** V8 code cache of the runtime's own scripts, made by the first isolate, used by the rest. */
+const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+
+async function compileInternal(isolate: ivm.Isolate, source: string, filename: string): Promise<ivm.Script> {
+  const cachedData = codeCache.get(filename);
+  const script: ivm.Script & ivm.CachedDataResult = await isolate.compileScript(source, {
+    filename,
+    ...(cachedData ? { cachedData } : { produceCachedData: true }),
+  });
+  if (!cachedData && script.cachedData) codeCache.set(filename, script.cachedData);
+  return script;
+}
+
+export interface SandboxOptions {
+  memoryMb: number;
+  capabilities: readonly Capability[];
+  onCatastrophicError?: (message: string) => void;
+}
+
+export interface SandboxJob {
+  source: string;
+  form: SourceForm;
+  filename: string;
+  paramsJson: string;
+  contextJson: string;
+  /** False when the form was detected, so a module-only syntax error may switch it. */
+  formGiven: boolean;
+  timeoutMs: number;
+  memoryMb: number;
+  maxResultBytes: number;
+}
+
+export type SandboxOutcome = (
+  | { ok: true; json: string }
+  | { ok: false; error: ExecutionError }
+) & { cpuTimeMs: number; memoryUsedBytes: number };
+
+type Reply = { ok: true; value: unknown } | { ok: false; name: string; message: string; code?: string };
+
+type Stop = 'timeout' | 'memory';
+
+export class Sandbox {
+  readonly memoryMb: number;
+  readonly #isolate: ivm.Isolate;
+  readonly #context: ivm.Context;
+  readonly #capabilities: readonly Capability[];
+  #control: ivm.Reference<(...args: unknown[]) => unknown> | null = null;
+  #instances: Map<string, CapabilityInstance> | null = null;
+  #used = false;
+  #settled: Promise<void> = Promise.resolve();
+
+  private constructor(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions) {
+    this.#isolate = isolate;
+    this.#context = context;
+    this.memoryMb = options.memoryMb;
+    this.#capabilities = options.capabilities;
+  }
+
+  static async create(options: SandboxOptions): Promise<Sandbox> {
+    const isolate = new ivm.Isolate({
+      memoryLimit: options.memoryMb,
+      onCatastrophicError: options.onCatastrophicError ?? defaultCatastrophe,
+    });
+    try {
+      const context = await isolate.createContext();
+      const sandbox = new Sandbox(isolate, context, options);
+      await sandbox.#bootstrap();
+      return sandbox;
+    } catch (error) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw error;
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#isolate.isDisposed;
+  }
+
+  /**
+   * Resolves when the isolate's own thread has let go of the execution. After a timeout or a
+   * memory-limit disposal the call running inside can take a while to unwind, and a process
+   * that exits before it has can crash on the way out.
+   */
+  get settled(): Promise<void> {
+    return this.#settled;
+  }
+
+  dispose(): void {
+    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+
+  async #bootstrap(): Promise<void> {
+    const isolate = this.#isolate;
+    const context = this.#context;
+    const installers: ivm.Reference[] = [];
+    for (const capability of this.#capabilities) {
+      const script = await compileInternal(isolate, capability.guestSource, capability.guestFilename);
+      installers.push(await script.run(context, { reference: true }));
+    }
+    const hardenFn = await (await compileInternal(isolate, harden.guestSource, harden.guestFilename)).run(context, { reference: true });
+    const bootstrapFn = await (await compileInternal(isolate, runtime.guestSource, runtime.guestFilename)).run(context, {
+      reference: true,
+    });
+
+    const hostCall = new ivm.Callback((op: unknown, ...args: unknown[]) => this.#call(op, args));
+    const hostWait = new ivm.Reference(async (op: unknown, ...args: unknown[]) => JSON.stringify(await this.#wait(op, args)));
+    const hostPost = new ivm.Callback((op: unknown, id: unknown, ...args: unknown[]) => this.#post(op, id, args), { ignored: true });
+    const options = new ivm.ExternalCopy({ internalFilePrefix }).copyInto();
+
+    this.#control = (await bootstrapFn.apply(
+      undefined,
+      [hardenFn.derefInto(), hostCall, hostWait, hostPost, options, ...installers.map((installer) => installer.derefInto())],
+      { result: { reference: true } },
+    )) as ivm.Reference<(...args: unknown[]) => unknown>;
+    for (const reference of [hardenFn, bootstrapFn, ...installers]) reference.release();
+  }
+
+  // ---- host channel ------------------------------------------------------------------------
+
+  #handler(kind: keyof Omit<CapabilityInstance, 'close'>, op: unknown): ((...args: unknown[]) => unknown) | undefined {
+    if (typeof op !== 'string' || this.#instances === null) return undefined;
+    const dot = op.indexOf('.');
+    const instance = this.#instances.get(op.slice(0, dot));
+    const table = instance?.[kind] as Record<string, (...args: unknown[]) => unknown> | undefined;
+    const name = op.slice(dot + 1);
+    return table && Object.hasOwn(table, name) ? table[name] : undefined;
+  }
+
+  #call(op: unknown, args: unknown[]): Reply {
+    try {
+      const handler = this.#handler('calls', op);
+      if (!handler) return unknownOperation(op);
+      return { ok: true, value: handler(...args) };
+    } catch (error) {
+      return failureReply(error);
+    }
+  }
+
+  async #wait(op: unknown, args: unknown[]): Promise<Reply> {
+    try {
+      const handler = this.#handler('waits', op);
+      if (!handler) return unknownOperation(op);
+      return { ok: true, value: await handler(...args) };
+    } catch (error) {
+      return failureReply(error);
+    }
+  }
+
+  #post(op: unknown, id: unknown, args: unknown[]): void {
+    if (id === 0) {
+      try {
+        this.#handler('notices', op)?.(...args);
+      } catch (error) {
+        failureReply(error);
+      }
+      return;
+    }
+    if (typeof id !== 'number') return;
+    const handler = this.#handler('requests', op);
+    const reply: Promise<Reply> = handler
+      ? Promise.resolve()
+          .then(() => handler(...args))
+          .then((value): Reply => ({ ok: true, value }), failureReply)
+      : Promise.resolve(unknownOperation(op));
+    void reply.then((answer) => this.#send('settle', id, answer));
+  }
+
+  #send(...args: unknown[]): void {
+    if (this.#control === null || this.#isolate.isDisposed || this.#instances === null) return;
+    this.#control.apply(undefined, args, { arguments: { copy: true } }).catch(() => {
+      // The isolate was disposed meanwhile: the execution is over, nobody waits for this.
+    });
+  }
+
+  // ---- one execution -----------------------------------------------------------------------
+
+  async run(job: SandboxJob, scope: ExecutionScope, abort: AbortController): Promise<SandboxOutcome> {
+    if (this.#used) throw new Error('a sandbox runs exactly one execution');
+    this.#used = true;
+    const isolate = this.#isolate;
+    const channel: GuestChannel = { emit: (event, ...args) => this.#send('event', event, ...args) };
+    this.#instances = new Map(this.#capabilities.map((capability) => [capability.name, capability.start(scope, channel)]));
+
+    let stop: Stop | null = null;
+    let cpuAtStop = 0;
+    let watchdog: NodeJS.Timeout | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    const stopped = new Promise<Stop>((resolve) => {
+      const halt = (why: Stop) => {
+        if (stop !== null) return;
+        stop = why;
+        cpuAtStop = cpuMs(isolate);
+        resolve(why);
+      };
+      watchdog = setTimeout(() => {
+        halt('timeout');
+        // Terminates whatever runs: a loop, a pending timer, an awaited host call.
+        if (!isolate.isDisposed) isolate.dispose();
+      }, job.timeoutMs);
+      // isolated-vm disposes an isolate that hits its memory limit, but the call running in it
+      // can take seconds to return: notice the disposal itself.
+      poll = setInterval(() => {
+        if (isolate.isDisposed) halt('memory');
+      }, 10);
+    });
+
+    try {
+      const execution = this.#execute(job).then(
+        (json) => ({ json }),
+        (error: unknown) => ({ error }),
+      );
+      // After an isolate was stopped from outside, isolated-vm tears its environment down on a
+      // thread of its own; a process exiting meanwhile crashes in that destructor (seen on these
+      // machines in about 1 exit of 10 without this grace, never with it).
+      this.#settled = execution.then(() => (isolate.isDisposed ? delay(teardownGraceMs) : undefined));
+      const settled = await Promise.race([execution, stopped]);
+      if (typeof settled === 'string' || stop !== null || isolate.isDisposed) {
+        return stopOutcome(stop ?? 'memory', job, cpuAtStop);
+      }
+      const cpuTimeMs = cpuMs(isolate);
+      const memoryUsedBytes = await heapUsed(isolate);
+      if ('json' in settled) return { ...parseEnvelope(settled.json, job), cpuTimeMs, memoryUsedBytes };
+      return { ok: false, error: errorFromHost(settled.error, job), cpuTimeMs, memoryUsedBytes };
+    } finally {
+      clearTimeout(watchdog);
+      clearInterval(poll);
+      abort.abort();
+      for (const instance of this.#instances.values()) instance.close?.();
+      this.#instances = null;
+      this.dispose();
+    }
+  }
+
+  async #execute(job: SandboxJob): Promise<string> {
+    const isolate = this.#isolate;
+    const context = this.#context;
+    const control = this.#control!;
+    const runOptions = { result: { promise: true, copy: true } } as const;
+
+    if (job.form === 'script') {
+      // Strict, so writes to frozen built-ins throw; line 1 of the user's file stays line 1.
+      let script: ivm.Script;
+      try {
+        script = await isolate.compileScript(`"use strict";\n${job.source}`, { filename: job.filename, lineOffset: -1 });
+      } catch (error) {
+        // Detection guessed "script" but the source only parses as a module (e.g. top-level await).
+        if (!job.formGiven && isModuleOnlySyntax(error)) return this.#execute({ ...job, form: 'module', formGiven: true });
+        throw error;
+      }
+      await control.apply(undefined, ['prepare', job.paramsJson, job.contextJson]);
+      await script.run(context);
+      return (await control.apply(undefined, ['run', 'script', job.maxResultBytes], runOptions)) as string;
+    }
+
+    const functionModule = await isolate.compileModule(job.source, { filename: job.filename });
+    const imports = functionModule.dependencySpecifiers;
+    if (imports.length > 0) {
+      throw new ExecutionFailure(
+        'VALIDATION_ERROR',
+        `imports are not supported (a function is one self-contained file): ${imports.map((s) => JSON.stringify(s)).join(', ')}`,
+      );
+    }
+    const entry = await isolate.compileModule(entrySource, { filename: `${internalFilePrefix}entry.js` });
+    const handoff = await isolate.compileModule(handoffSource, { filename: `${internalFilePrefix}handoff.js` });
+    await entry.instantiate(context, (specifier) => {
+      if (specifier === functionSpecifier) return functionModule;
+      if (specifier === handoffSpecifier) return handoff;
+      throw new Error(`cannot resolve ${specifier}`);
+    });
+    await control.apply(undefined, ['prepare', job.paramsJson, job.contextJson, 'module']);
+    const result = control.apply(undefined, ['run', 'module', job.maxResultBytes], runOptions) as Promise<string>;
+    // A throw at the module's top level rejects evaluate(); the run never gets the namespace.
+    const evaluation = entry.evaluate().then(() => new Promise<never>(() => {}));
+    return Promise.race([result, evaluation]);
+  }
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+const teardownGraceMs = 500;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+const moduleOnlySyntax = /Cannot use import statement|Unexpected token 'export'|await is only valid|import\.meta/;
+
+function isModuleOnlySyntax(error: unknown): boolean {
+  return error instanceof Error && error.name === 'SyntaxError' && moduleOnlySyntax.test(error.message);
+}
+
+function defaultCatastrophe(message: string): void {
+  // isolated-vm's advice: V8 lost control of an isolate; nothing in this process can be trusted.
+  process.stderr.write(`teejs: catastrophic isolate error: ${message}\n`);
+  process.abort();
+}
+
+function unknownOperation(op: unknown): Reply {
+  return { ok: false, name: 'TypeError', message: `unknown host operation ${String(op).slice(0, 64)}` };
+}
+
+function failureReply(error: unknown): Reply {
+  if (error instanceof GuestError) {
+    return { ok: false, name: error.guestName, message: error.message, ...(error.code ? { code: error.code } : {}) };
+  }
+  // An unexpected host failure: the guest learns only that something failed, never host details.
+  process.emitWarning(`teejs: host capability failed: ${(error as Error)?.stack ?? String(error)}`);
+  return { ok: false, name: 'Error', message: 'internal error in a host capability' };
+}
+
+function cpuMs(isolate: ivm.Isolate): number {
+  try {
+    return Number(isolate.cpuTime) / 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+async function heapUsed(isolate: ivm.Isolate): Promise<number> {
+  // Never take the isolate lock synchronously after the guest returned: a guest callback still
+  // spinning could hold it. Ask asynchronously and give up after a short while.
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), 50);
+  });
+  try {
+    const stats = await Promise.race([isolate.getHeapStatistics(), gaveUp]);
+    return stats ? stats.used_heap_size + stats.externally_allocated_size : 0;
+  } catch {
+    return 0;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function stopOutcome(why: Stop, job: SandboxJob, cpuTimeMs: number): SandboxOutcome {
+  if (why === 'timeout') {
+    return {
+      ok: false,
+      error: { code: 'TIMEOUT', message: `execution timeout: the time limit of ${job.timeoutMs} ms was reached` },
+      cpuTimeMs,
+      memoryUsedBytes: 0,
+    };
+  }
+  return { ok: false, error: memoryError(job), cpuTimeMs, memoryUsedBytes: job.memoryMb * 1024 * 1024 };
+}
+
+interface Envelope {
+  ok: boolean;
+  json?: string;
+  name?: string;
+  message?: string;
+  stack?: string;
+  code?: string;
+}
+
+const guestCodes = new Set(['SECRET_NOT_FOUND', 'VALIDATION_ERROR', 'RESULT_TOO_LARGE', 'RUNTIME_ERROR']);
+
+function parseEnvelope(text: string, job: SandboxJob): { ok: true; json: string } | { ok: false; error: ExecutionError } {
+  const envelope = JSON.parse(text) as Envelope;
+  if (envelope.ok) return { ok: true, json: envelope.json ?? 'null' };
+  const message = `${envelope.name ?? 'Error'}: ${envelope.message ?? ''}`;
+  // V8 reports a failed ArrayBuffer allocation this way when the heap limit is near.
+  if (envelope.name === 'RangeError' && /Array buffer allocation failed/.test(envelope.message ?? '')) {
+    return { ok: false, error: { ...memoryError(job), message: `${memoryError(job).message} (${message})` } };
+  }
+  const code = envelope.code && guestCodes.has(envelope.code) ? envelope.code : 'RUNTIME_ERROR';
+  const error: ExecutionError = { code: code as ExecutionError['code'], message };
+  if (envelope.stack) error.stack = envelope.stack;
+  return { ok: false, error };
+}
+
+const positionPattern = /\s*\[([^\]]*):(\d+):(\d+)\]$/;
+
+/** Errors that reach the host from compile, instantiate or a top-level throw. */
+function errorFromHost(error: unknown, job: SandboxJob): ExecutionError {
+  if (error instanceof ExecutionFailure) return error.toExecutionError();
+  const raw = error instanceof Error ? error : new Error(String(error));
+  const message = raw.message ?? '';
+  if (/disposed during execution due to memory limit/.test(message)) {
+    return memoryError(job);
+  }
+  const position = positionPattern.exec(message);
+  const bare = position ? message.slice(0, position.index) : message;
+  if (raw.name === 'SyntaxError' && position && position[1] === job.filename) {
+    const line = Number(position[2]);
+    const column = Number(position[3]);
+    return { code: 'SYNTAX_ERROR', message: `SyntaxError: ${bare} (${job.filename}:${line}:${column})`, line, column };
+  }
+  if (position && position[1]?.startsWith(internalFilePrefix)) {
+    process.emitWarning(`teejs: internal script failed: ${raw.stack ?? message}`);
+    return { code: 'INTERNAL_ERROR', message: 'internal error while running the function' };
+  }
+  // A throw at the top level of the function's file, copied out of the isolate.
+  const stack = (raw.stack ?? '')
+    .split('\n')
+    .filter((line) => line.includes(`(${job.filename}:`) || line.includes(` ${job.filename}:`))
+    .join('\n');
+  return {
+    code: 'RUNTIME_ERROR',
+    message: `${raw.name}: ${bare}`,
+    ...(stack ? { stack: `${raw.name}: ${bare}\n${stack}` } : {}),
+  };
+}
+
+function memoryError(job: SandboxJob): ExecutionError {
+  return { code: 'MEMORY_LIMIT', message: `memory limit exceeded: the execution needed more than its ${job.memoryMb} MB` };
+}

@@ -1,0 +1,80 @@
+// The public data model of an execution: what a caller asks for and what it gets back.
+
+export type ErrorCode =
+  | 'SYNTAX_ERROR'
+  | 'RUNTIME_ERROR'
+  | 'TIMEOUT'
+  | 'MEMORY_LIMIT'
+  | 'VALIDATION_ERROR'
+  | 'SECRET_NOT_FOUND'
+  | 'RESULT_TOO_LARGE'
+  | 'EXECUTOR_CRASHED'
+  | 'INTERRUPTED'
+  | 'INTERNAL_ERROR';
+
+export interface ExecutionError {
+  code: ErrorCode;
+  message: string;
+  /** The guest's own stack (its own file and line numbers), when there is one. */
+  stack?: string;
+  /** For SYNTAX_ERROR: where the source failed to parse, 1-based. */
+  line?: number;
+  column?: number;
+}
+
+export type LogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+
+export interface LogEntry {
+  level: LogLevel;
+  message: string;
+  /** Milliseconds since the Unix epoch. */
+  time: number;
+}
+
+export interface NetworkRecord {
+  method: string;
+  url: string;
+  status: number | null;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  blocked?: string;
+}
+
+export interface ExecutionResult {
+  executionId: string;
+  functionId: string;
+  userId: string;
+  status: 'success' | 'error';
+  result: unknown;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  network: NetworkRecord[];
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  cpuTimeMs: number;
+  memoryUsedBytes: number;
+}
+
+export type SourceForm = 'module' | 'script';
+export type SourceLanguage = 'javascript' | 'typescript';
+
+export interface ExecutionRequest {
+  /** Function source: an ES module with a default export, or a script that defines main(). */
+  source: string;
+  functionId?: string;
+  userId?: string;
+  params?: unknown;
+  /** Shown in stack traces; a base name such as `price.js`. */
+  filename?: string;
+  /** Detected from the source when absent. */
+  form?: SourceForm;
+  language?: SourceLanguage;
+  timeoutMs?: number;
+  memoryMb?: number;
+  /** Names this function may read with secrets.get; absent means every secret of the user. */
+  allowedSecrets?: readonly string[] | null;
+  /** Chosen by the caller (e.g. a service that records the execution first); random otherwise. */
+  executionId?: string;
+}
