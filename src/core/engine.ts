@@ -72,6 +72,7 @@ export class Engine {
       error: outcome.ok ? null : outcome.error,
       logs: logs.entries(),
       network: scopeParts.network,
+      secretsRead: [...scopeParts.secretsRead],
       finishedAt: new Date().toISOString(),
       durationMs: round(performance.now() - started),
       cpuTimeMs: round(cpuTimeMs),

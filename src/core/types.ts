@@ -50,6 +50,8 @@ export interface ExecutionResult {
   error: ExecutionError | null;
   logs: LogEntry[];
   network: NetworkRecord[];
+  /** Names of the secrets the function read (values never appear here). */
+  secretsRead: string[];
   startedAt: string;
   finishedAt: string;
   durationMs: number;
