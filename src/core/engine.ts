@@ -116,6 +116,11 @@ export class Engine {
     }
   }
 
+  /** Executor interface: the in-process engine holds no processes, only unwinding isolates. */
+  async close(): Promise<void> {
+    await this.drain();
+  }
+
   /**
    * Waits (at most `maxMs`) until every isolate this engine stopped has finished unwinding.
    * Call it before the process exits.

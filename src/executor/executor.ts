@@ -1,0 +1,10 @@
+// What runs executions, seen from the service: the in-process Engine and the ExecutorPool of
+// supervised processes both fit.
+import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
+
+export interface Executor {
+  /** Runs one execution; never throws for anything the function or the request got wrong. */
+  execute(request: ExecutionRequest): Promise<ExecutionResult>;
+  /** Finishes in-flight work and releases processes and isolates. */
+  close(): Promise<void>;
+}
