@@ -11,6 +11,7 @@ import { timersCapability } from './ext/timers/index.ts';
 import { ExecutionFailure } from './failure.ts';
 import { limitBounds, resolveLimits, type Limits } from './limits.ts';
 import { encodeParams } from './params.ts';
+import { WarmPool, type WarmPoolStats } from './pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
 import { detectForm, displayFilename } from './source.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
@@ -27,14 +28,18 @@ export interface EngineOptions {
   limits?: Partial<Limits>;
   /** Capabilities beyond the built-in console, secrets, crypto and timers. */
   capabilities?: readonly Capability[];
-  /** A warm pool; by default each execution creates its sandbox. */
-  sandboxes?: (capabilities: readonly Capability[]) => SandboxSource;
+  /**
+   * Keep sandboxes bootstrapped ahead of demand: `size` ready ones at least, up to `max` under
+   * load. Without it, each execution creates its sandbox when it starts.
+   */
+  pool?: { size: number; max?: number };
 }
 
 export class Engine {
   readonly limits: Readonly<Limits>;
   readonly capabilities: readonly Capability[];
   readonly #sandboxes: SandboxSource;
+  readonly #pool: WarmPool | null;
   readonly #unwinding = new Set<Promise<void>>();
 
   constructor(options: EngineOptions = {}) {
@@ -46,9 +51,24 @@ export class Engine {
       timersCapability,
       ...(options.capabilities ?? []),
     ]);
-    this.#sandboxes = options.sandboxes
-      ? options.sandboxes(this.capabilities)
-      : { acquire: (memoryMb) => Sandbox.create({ memoryMb, capabilities: this.capabilities }) };
+    this.#pool = options.pool
+      ? new WarmPool(this.capabilities, {
+          memoryMb: this.limits.memoryMb,
+          min: options.pool.size,
+          max: options.pool.max ?? Math.max(options.pool.size * 2, options.pool.size + 2),
+        })
+      : null;
+    this.#sandboxes = this.#pool ?? { acquire: (memoryMb) => Sandbox.create({ memoryMb, capabilities: this.capabilities }) };
+  }
+
+  /** The warm pool's counters, or null without a pool. */
+  poolStats(): WarmPoolStats | null {
+    return this.#pool?.stats() ?? null;
+  }
+
+  /** Resolves once the warm pool holds its target size (no-op without a pool). */
+  async warm(): Promise<void> {
+    await this.#pool?.warm();
   }
 
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
@@ -118,6 +138,7 @@ export class Engine {
 
   /** Executor interface: the in-process engine holds no processes, only unwinding isolates. */
   async close(): Promise<void> {
+    this.#pool?.close();
     await this.drain();
   }
 

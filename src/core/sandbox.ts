@@ -19,15 +19,24 @@ const handoffSpecifier = 'teejs:handoff';
 /** V8 code cache of the runtime's own scripts, made by the first isolate, used by the rest. */
 const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
-async function compileInternal(isolate: ivm.Isolate, source: string, filename: string): Promise<ivm.Script> {
+// Bootstrapping runs no guest code, so its steps may take the isolate synchronously: a thread
+// hop per step (isolated-vm's async API) costs more than the step itself. Between steps the
+// event loop gets a turn, so a process serving requests is never blocked for long.
+function compileInternal(isolate: ivm.Isolate, source: string, filename: string): ivm.Script {
   const cachedData = codeCache.get(filename);
-  const script: ivm.Script & ivm.CachedDataResult = await isolate.compileScript(source, {
+  const script: ivm.Script & ivm.CachedDataResult = isolate.compileScriptSync(source, {
     filename,
     ...(cachedData ? { cachedData } : { produceCachedData: true }),
   });
   if (!cachedData && script.cachedData) codeCache.set(filename, script.cachedData);
   return script;
 }
+
+function runInternal(isolate: ivm.Isolate, context: ivm.Context, source: string, filename: string): ivm.Reference {
+  return compileInternal(isolate, source, filename).runSync(context, { reference: true }) as ivm.Reference;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface SandboxOptions {
   memoryMb: number;
@@ -65,6 +74,8 @@ export class Sandbox {
   #control: ivm.Reference<(...args: unknown[]) => unknown> | null = null;
   #instances: Map<string, CapabilityInstance> | null = null;
   #used = false;
+  #entry: ivm.Module | null = null;
+  #handoff: ivm.Module | null = null;
   #settled: Promise<void> = Promise.resolve();
 
   private constructor(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions) {
@@ -80,7 +91,8 @@ export class Sandbox {
       onCatastrophicError: options.onCatastrophicError ?? defaultCatastrophe,
     });
     try {
-      const context = await isolate.createContext();
+      const context = isolate.createContextSync();
+      await yieldToEventLoop();
       const sandbox = new Sandbox(isolate, context, options);
       await sandbox.#bootstrap();
       return sandbox;
@@ -112,25 +124,27 @@ export class Sandbox {
     const context = this.#context;
     const installers: ivm.Reference[] = [];
     for (const capability of this.#capabilities) {
-      const script = await compileInternal(isolate, capability.guestSource, capability.guestFilename);
-      installers.push(await script.run(context, { reference: true }));
+      installers.push(runInternal(isolate, context, capability.guestSource, capability.guestFilename));
     }
-    const hardenFn = await (await compileInternal(isolate, harden.guestSource, harden.guestFilename)).run(context, { reference: true });
-    const bootstrapFn = await (await compileInternal(isolate, runtime.guestSource, runtime.guestFilename)).run(context, {
-      reference: true,
-    });
+    const hardenFn = runInternal(isolate, context, harden.guestSource, harden.guestFilename);
+    const bootstrapFn = runInternal(isolate, context, runtime.guestSource, runtime.guestFilename);
+    await yieldToEventLoop();
 
     const hostCall = new ivm.Callback((op: unknown, ...args: unknown[]) => this.#call(op, args));
     const hostWait = new ivm.Reference(async (op: unknown, ...args: unknown[]) => JSON.stringify(await this.#wait(op, args)));
     const hostPost = new ivm.Callback((op: unknown, id: unknown, ...args: unknown[]) => this.#post(op, id, args), { ignored: true });
     const options = new ivm.ExternalCopy({ internalFilePrefix }).copyInto();
 
-    this.#control = (await bootstrapFn.apply(
+    this.#control = bootstrapFn.applySync(
       undefined,
       [hardenFn.derefInto(), hostCall, hostWait, hostPost, options, ...installers.map((installer) => installer.derefInto())],
       { result: { reference: true } },
-    )) as ivm.Reference<(...args: unknown[]) => unknown>;
+    ) as ivm.Reference<(...args: unknown[]) => unknown>;
     for (const reference of [hardenFn, bootstrapFn, ...installers]) reference.release();
+    // The entry modules of module-form functions do not depend on the function: ready them now.
+    this.#entry = isolate.compileModuleSync(entrySource, { filename: `${internalFilePrefix}entry.js` });
+    this.#handoff = isolate.compileModuleSync(handoffSource, { filename: `${internalFilePrefix}handoff.js` });
+    await yieldToEventLoop();
   }
 
   // ---- host channel ------------------------------------------------------------------------
@@ -200,6 +214,8 @@ export class Sandbox {
     this.#instances = new Map(this.#capabilities.map((capability) => [capability.name, capability.start(scope, channel)]));
 
     let stop: Stop | null = null;
+    // The isolate's CPU clock also counted its bootstrap: report the execution's share only.
+    const cpuAtStart = cpuMs(isolate);
     let cpuAtStop = 0;
     let watchdog: NodeJS.Timeout | undefined;
     let poll: NodeJS.Timeout | undefined;
@@ -207,7 +223,7 @@ export class Sandbox {
       const halt = (why: Stop) => {
         if (stop !== null) return;
         stop = why;
-        cpuAtStop = cpuMs(isolate);
+        cpuAtStop = Math.max(0, cpuMs(isolate) - cpuAtStart);
         resolve(why);
       };
       watchdog = setTimeout(() => {
@@ -235,7 +251,7 @@ export class Sandbox {
       if (typeof settled === 'string' || stop !== null || isolate.isDisposed) {
         return stopOutcome(stop ?? 'memory', job, cpuAtStop);
       }
-      const cpuTimeMs = cpuMs(isolate);
+      const cpuTimeMs = Math.max(0, cpuMs(isolate) - cpuAtStart);
       const memoryUsedBytes = await heapUsed(isolate);
       if ('json' in settled) return { ...parseEnvelope(settled.json, job), cpuTimeMs, memoryUsedBytes };
       return { ok: false, error: errorFromHost(settled.error, job), cpuTimeMs, memoryUsedBytes };
@@ -245,10 +261,13 @@ export class Sandbox {
       abort.abort();
       for (const instance of this.#instances.values()) instance.close?.();
       this.#instances = null;
-      this.dispose();
+      // Disposal (~0.1 ms) happens after the result is on its way.
+      setImmediate(() => this.dispose());
     }
   }
 
+  // Until the function's own code starts (script.run / entry.evaluate), no guest code has run in
+  // this isolate, so compiling, linking and `prepare` take it synchronously (no thread hop).
   async #execute(job: SandboxJob): Promise<string> {
     const isolate = this.#isolate;
     const context = this.#context;
@@ -259,18 +278,18 @@ export class Sandbox {
       // Strict, so writes to frozen built-ins throw; line 1 of the user's file stays line 1.
       let script: ivm.Script;
       try {
-        script = await isolate.compileScript(`"use strict";\n${job.source}`, { filename: job.filename, lineOffset: -1 });
+        script = isolate.compileScriptSync(`"use strict";\n${job.source}`, { filename: job.filename, lineOffset: -1 });
       } catch (error) {
         // Detection guessed "script" but the source only parses as a module (e.g. top-level await).
         if (!job.formGiven && isModuleOnlySyntax(error)) return this.#execute({ ...job, form: 'module', formGiven: true });
         throw error;
       }
-      await control.apply(undefined, ['prepare', job.paramsJson, job.contextJson]);
+      control.applySync(undefined, ['prepare', job.paramsJson, job.contextJson]);
       await script.run(context);
       return (await control.apply(undefined, ['run', 'script', job.maxResultBytes], runOptions)) as string;
     }
 
-    const functionModule = await isolate.compileModule(job.source, { filename: job.filename });
+    const functionModule = isolate.compileModuleSync(job.source, { filename: job.filename });
     const imports = functionModule.dependencySpecifiers;
     if (imports.length > 0) {
       throw new ExecutionFailure(
@@ -278,14 +297,14 @@ export class Sandbox {
         `imports are not supported (a function is one self-contained file): ${imports.map((s) => JSON.stringify(s)).join(', ')}`,
       );
     }
-    const entry = await isolate.compileModule(entrySource, { filename: `${internalFilePrefix}entry.js` });
-    const handoff = await isolate.compileModule(handoffSource, { filename: `${internalFilePrefix}handoff.js` });
-    await entry.instantiate(context, (specifier) => {
+    const entry = this.#entry!;
+    const handoff = this.#handoff!;
+    entry.instantiateSync(context, (specifier) => {
       if (specifier === functionSpecifier) return functionModule;
       if (specifier === handoffSpecifier) return handoff;
       throw new Error(`cannot resolve ${specifier}`);
     });
-    await control.apply(undefined, ['prepare', job.paramsJson, job.contextJson, 'module']);
+    control.applySync(undefined, ['prepare', job.paramsJson, job.contextJson, 'module']);
     const result = control.apply(undefined, ['run', 'module', job.maxResultBytes], runOptions) as Promise<string>;
     // A throw at the module's top level rejects evaluate(); the run never gets the namespace.
     const evaluation = entry.evaluate().then(() => new Promise<never>(() => {}));
