@@ -1,0 +1,56 @@
+// The executor process: runs executions on the isolation core for its host, over IPC. It is
+// started with a clean environment and Node's permission model (no filesystem writes, no child
+// processes, no workers, reads only of its own code), and it never holds secrets beyond the
+// ones its current executions read: secrets.get asks the host, which checks the request.
+import { Engine } from '../core/engine.ts';
+import type { SecretStore } from '../core/ext/secrets/store.ts';
+import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
+
+if (typeof process.send !== 'function') {
+  process.stderr.write('teejs executor: must be started by the host over IPC\n');
+  process.exit(2);
+}
+
+const send = (message: ExecutorMessage): void => {
+  process.send!(message);
+};
+
+const pendingSecrets = new Map<number, (value: string | undefined) => void>();
+let nextSecret = 1;
+
+const secrets: SecretStore = {
+  get(userId, name) {
+    const id = nextSecret++;
+    return new Promise((resolve) => {
+      pendingSecrets.set(id, resolve);
+      send({ type: 'secret', id, userId, name });
+    });
+  },
+};
+
+const engineOptions = JSON.parse(process.argv[2] ?? '{}') as ExecutorEngineOptions;
+const engine = new Engine({ ...engineOptions, secrets });
+
+process.on('message', (message: HostMessage) => {
+  switch (message.type) {
+    case 'execute':
+      void engine.execute(message.request).then((result) => {
+        send({ type: 'result', id: message.id, result, pool: engine.poolStats() });
+      });
+      break;
+    case 'secret': {
+      const resolve = pendingSecrets.get(message.id);
+      pendingSecrets.delete(message.id);
+      resolve?.(message.value ?? undefined);
+      break;
+    }
+    case 'shutdown':
+      void engine.close().then(() => process.exit(0));
+      break;
+  }
+});
+
+// The host going away (it crashed or was killed) leaves nobody to serve: stop too.
+process.on('disconnect', () => process.exit(0));
+
+send({ type: 'ready' });
