@@ -1,0 +1,581 @@
+// The PostgreSQL store (via DATABASE_URL), for more than one server node on one database. Races
+// between nodes are settled by the database: row locks around quota checks, SKIP LOCKED when
+// claiming queued executions, an advisory lock around migrations.
+import pg from 'pg';
+import type { ErrorCode } from '../../core/types.ts';
+import { loadMigrations } from '../migrations.ts';
+import { jsonText, pageOf, parseCursor } from '../rows.ts';
+import type {
+  ApiKey,
+  CreateResult,
+  ExecutionFilter,
+  ExecutionOutcome,
+  ExecutionRecord,
+  FunctionCode,
+  FunctionPatch,
+  FunctionRecord,
+  FunctionVersion,
+  NewApiKey,
+  NewExecution,
+  NewFunction,
+  Page,
+  PageRequest,
+  SecretAuditEntry,
+  SecretMeta,
+  Store,
+  User,
+} from '../types.ts';
+
+type Row = Record<string, unknown>;
+type Queryable = pg.Pool | pg.PoolClient;
+
+/** Any number that identifies teejs's migration lock among the database's advisory locks. */
+const migrationLockId = 0x7ee75;
+const uniqueViolation = '23505';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** A schema to use instead of `public` (tests use a fresh one each). */
+  schema?: string;
+  maxConnections?: number;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly exclusive = false;
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error('invalid schema name');
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    // An idle client losing its connection must not take the process down.
+    pool.on('error', (error) => process.emitWarning(`teejs: PostgreSQL connection error: ${error.message}`));
+    const store = new PostgresStore(pool);
+    try {
+      if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+      await store.#migrate();
+      return store;
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+  }
+
+  async #migrate(): Promise<void> {
+    await this.#transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockId]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)');
+      const applied = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((row: Row) => Number(row.version)));
+      for (const migration of loadMigrations(new URL('./migrations/', import.meta.url))) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [migration.version, migration.name]);
+      }
+    });
+  }
+
+  async #transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const value = await body(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #rows(sql: string, params: unknown[] = [], on: Queryable = this.#pool): Promise<Row[]> {
+    return (await on.query(sql, params)).rows as Row[];
+  }
+
+  async #row(sql: string, params: unknown[] = [], on: Queryable = this.#pool): Promise<Row | undefined> {
+    return (await this.#rows(sql, params, on))[0];
+  }
+
+  async #count(sql: string, params: unknown[] = [], on: Queryable = this.#pool): Promise<number> {
+    return (await on.query(sql, params)).rowCount ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  // ---- settings --------------------------------------------------------------------------------
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = await this.#row('SELECT value FROM settings WHERE name = $1', [name]);
+    return row ? String(row.value) : undefined;
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    await this.#pool.query('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
+    return String((await this.#row('SELECT value FROM settings WHERE name = $1', [name]))!.value);
+  }
+
+  // ---- users and keys --------------------------------------------------------------------------
+
+  async createUser(user: User): Promise<CreateResult<User>> {
+    const inserted = await this.#count('INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [user.id, user.name, user.createdAt]);
+    return inserted === 1 ? { ok: true, value: { ...user } } : { ok: false, reason: 'conflict' };
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const row = await this.#row('SELECT * FROM users WHERE id = $1', [id]);
+    return row ? userOf(row) : undefined;
+  }
+
+  async listUsers(page: PageRequest): Promise<Page<User>> {
+    const rows = await this.#rows('SELECT * FROM users WHERE seq > $1 ORDER BY seq LIMIT $2', [parseCursor(page.cursor) ?? 0, page.limit + 1]);
+    return pageOf(rows, page.limit, (row) => String(row.seq), userOf);
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM users WHERE id = $1', [id])) === 1;
+  }
+
+  async createApiKey(key: NewApiKey): Promise<ApiKey> {
+    const row = await this.#row(
+      'INSERT INTO api_keys (id, user_id, role, name, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+      [key.id, key.userId, key.role, key.name, key.prefix, key.hash, key.createdAt],
+    );
+    return apiKeyOf(row!);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKey | undefined> {
+    const row = await this.#row('SELECT * FROM api_keys WHERE hash = $1 AND revoked_at IS NULL', [hash]);
+    return row ? apiKeyOf(row) : undefined;
+  }
+
+  async listApiKeys(userId: string): Promise<ApiKey[]> {
+    return (await this.#rows('SELECT * FROM api_keys WHERE user_id = $1 ORDER BY created_at, id', [userId])).map(apiKeyOf);
+  }
+
+  async countAdminKeys(): Promise<number> {
+    return Number((await this.#row("SELECT count(*) AS n FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL"))!.n);
+  }
+
+  async revokeApiKey(userId: string, keyId: string, at: string): Promise<boolean> {
+    return (await this.#count('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL', [at, keyId, userId])) === 1;
+  }
+
+  async touchApiKey(keyId: string, at: string): Promise<void> {
+    await this.#pool.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [at, keyId]);
+  }
+
+  // ---- functions -------------------------------------------------------------------------------
+
+  async createFunction(fn: NewFunction, quota: { maxPerUser: number }): Promise<CreateResult<FunctionRecord>> {
+    try {
+      return await this.#transaction(async (client) => {
+        // Serialises this user's quota checks across nodes.
+        if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [fn.userId], client))) return { ok: false, reason: 'conflict' } as const;
+        const count = Number((await this.#row('SELECT count(*) AS n FROM functions WHERE user_id = $1', [fn.userId], client))!.n);
+        if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+        const row = await this.#row(
+          `INSERT INTO functions (id, user_id, name, description, version, source, language, form, timeout_ms, memory_mb,
+             allowed_secrets, allowed_hosts, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *`,
+          [fn.id, fn.userId, fn.name, fn.description, fn.source, fn.language, fn.form, fn.timeoutMs, fn.memoryMb, jsonText(fn.allowedSecrets), jsonText(fn.allowedHosts), fn.createdAt],
+          client,
+        );
+        await this.#insertVersion(client, fn.id, 1, fn, fn.createdAt);
+        return { ok: true, value: functionOf(row!) } as const;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' };
+      throw error;
+    }
+  }
+
+  async #insertVersion(client: pg.PoolClient, functionId: string, version: number, code: FunctionRecord | NewFunction, at: string): Promise<void> {
+    await client.query(
+      `INSERT INTO function_versions (function_id, version, source, language, form, timeout_ms, memory_mb, allowed_secrets,
+         allowed_hosts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [functionId, version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at],
+    );
+  }
+
+  async getFunction(userId: string, id: string): Promise<FunctionRecord | undefined> {
+    const row = await this.#row('SELECT * FROM functions WHERE id = $1 AND user_id = $2', [id, userId]);
+    return row ? functionOf(row) : undefined;
+  }
+
+  async listFunctions(userId: string, page: PageRequest): Promise<Page<FunctionRecord>> {
+    const rows = await this.#rows('SELECT * FROM functions WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
+      userId,
+      parseCursor(page.cursor) ?? 0,
+      page.limit + 1,
+    ]);
+    return pageOf(rows, page.limit, (row) => String(row.seq), functionOf);
+  }
+
+  async updateFunction(userId: string, id: string, patch: FunctionPatch, at: string): Promise<CreateResult<FunctionRecord> | undefined> {
+    try {
+      return await this.#transaction(async (client) => {
+        const row = await this.#row('SELECT * FROM functions WHERE id = $1 AND user_id = $2 FOR UPDATE', [id, userId], client);
+        if (!row) return undefined;
+        const next: FunctionRecord = { ...functionOf(row), ...definedOnly(patch) };
+        next.version += 1;
+        next.updatedAt = at;
+        await client.query(
+          `UPDATE functions SET name = $1, description = $2, version = $3, source = $4, language = $5, form = $6, timeout_ms = $7,
+             memory_mb = $8, allowed_secrets = $9, allowed_hosts = $10, updated_at = $11 WHERE id = $12`,
+          [next.name, next.description, next.version, next.source, next.language, next.form, next.timeoutMs, next.memoryMb, jsonText(next.allowedSecrets), jsonText(next.allowedHosts), at, id],
+        );
+        await this.#insertVersion(client, id, next.version, next, at);
+        return { ok: true, value: next } as const;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' };
+      throw error;
+    }
+  }
+
+  async deleteFunction(userId: string, id: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM functions WHERE id = $1 AND user_id = $2', [id, userId])) === 1;
+  }
+
+  async getFunctionVersion(userId: string, id: string, version: number): Promise<FunctionVersion | undefined> {
+    const row = await this.#row(
+      `SELECT v.* FROM function_versions v JOIN functions f ON f.id = v.function_id
+        WHERE v.function_id = $1 AND f.user_id = $2 AND v.version = $3`,
+      [id, userId, version],
+    );
+    return row ? versionOf(row) : undefined;
+  }
+
+  async listFunctionVersions(userId: string, id: string): Promise<FunctionVersion[]> {
+    const rows = await this.#rows(
+      `SELECT v.* FROM function_versions v JOIN functions f ON f.id = v.function_id
+        WHERE v.function_id = $1 AND f.user_id = $2 ORDER BY v.version`,
+      [id, userId],
+    );
+    return rows.map(versionOf);
+  }
+
+  // ---- secrets ---------------------------------------------------------------------------------
+
+  async putSecret(
+    userId: string,
+    name: string,
+    ciphertext: Uint8Array,
+    at: string,
+    audit: { id: string; keyId: string | null },
+    quota: { maxPerUser: number },
+  ): Promise<CreateResult<{ meta: SecretMeta; created: boolean }>> {
+    return this.#transaction(async (client) => {
+      if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId], client))) return { ok: false, reason: 'conflict' } as const;
+      const bytes = Buffer.from(ciphertext);
+      let row = await this.#row(
+        'UPDATE secrets SET ciphertext = $1, version = version + 1, updated_at = $2 WHERE user_id = $3 AND name = $4 RETURNING *',
+        [bytes, at, userId, name],
+        client,
+      );
+      const created = !row;
+      if (created) {
+        const count = Number((await this.#row('SELECT count(*) AS n FROM secrets WHERE user_id = $1', [userId], client))!.n);
+        if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+        row = await this.#row(
+          'INSERT INTO secrets (user_id, name, ciphertext, version, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4) RETURNING *',
+          [userId, name, bytes, at],
+          client,
+        );
+      }
+      await this.#audit(client, userId, name, created ? 'create' : 'update', audit.id, audit.keyId, null, at);
+      return { ok: true, value: { meta: secretMetaOf(row!), created } } as const;
+    });
+  }
+
+  async #audit(on: Queryable, userId: string, name: string, action: string, id: string, keyId: string | null, executionId: string | null, at: string): Promise<void> {
+    await on.query('INSERT INTO secret_audit (id, user_id, secret_name, action, key_id, execution_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      id,
+      userId,
+      name,
+      action,
+      keyId,
+      executionId,
+      at,
+    ]);
+  }
+
+  async getSecretMeta(userId: string, name: string): Promise<SecretMeta | undefined> {
+    const row = await this.#row('SELECT name, version, created_at, updated_at FROM secrets WHERE user_id = $1 AND name = $2', [userId, name]);
+    return row ? secretMetaOf(row) : undefined;
+  }
+
+  async getSecretCiphertext(userId: string, name: string): Promise<Uint8Array | undefined> {
+    const row = await this.#row('SELECT ciphertext FROM secrets WHERE user_id = $1 AND name = $2', [userId, name]);
+    return row ? new Uint8Array(row.ciphertext as Buffer) : undefined;
+  }
+
+  async listSecrets(userId: string): Promise<SecretMeta[]> {
+    return (await this.#rows('SELECT name, version, created_at, updated_at FROM secrets WHERE user_id = $1 ORDER BY name', [userId])).map(secretMetaOf);
+  }
+
+  async deleteSecret(userId: string, name: string, at: string, audit: { id: string; keyId: string | null }): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      const deleted = (await this.#count('DELETE FROM secrets WHERE user_id = $1 AND name = $2', [userId, name], client)) === 1;
+      if (deleted) await this.#audit(client, userId, name, 'delete', audit.id, audit.keyId, null, at);
+      return deleted;
+    });
+  }
+
+  async recordSecretReads(userId: string, executionId: string, names: readonly string[], at: string): Promise<void> {
+    if (names.length === 0) return;
+    await this.#pool.query(
+      `INSERT INTO secret_audit (id, user_id, secret_name, action, execution_id, at)
+       SELECT gen_random_uuid()::text, $1, name, 'read', $2, $3 FROM unnest($4::text[]) AS name`,
+      [userId, executionId, at, [...names]],
+    );
+  }
+
+  async listSecretAudit(userId: string, page: PageRequest & { name?: string | undefined }): Promise<Page<SecretAuditEntry>> {
+    const rows = await this.#rows(
+      `SELECT * FROM secret_audit WHERE user_id = $1 AND seq < $2 AND ($3::text IS NULL OR secret_name = $3)
+        ORDER BY seq DESC LIMIT $4`,
+      [userId, parseCursor(page.cursor) ?? Number.MAX_SAFE_INTEGER, page.name ?? null, page.limit + 1],
+    );
+    return pageOf(rows, page.limit, (row) => String(row.seq), auditOf);
+  }
+
+  // ---- executions ------------------------------------------------------------------------------
+
+  async createExecution(execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>> {
+    return this.#transaction(async (client) => {
+      if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [execution.userId], client))) return { ok: false, reason: 'conflict' } as const;
+      const active = Number((await this.#row("SELECT count(*) AS n FROM executions WHERE user_id = $1 AND status = 'running'", [execution.userId], client))!.n);
+      if (active >= quota.maxActivePerUser) return { ok: false, reason: 'quota' } as const;
+      const row = await this.#row(
+        `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
+           lease_expires_at, created_at, started_at) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11) RETURNING *`,
+        [
+          execution.id,
+          execution.userId,
+          execution.functionId,
+          execution.functionVersion,
+          execution.async,
+          execution.phase,
+          jsonText(execution.params),
+          execution.nodeId,
+          execution.leaseExpiresAt,
+          execution.createdAt,
+          execution.phase === 'started' ? execution.createdAt : null,
+        ],
+        client,
+      );
+      return { ok: true, value: executionOf(row!) } as const;
+    });
+  }
+
+  async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number): Promise<ExecutionRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.#rows(
+      `UPDATE executions SET phase = 'started', node_id = $1, lease_expires_at = $2, started_at = now()
+        WHERE id IN (SELECT id FROM executions WHERE phase = 'queued' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+        RETURNING *`,
+      [nodeId, leaseExpiresAt, limit],
+    );
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(executionOf);
+  }
+
+  async completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean> {
+    return this.#transaction(async (client) => {
+      const row = await this.#row(
+        `UPDATE executions SET status = $1, phase = 'done', result = $2, error = $3, logs = $4, network = $5, secrets_read = $6,
+           started_at = $7, finished_at = $8, duration_ms = $9, cpu_time_ms = $10, memory_used_bytes = $11, lease_expires_at = NULL
+         WHERE id = $12 AND status = 'running' RETURNING function_id`,
+        [
+          outcome.status,
+          jsonText(outcome.result),
+          outcome.error ? jsonText(outcome.error) : null,
+          jsonText(outcome.logs),
+          jsonText(outcome.network),
+          jsonText(outcome.secretsRead),
+          outcome.startedAt,
+          outcome.finishedAt,
+          outcome.durationMs,
+          outcome.cpuTimeMs,
+          outcome.memoryUsedBytes,
+          id,
+        ],
+        client,
+      );
+      if (!row) return false;
+      const functionId = String(row.function_id);
+      await client.query('UPDATE functions SET execution_count = execution_count + 1, last_execution_at = $1 WHERE id = $2', [outcome.finishedAt, functionId]);
+      // Keeps the newest finished executions of the function (the original's history of 1,000).
+      await client.query(
+        `DELETE FROM executions WHERE function_id = $1 AND status <> 'running' AND seq <= (
+           SELECT seq FROM executions WHERE function_id = $1 AND status <> 'running' ORDER BY seq DESC LIMIT 1 OFFSET $2)`,
+        [functionId, keepPerFunction],
+      );
+      return true;
+    });
+  }
+
+  async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {
+    await this.#pool.query("UPDATE executions SET lease_expires_at = $1 WHERE node_id = $2 AND phase = 'started'", [leaseExpiresAt, nodeId]);
+  }
+
+  async interruptExecutions(
+    which: { nodeId?: string; expiredBefore?: string; all?: boolean },
+    error: { code: ErrorCode; message: string },
+    at: string,
+  ): Promise<number> {
+    const set = `UPDATE executions SET status = 'error', phase = 'done', error = $1, finished_at = $2, lease_expires_at = NULL,
+      duration_ms = 0, cpu_time_ms = 0, memory_used_bytes = 0 WHERE phase = 'started'`;
+    const errorText = jsonText(error);
+    if (which.all) return this.#count(set, [errorText, at]);
+    let changes = 0;
+    if (which.nodeId !== undefined) changes += await this.#count(`${set} AND node_id = $3`, [errorText, at, which.nodeId]);
+    if (which.expiredBefore !== undefined) changes += await this.#count(`${set} AND lease_expires_at < $3`, [errorText, at, which.expiredBefore]);
+    return changes;
+  }
+
+  async getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined> {
+    const row = await this.#row('SELECT * FROM executions WHERE id = $1 AND user_id = $2', [id, userId]);
+    return row ? executionOf(row) : undefined;
+  }
+
+  async listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>> {
+    const rows = await this.#rows(
+      `SELECT * FROM executions WHERE user_id = $1 AND function_id = $2 AND seq < $3
+          AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR created_at >= $5)
+          AND ($6::timestamptz IS NULL OR created_at <= $6)
+        ORDER BY seq DESC LIMIT $7`,
+      [userId, functionId, parseCursor(filter.cursor) ?? Number.MAX_SAFE_INTEGER, filter.status ?? null, filter.since ?? null, filter.until ?? null, filter.limit + 1],
+    );
+    return pageOf(rows, filter.limit, (row) => String(row.seq), executionOf);
+  }
+
+  async countQueued(): Promise<number> {
+    return Number((await this.#row("SELECT count(*) AS n FROM executions WHERE phase = 'queued'"))!.n);
+  }
+}
+
+// ---- rows to records ---------------------------------------------------------------------------
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === uniqueViolation;
+}
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+function isoOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : iso(value);
+}
+
+function numberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function userOf(row: Row): User {
+  return { id: String(row.id), name: String(row.name), createdAt: iso(row.created_at) };
+}
+
+function apiKeyOf(row: Row): ApiKey {
+  return {
+    id: String(row.id),
+    userId: row.user_id === null ? null : String(row.user_id),
+    role: row.role === 'admin' ? 'admin' : 'user',
+    name: String(row.name),
+    prefix: String(row.prefix),
+    createdAt: iso(row.created_at),
+    lastUsedAt: isoOrNull(row.last_used_at),
+    revokedAt: isoOrNull(row.revoked_at),
+  };
+}
+
+function codeOf(row: Row): FunctionCode {
+  return {
+    source: String(row.source),
+    language: row.language === 'typescript' ? ('typescript' as const) : ('javascript' as const),
+    form: row.form === 'module' ? 'module' : row.form === 'script' ? 'script' : null,
+    timeoutMs: Number(row.timeout_ms),
+    memoryMb: Number(row.memory_mb),
+    // json columns arrive parsed.
+    allowedSecrets: (row.allowed_secrets ?? []) as string[],
+    allowedHosts: (row.allowed_hosts ?? []) as string[],
+  };
+}
+
+function functionOf(row: Row): FunctionRecord {
+  return {
+    id: String(row.id),
+    userId: String(row.user_id),
+    name: String(row.name),
+    description: String(row.description),
+    version: Number(row.version),
+    ...codeOf(row),
+    executionCount: Number(row.execution_count),
+    lastExecutionAt: isoOrNull(row.last_execution_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function versionOf(row: Row): FunctionVersion {
+  return { functionId: String(row.function_id), version: Number(row.version), ...codeOf(row), createdAt: iso(row.created_at) };
+}
+
+function secretMetaOf(row: Row): SecretMeta {
+  return { name: String(row.name), version: Number(row.version), createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+}
+
+function auditOf(row: Row): SecretAuditEntry {
+  return {
+    id: String(row.id),
+    secretName: String(row.secret_name),
+    action: String(row.action) as SecretAuditEntry['action'],
+    keyId: row.key_id === null ? null : String(row.key_id),
+    executionId: row.execution_id === null ? null : String(row.execution_id),
+    at: iso(row.at),
+  };
+}
+
+function executionOf(row: Row): ExecutionRecord {
+  return {
+    id: String(row.id),
+    userId: String(row.user_id),
+    functionId: String(row.function_id),
+    functionVersion: Number(row.function_version),
+    async: row.is_async === true,
+    status: String(row.status) as ExecutionRecord['status'],
+    phase: String(row.phase) as ExecutionRecord['phase'],
+    params: row.params ?? null,
+    result: row.result ?? null,
+    error: (row.error ?? null) as ExecutionRecord['error'],
+    logs: (row.logs ?? []) as ExecutionRecord['logs'],
+    network: (row.network ?? []) as ExecutionRecord['network'],
+    secretsRead: (row.secrets_read ?? []) as string[],
+    createdAt: iso(row.created_at),
+    startedAt: isoOrNull(row.started_at),
+    finishedAt: isoOrNull(row.finished_at),
+    durationMs: numberOrNull(row.duration_ms),
+    cpuTimeMs: numberOrNull(row.cpu_time_ms),
+    memoryUsedBytes: numberOrNull(row.memory_used_bytes),
+  };
+}

@@ -1,0 +1,597 @@
+// The embedded store: one SQLite file (node:sqlite, WAL) in the data directory. node:sqlite is
+// synchronous, so each method runs start to end without yielding: a transaction here can never
+// interleave with another request of this process.
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { ErrorCode } from '../../core/types.ts';
+import { loadMigrations } from '../migrations.ts';
+import { jsonText, pageOf, parseCursor } from '../rows.ts';
+import type {
+  ApiKey,
+  CreateResult,
+  ExecutionFilter,
+  ExecutionOutcome,
+  ExecutionRecord,
+  FunctionCode,
+  FunctionPatch,
+  FunctionRecord,
+  FunctionVersion,
+  NewApiKey,
+  NewExecution,
+  NewFunction,
+  Page,
+  PageRequest,
+  SecretAuditEntry,
+  SecretMeta,
+  Store,
+  User,
+} from '../types.ts';
+
+type Row = Record<string, SQLInputValue>;
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly exclusive = true;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** Opens (creating when absent) the database file and brings its schema up to date. */
+  static open(file: string): SqliteStore {
+    const db = new DatabaseSync(file);
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA foreign_keys = ON');
+      db.exec('PRAGMA busy_timeout = 5000');
+      const store = new SqliteStore(db);
+      store.#migrate();
+      return store;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  #migrate(): void {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const applied = new Set((this.#db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((row) => Number(row.version)));
+    for (const migration of loadMigrations(new URL('./migrations/', import.meta.url))) {
+      if (applied.has(migration.version)) continue;
+      this.#transaction(() => {
+        this.#db.exec(migration.sql);
+        this.#run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', migration.version, migration.name, now());
+      });
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #run(sql: string, ...params: SQLInputValue[]): number {
+    return Number(this.#statement(sql).run(...params).changes);
+  }
+
+  #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
+    return this.#statement(sql).get(...params) as Row | undefined;
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Row[] {
+    return this.#statement(sql).all(...params) as Row[];
+  }
+
+  #transaction<T>(body: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = body();
+      this.#db.exec('COMMIT');
+      return value;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.#get('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  // ---- settings --------------------------------------------------------------------------------
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = this.#get('SELECT value FROM settings WHERE name = ?', name);
+    return row ? String(row.value) : undefined;
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    this.#run('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING', name, value);
+    return String(this.#get('SELECT value FROM settings WHERE name = ?', name)!.value);
+  }
+
+  // ---- users and keys --------------------------------------------------------------------------
+
+  async createUser(user: User): Promise<CreateResult<User>> {
+    const changes = this.#run('INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', user.id, user.name, user.createdAt);
+    return changes === 1 ? { ok: true, value: { ...user } } : { ok: false, reason: 'conflict' };
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const row = this.#get('SELECT * FROM users WHERE id = ?', id);
+    return row ? userOf(row) : undefined;
+  }
+
+  async listUsers(page: PageRequest): Promise<Page<User>> {
+    const after = parseCursor(page.cursor) ?? 0;
+    const rows = this.#all('SELECT * FROM users WHERE seq > ? ORDER BY seq LIMIT ?', after, page.limit + 1);
+    return pageOf(rows, page.limit, (row) => Number(row.seq), userOf);
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    return this.#run('DELETE FROM users WHERE id = ?', id) === 1;
+  }
+
+  async createApiKey(key: NewApiKey): Promise<ApiKey> {
+    this.#run(
+      'INSERT INTO api_keys (id, user_id, role, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      key.id,
+      key.userId,
+      key.role,
+      key.name,
+      key.prefix,
+      key.hash,
+      key.createdAt,
+    );
+    return apiKeyOf(this.#get('SELECT * FROM api_keys WHERE id = ?', key.id)!);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKey | undefined> {
+    const row = this.#get('SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL', hash);
+    return row ? apiKeyOf(row) : undefined;
+  }
+
+  async listApiKeys(userId: string): Promise<ApiKey[]> {
+    return this.#all('SELECT * FROM api_keys WHERE user_id = ? ORDER BY created_at, id', userId).map(apiKeyOf);
+  }
+
+  async countAdminKeys(): Promise<number> {
+    return Number(this.#get("SELECT count(*) AS n FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL")!.n);
+  }
+
+  async revokeApiKey(userId: string, keyId: string, at: string): Promise<boolean> {
+    return this.#run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL', at, keyId, userId) === 1;
+  }
+
+  async touchApiKey(keyId: string, at: string): Promise<void> {
+    this.#run('UPDATE api_keys SET last_used_at = ? WHERE id = ?', at, keyId);
+  }
+
+  // ---- functions -------------------------------------------------------------------------------
+
+  async createFunction(fn: NewFunction, quota: { maxPerUser: number }): Promise<CreateResult<FunctionRecord>> {
+    return this.#transaction(() => {
+      const count = Number(this.#get('SELECT count(*) AS n FROM functions WHERE user_id = ?', fn.userId)!.n);
+      if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+      if (this.#get('SELECT 1 FROM functions WHERE user_id = ? AND name = ?', fn.userId, fn.name)) return { ok: false, reason: 'conflict' } as const;
+      this.#run(
+        `INSERT INTO functions (id, user_id, name, description, version, source, language, form, timeout_ms, memory_mb,
+           allowed_secrets, allowed_hosts, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        fn.id,
+        fn.userId,
+        fn.name,
+        fn.description,
+        fn.source,
+        fn.language,
+        fn.form,
+        fn.timeoutMs,
+        fn.memoryMb,
+        jsonText(fn.allowedSecrets),
+        jsonText(fn.allowedHosts),
+        fn.createdAt,
+        fn.createdAt,
+      );
+      this.#insertVersion(fn.id, 1, fn, fn.createdAt);
+      return { ok: true, value: functionOf(this.#get('SELECT * FROM functions WHERE id = ?', fn.id)!) } as const;
+    });
+  }
+
+  #insertVersion(functionId: string, version: number, code: FunctionRecord | NewFunction, at: string): void {
+    this.#run(
+      `INSERT INTO function_versions (function_id, version, source, language, form, timeout_ms, memory_mb, allowed_secrets,
+         allowed_hosts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      functionId,
+      version,
+      code.source,
+      code.language,
+      code.form,
+      code.timeoutMs,
+      code.memoryMb,
+      jsonText(code.allowedSecrets),
+      jsonText(code.allowedHosts),
+      at,
+    );
+  }
+
+  async getFunction(userId: string, id: string): Promise<FunctionRecord | undefined> {
+    const row = this.#get('SELECT * FROM functions WHERE id = ? AND user_id = ?', id, userId);
+    return row ? functionOf(row) : undefined;
+  }
+
+  async listFunctions(userId: string, page: PageRequest): Promise<Page<FunctionRecord>> {
+    const after = parseCursor(page.cursor) ?? 0;
+    const rows = this.#all('SELECT * FROM functions WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?', userId, after, page.limit + 1);
+    return pageOf(rows, page.limit, (row) => Number(row.seq), functionOf);
+  }
+
+  async updateFunction(userId: string, id: string, patch: FunctionPatch, at: string): Promise<CreateResult<FunctionRecord> | undefined> {
+    return this.#transaction(() => {
+      const row = this.#get('SELECT * FROM functions WHERE id = ? AND user_id = ?', id, userId);
+      if (!row) return undefined;
+      const next: FunctionRecord = { ...functionOf(row), ...definedOnly(patch) };
+      next.version += 1;
+      next.updatedAt = at;
+      if (next.name !== row.name && this.#get('SELECT 1 FROM functions WHERE user_id = ? AND name = ?', userId, next.name)) {
+        return { ok: false, reason: 'conflict' } as const;
+      }
+      this.#run(
+        `UPDATE functions SET name = ?, description = ?, version = ?, source = ?, language = ?, form = ?, timeout_ms = ?,
+           memory_mb = ?, allowed_secrets = ?, allowed_hosts = ?, updated_at = ? WHERE id = ?`,
+        next.name,
+        next.description,
+        next.version,
+        next.source,
+        next.language,
+        next.form,
+        next.timeoutMs,
+        next.memoryMb,
+        jsonText(next.allowedSecrets),
+        jsonText(next.allowedHosts),
+        at,
+        id,
+      );
+      this.#insertVersion(id, next.version, next, at);
+      return { ok: true, value: next } as const;
+    });
+  }
+
+  async deleteFunction(userId: string, id: string): Promise<boolean> {
+    return this.#run('DELETE FROM functions WHERE id = ? AND user_id = ?', id, userId) === 1;
+  }
+
+  async getFunctionVersion(userId: string, id: string, version: number): Promise<FunctionVersion | undefined> {
+    const row = this.#get(
+      `SELECT v.* FROM function_versions v JOIN functions f ON f.id = v.function_id
+        WHERE v.function_id = ? AND f.user_id = ? AND v.version = ?`,
+      id,
+      userId,
+      version,
+    );
+    return row ? versionOf(row) : undefined;
+  }
+
+  async listFunctionVersions(userId: string, id: string): Promise<FunctionVersion[]> {
+    return this.#all(
+      `SELECT v.* FROM function_versions v JOIN functions f ON f.id = v.function_id
+        WHERE v.function_id = ? AND f.user_id = ? ORDER BY v.version`,
+      id,
+      userId,
+    ).map(versionOf);
+  }
+
+  // ---- secrets ---------------------------------------------------------------------------------
+
+  async putSecret(
+    userId: string,
+    name: string,
+    ciphertext: Uint8Array,
+    at: string,
+    audit: { id: string; keyId: string | null },
+    quota: { maxPerUser: number },
+  ): Promise<CreateResult<{ meta: SecretMeta; created: boolean }>> {
+    return this.#transaction(() => {
+      const existing = this.#get('SELECT version FROM secrets WHERE user_id = ? AND name = ?', userId, name);
+      if (existing) {
+        this.#run('UPDATE secrets SET ciphertext = ?, version = version + 1, updated_at = ? WHERE user_id = ? AND name = ?', ciphertext, at, userId, name);
+      } else {
+        const count = Number(this.#get('SELECT count(*) AS n FROM secrets WHERE user_id = ?', userId)!.n);
+        if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+        this.#run('INSERT INTO secrets (user_id, name, ciphertext, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)', userId, name, ciphertext, at, at);
+      }
+      this.#audit(userId, name, existing ? 'update' : 'create', audit.id, audit.keyId, null, at);
+      const meta = secretMetaOf(this.#get('SELECT * FROM secrets WHERE user_id = ? AND name = ?', userId, name)!);
+      return { ok: true, value: { meta, created: !existing } } as const;
+    });
+  }
+
+  #audit(userId: string, name: string, action: string, id: string, keyId: string | null, executionId: string | null, at: string): void {
+    this.#run(
+      'INSERT INTO secret_audit (id, user_id, secret_name, action, key_id, execution_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      id,
+      userId,
+      name,
+      action,
+      keyId,
+      executionId,
+      at,
+    );
+  }
+
+  async getSecretMeta(userId: string, name: string): Promise<SecretMeta | undefined> {
+    const row = this.#get('SELECT * FROM secrets WHERE user_id = ? AND name = ?', userId, name);
+    return row ? secretMetaOf(row) : undefined;
+  }
+
+  async getSecretCiphertext(userId: string, name: string): Promise<Uint8Array | undefined> {
+    const row = this.#get('SELECT ciphertext FROM secrets WHERE user_id = ? AND name = ?', userId, name);
+    return row ? (row.ciphertext as Uint8Array) : undefined;
+  }
+
+  async listSecrets(userId: string): Promise<SecretMeta[]> {
+    return this.#all('SELECT * FROM secrets WHERE user_id = ? ORDER BY name', userId).map(secretMetaOf);
+  }
+
+  async deleteSecret(userId: string, name: string, at: string, audit: { id: string; keyId: string | null }): Promise<boolean> {
+    return this.#transaction(() => {
+      const deleted = this.#run('DELETE FROM secrets WHERE user_id = ? AND name = ?', userId, name) === 1;
+      if (deleted) this.#audit(userId, name, 'delete', audit.id, audit.keyId, null, at);
+      return deleted;
+    });
+  }
+
+  async recordSecretReads(userId: string, executionId: string, names: readonly string[], at: string): Promise<void> {
+    if (names.length === 0) return;
+    this.#transaction(() => {
+      for (const name of names) this.#audit(userId, name, 'read', crypto.randomUUID(), null, executionId, at);
+    });
+  }
+
+  async listSecretAudit(userId: string, page: PageRequest & { name?: string | undefined }): Promise<Page<SecretAuditEntry>> {
+    const before = parseCursor(page.cursor) ?? Number.MAX_SAFE_INTEGER;
+    const rows =
+      page.name === undefined
+        ? this.#all('SELECT * FROM secret_audit WHERE user_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?', userId, before, page.limit + 1)
+        : this.#all(
+            'SELECT * FROM secret_audit WHERE user_id = ? AND secret_name = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+            userId,
+            page.name,
+            before,
+            page.limit + 1,
+          );
+    return pageOf(rows, page.limit, (row) => Number(row.seq), auditOf);
+  }
+
+  // ---- executions ------------------------------------------------------------------------------
+
+  async createExecution(execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>> {
+    return this.#transaction(() => {
+      const active = Number(this.#get("SELECT count(*) AS n FROM executions WHERE user_id = ? AND status = 'running'", execution.userId)!.n);
+      if (active >= quota.maxActivePerUser) return { ok: false, reason: 'quota' } as const;
+      const startedAt = execution.phase === 'started' ? execution.createdAt : null;
+      this.#run(
+        `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
+           lease_expires_at, created_at, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+        execution.id,
+        execution.userId,
+        execution.functionId,
+        execution.functionVersion,
+        execution.async ? 1 : 0,
+        execution.phase,
+        jsonText(execution.params),
+        execution.nodeId,
+        execution.leaseExpiresAt,
+        execution.createdAt,
+        startedAt,
+      );
+      return { ok: true, value: executionOf(this.#get('SELECT * FROM executions WHERE id = ?', execution.id)!) } as const;
+    });
+  }
+
+  async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number): Promise<ExecutionRecord[]> {
+    if (limit <= 0) return [];
+    return this.#transaction(() => {
+      const rows = this.#all("SELECT id FROM executions WHERE phase = 'queued' ORDER BY seq LIMIT ?", limit);
+      const at = now();
+      for (const row of rows) {
+        this.#run("UPDATE executions SET phase = 'started', node_id = ?, lease_expires_at = ?, started_at = ? WHERE id = ?", nodeId, leaseExpiresAt, at, row.id!);
+      }
+      return rows.map((row) => executionOf(this.#get('SELECT * FROM executions WHERE id = ?', row.id!)!));
+    });
+  }
+
+  async completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean> {
+    return this.#transaction(() => {
+      const row = this.#get("SELECT function_id FROM executions WHERE id = ? AND status = 'running'", id);
+      if (!row) return false;
+      this.#run(
+        `UPDATE executions SET status = ?, phase = 'done', result = ?, error = ?, logs = ?, network = ?, secrets_read = ?,
+           started_at = ?, finished_at = ?, duration_ms = ?, cpu_time_ms = ?, memory_used_bytes = ?, lease_expires_at = NULL
+         WHERE id = ?`,
+        outcome.status,
+        jsonText(outcome.result),
+        outcome.error ? jsonText(outcome.error) : null,
+        jsonText(outcome.logs),
+        jsonText(outcome.network),
+        jsonText(outcome.secretsRead),
+        outcome.startedAt,
+        outcome.finishedAt,
+        outcome.durationMs,
+        outcome.cpuTimeMs,
+        outcome.memoryUsedBytes,
+        id,
+      );
+      this.#run('UPDATE functions SET execution_count = execution_count + 1, last_execution_at = ? WHERE id = ?', outcome.finishedAt, row.function_id!);
+      this.#prune(String(row.function_id), keepPerFunction);
+      return true;
+    });
+  }
+
+  /** Keeps the newest `keep` finished executions of a function (the original's history of 1,000). */
+  #prune(functionId: string, keep: number): void {
+    const cutoff = this.#get("SELECT seq FROM executions WHERE function_id = ? AND status <> 'running' ORDER BY seq DESC LIMIT 1 OFFSET ?", functionId, keep);
+    if (cutoff) this.#run("DELETE FROM executions WHERE function_id = ? AND status <> 'running' AND seq <= ?", functionId, cutoff.seq!);
+  }
+
+  async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {
+    this.#run("UPDATE executions SET lease_expires_at = ? WHERE node_id = ? AND phase = 'started'", leaseExpiresAt, nodeId);
+  }
+
+  async interruptExecutions(
+    which: { nodeId?: string; expiredBefore?: string; all?: boolean },
+    error: { code: ErrorCode; message: string },
+    at: string,
+  ): Promise<number> {
+    const set = `UPDATE executions SET status = 'error', phase = 'done', error = ?, finished_at = ?, lease_expires_at = NULL,
+      duration_ms = 0, cpu_time_ms = 0, memory_used_bytes = 0 WHERE phase = 'started'`;
+    const errorText = jsonText(error);
+    if (which.all) return this.#run(set, errorText, at);
+    let changes = 0;
+    if (which.nodeId !== undefined) changes += this.#run(`${set} AND node_id = ?`, errorText, at, which.nodeId);
+    if (which.expiredBefore !== undefined) changes += this.#run(`${set} AND lease_expires_at < ?`, errorText, at, which.expiredBefore);
+    return changes;
+  }
+
+  async getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined> {
+    const row = this.#get('SELECT * FROM executions WHERE id = ? AND user_id = ?', id, userId);
+    return row ? executionOf(row) : undefined;
+  }
+
+  async listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>> {
+    const where = ['user_id = ?', 'function_id = ?', 'seq < ?'];
+    const params: SQLInputValue[] = [userId, functionId, parseCursor(filter.cursor) ?? Number.MAX_SAFE_INTEGER];
+    if (filter.status) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.since) {
+      where.push('created_at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.until) {
+      where.push('created_at <= ?');
+      params.push(filter.until);
+    }
+    const rows = this.#all(`SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`, ...params, filter.limit + 1);
+    return pageOf(rows, filter.limit, (row) => Number(row.seq), executionOf);
+  }
+
+  async countQueued(): Promise<number> {
+    return Number(this.#get("SELECT count(*) AS n FROM executions WHERE phase = 'queued'")!.n);
+  }
+}
+
+// ---- rows to records ---------------------------------------------------------------------------
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function text(value: SQLInputValue | undefined): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function parsed<T>(value: SQLInputValue | undefined, fallback: T): T {
+  return value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T);
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function userOf(row: Row): User {
+  return { id: String(row.id), name: String(row.name), createdAt: String(row.created_at) };
+}
+
+function apiKeyOf(row: Row): ApiKey {
+  return {
+    id: String(row.id),
+    userId: text(row.user_id),
+    role: row.role === 'admin' ? 'admin' : 'user',
+    name: String(row.name),
+    prefix: String(row.prefix),
+    createdAt: String(row.created_at),
+    lastUsedAt: text(row.last_used_at),
+    revokedAt: text(row.revoked_at),
+  };
+}
+
+function codeOf(row: Row): FunctionCode {
+  return {
+    source: String(row.source),
+    language: row.language === 'typescript' ? ('typescript' as const) : ('javascript' as const),
+    form: row.form === 'module' ? 'module' : row.form === 'script' ? 'script' : null,
+    timeoutMs: Number(row.timeout_ms),
+    memoryMb: Number(row.memory_mb),
+    allowedSecrets: parsed<string[]>(row.allowed_secrets, []),
+    allowedHosts: parsed<string[]>(row.allowed_hosts, []),
+  };
+}
+
+function functionOf(row: Row): FunctionRecord {
+  return {
+    id: String(row.id),
+    userId: String(row.user_id),
+    name: String(row.name),
+    description: String(row.description),
+    version: Number(row.version),
+    ...codeOf(row),
+    executionCount: Number(row.execution_count),
+    lastExecutionAt: text(row.last_execution_at),
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+  };
+}
+
+function versionOf(row: Row): FunctionVersion {
+  return { functionId: String(row.function_id), version: Number(row.version), ...codeOf(row), createdAt: String(row.created_at) };
+}
+
+function secretMetaOf(row: Row): SecretMeta {
+  return { name: String(row.name), version: Number(row.version), createdAt: String(row.created_at), updatedAt: String(row.updated_at) };
+}
+
+function auditOf(row: Row): SecretAuditEntry {
+  return {
+    id: String(row.id),
+    secretName: String(row.secret_name),
+    action: String(row.action) as SecretAuditEntry['action'],
+    keyId: text(row.key_id),
+    executionId: text(row.execution_id),
+    at: String(row.at),
+  };
+}
+
+function executionOf(row: Row): ExecutionRecord {
+  const number = (value: SQLInputValue | undefined) => (value === null || value === undefined ? null : Number(value));
+  return {
+    id: String(row.id),
+    userId: String(row.user_id),
+    functionId: String(row.function_id),
+    functionVersion: Number(row.function_version),
+    async: Number(row.is_async) === 1,
+    status: String(row.status) as ExecutionRecord['status'],
+    phase: String(row.phase) as ExecutionRecord['phase'],
+    params: parsed<unknown>(row.params, null),
+    result: parsed<unknown>(row.result, null),
+    error: parsed(row.error, null),
+    logs: parsed(row.logs, []),
+    network: parsed(row.network, []),
+    secretsRead: parsed(row.secrets_read, []),
+    createdAt: String(row.created_at),
+    startedAt: text(row.started_at),
+    finishedAt: text(row.finished_at),
+    durationMs: number(row.duration_ms),
+    cpuTimeMs: number(row.cpu_time_ms),
+    memoryUsedBytes: number(row.memory_used_bytes),
+  };
+}

@@ -1,0 +1,235 @@
+// The service's persistence, seen through one repository interface. The SQLite (embedded) and
+// PostgreSQL backends both implement it and pass the same test suite. Every read and write of a
+// tenant's data takes the tenant's user id, so a query can never reach another tenant's rows.
+import type { ErrorCode, ExecutionError, LogEntry, NetworkRecord, SourceForm, SourceLanguage } from '../core/types.ts';
+
+export interface User {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export type KeyRole = 'admin' | 'user';
+
+export interface ApiKey {
+  id: string;
+  /** Null for an operator (admin) key. */
+  userId: string | null;
+  role: KeyRole;
+  name: string;
+  /** The first characters of the key, to tell keys apart; never enough to use it. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface NewApiKey {
+  id: string;
+  userId: string | null;
+  role: KeyRole;
+  name: string;
+  prefix: string;
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  hash: string;
+  createdAt: string;
+}
+
+/** The part of a function that each version fixes: what runs and under which limits. */
+export interface FunctionCode {
+  source: string;
+  language: SourceLanguage;
+  form: SourceForm | null;
+  timeoutMs: number;
+  memoryMb: number;
+  allowedSecrets: string[];
+  allowedHosts: string[];
+}
+
+export interface FunctionRecord extends FunctionCode {
+  id: string;
+  userId: string;
+  name: string;
+  description: string;
+  version: number;
+  executionCount: number;
+  lastExecutionAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FunctionVersion extends FunctionCode {
+  functionId: string;
+  version: number;
+  createdAt: string;
+}
+
+export interface NewFunction extends FunctionCode {
+  id: string;
+  userId: string;
+  name: string;
+  description: string;
+  createdAt: string;
+}
+
+export type FunctionPatch = Partial<FunctionCode & { name: string; description: string }>;
+
+export interface SecretMeta {
+  name: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type SecretAction = 'create' | 'update' | 'delete' | 'read';
+
+export interface SecretAuditEntry {
+  id: string;
+  secretName: string;
+  action: SecretAction;
+  /** The API key that wrote, for writes; the execution that read, for reads. */
+  keyId: string | null;
+  executionId: string | null;
+  at: string;
+}
+
+export type ExecutionStatus = 'running' | 'success' | 'error';
+/** Where a `running` execution is: waiting in the durable queue, or handed to an executor. */
+export type ExecutionPhase = 'queued' | 'started' | 'done';
+
+export interface ExecutionRecord {
+  id: string;
+  userId: string;
+  functionId: string;
+  functionVersion: number;
+  async: boolean;
+  status: ExecutionStatus;
+  phase: ExecutionPhase;
+  params: unknown;
+  result: unknown;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  network: NetworkRecord[];
+  secretsRead: string[];
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  cpuTimeMs: number | null;
+  memoryUsedBytes: number | null;
+}
+
+export interface NewExecution {
+  id: string;
+  userId: string;
+  functionId: string;
+  functionVersion: number;
+  async: boolean;
+  params: unknown;
+  createdAt: string;
+  /** Sync executions start at once on this node; async ones wait in the queue. */
+  phase: 'queued' | 'started';
+  nodeId: string | null;
+  leaseExpiresAt: string | null;
+}
+
+export interface ExecutionOutcome {
+  status: 'success' | 'error';
+  result: unknown;
+  error: ExecutionError | null;
+  logs: LogEntry[];
+  network: NetworkRecord[];
+  secretsRead: string[];
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  cpuTimeMs: number;
+  memoryUsedBytes: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface ExecutionFilter extends PageRequest {
+  status?: ExecutionStatus | undefined;
+  /** ISO timestamps bounding createdAt, inclusive. */
+  since?: string | undefined;
+  until?: string | undefined;
+}
+
+export type CreateResult<T> = { ok: true; value: T } | { ok: false; reason: 'quota' | 'conflict' };
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Whether one server owns the database (SQLite: yes, so all its started executions are its own). */
+  readonly exclusive: boolean;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  getSetting(name: string): Promise<string | undefined>;
+  /** Stores `value` unless the setting exists; returns the stored value either way. */
+  initSetting(name: string, value: string): Promise<string>;
+
+  createUser(user: User): Promise<CreateResult<User>>;
+  getUser(id: string): Promise<User | undefined>;
+  listUsers(page: PageRequest): Promise<Page<User>>;
+  deleteUser(id: string): Promise<boolean>;
+
+  createApiKey(key: NewApiKey): Promise<ApiKey>;
+  /** The live (not revoked) key with this hash, if any. */
+  findApiKey(hash: string): Promise<ApiKey | undefined>;
+  listApiKeys(userId: string): Promise<ApiKey[]>;
+  countAdminKeys(): Promise<number>;
+  revokeApiKey(userId: string, keyId: string, at: string): Promise<boolean>;
+  touchApiKey(keyId: string, at: string): Promise<void>;
+
+  createFunction(fn: NewFunction, quota: { maxPerUser: number }): Promise<CreateResult<FunctionRecord>>;
+  getFunction(userId: string, id: string): Promise<FunctionRecord | undefined>;
+  listFunctions(userId: string, page: PageRequest): Promise<Page<FunctionRecord>>;
+  /** Applies the patch and records a new version; undefined when there is no such function. */
+  updateFunction(userId: string, id: string, patch: FunctionPatch, at: string): Promise<CreateResult<FunctionRecord> | undefined>;
+  deleteFunction(userId: string, id: string): Promise<boolean>;
+  getFunctionVersion(userId: string, id: string, version: number): Promise<FunctionVersion | undefined>;
+  listFunctionVersions(userId: string, id: string): Promise<FunctionVersion[]>;
+
+  /** Creates or replaces (new version) a secret's ciphertext and audits the write. */
+  putSecret(
+    userId: string,
+    name: string,
+    ciphertext: Uint8Array,
+    at: string,
+    audit: { id: string; keyId: string | null },
+    quota: { maxPerUser: number },
+  ): Promise<CreateResult<{ meta: SecretMeta; created: boolean }>>;
+  getSecretMeta(userId: string, name: string): Promise<SecretMeta | undefined>;
+  getSecretCiphertext(userId: string, name: string): Promise<Uint8Array | undefined>;
+  listSecrets(userId: string): Promise<SecretMeta[]>;
+  deleteSecret(userId: string, name: string, at: string, audit: { id: string; keyId: string | null }): Promise<boolean>;
+  recordSecretReads(userId: string, executionId: string, names: readonly string[], at: string): Promise<void>;
+  listSecretAudit(userId: string, page: PageRequest & { name?: string | undefined }): Promise<Page<SecretAuditEntry>>;
+
+  /** Records an execution as running, unless the user already has `maxActivePerUser` running. */
+  createExecution(execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>>;
+  /** Moves up to `limit` queued executions, oldest first, to `started` on this node. */
+  claimQueued(nodeId: string, leaseExpiresAt: string, limit: number): Promise<ExecutionRecord[]>;
+  completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean>;
+  renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void>;
+  /**
+   * Ends started executions that no live server runs any more, as error/INTERRUPTED: those of
+   * `nodeId` (a server that just started cannot be running any), those whose lease expired
+   * before `expiredBefore`, or all when `all` is set (an exclusive store after a restart).
+   */
+  interruptExecutions(which: { nodeId?: string; expiredBefore?: string; all?: boolean }, error: { code: ErrorCode; message: string }, at: string): Promise<number>;
+  getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined>;
+  listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>>;
+  countQueued(): Promise<number>;
+}

@@ -1,0 +1,345 @@
+// The storage contract, run against every backend (sqlite.test.ts, postgres.test.ts).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { InvalidCursorError, type ExecutionOutcome, type NewFunction, type Store } from '../../src/store/index.ts';
+
+export interface StoreFactory {
+  open(): Promise<Store>;
+  /** Removes what open() made (a file, a schema). */
+  cleanup(): Promise<void>;
+}
+
+const at = (offsetMs = 0) => new Date(Date.UTC(2026, 0, 1) + offsetMs).toISOString();
+
+function newFunction(userId: string, name: string, extra: Partial<NewFunction> = {}): NewFunction {
+  return {
+    id: randomUUID(),
+    userId,
+    name,
+    description: `the ${name} function`,
+    source: 'export default () => 1',
+    language: 'javascript',
+    form: null,
+    timeoutMs: 1000,
+    memoryMb: 64,
+    allowedSecrets: ['token'],
+    allowedHosts: ['api.example.com'],
+    createdAt: at(),
+    ...extra,
+  };
+}
+
+function outcome(extra: Partial<ExecutionOutcome> = {}): ExecutionOutcome {
+  return {
+    status: 'success',
+    result: { b: 1, a: [1, 'two', null] },
+    error: null,
+    logs: [{ level: 'log', message: 'hello', time: 1 }],
+    network: [],
+    secretsRead: [],
+    startedAt: at(1),
+    finishedAt: at(2),
+    durationMs: 1.5,
+    cpuTimeMs: 0.5,
+    memoryUsedBytes: 1024,
+    ...extra,
+  };
+}
+
+export function storeSuite(name: string, factory: StoreFactory): void {
+  describe(`${name} store`, () => {
+    let store: Store;
+    let alice: string;
+    let bob: string;
+
+    before(async () => {
+      store = await factory.open();
+      alice = randomUUID();
+      bob = randomUUID();
+      assert.equal((await store.createUser({ id: alice, name: `alice-${alice}`, createdAt: at() })).ok, true);
+      assert.equal((await store.createUser({ id: bob, name: `bob-${bob}`, createdAt: at() })).ok, true);
+    });
+
+    after(async () => {
+      await store.close();
+      await factory.cleanup();
+    });
+
+    it('pings, and keeps the first value of a setting', async () => {
+      await store.ping();
+      const name = `setting-${randomUUID()}`;
+      assert.equal(await store.getSetting(name), undefined);
+      assert.equal(await store.initSetting(name, 'first'), 'first');
+      assert.equal(await store.initSetting(name, 'second'), 'first');
+      assert.equal(await store.getSetting(name), 'first');
+    });
+
+    it('refuses a second user of the same name, and pages users', async () => {
+      const duplicate = await store.createUser({ id: randomUUID(), name: `alice-${alice}`, createdAt: at() });
+      assert.deepEqual(duplicate, { ok: false, reason: 'conflict' });
+      assert.equal((await store.getUser(alice))?.name, `alice-${alice}`);
+      assert.equal(await store.getUser('no-such-user'), undefined);
+      const first = await store.listUsers({ limit: 1 });
+      assert.equal(first.items.length, 1);
+      assert.ok(first.nextCursor);
+      const rest = await store.listUsers({ limit: 100, cursor: first.nextCursor });
+      assert.ok(!rest.items.some((user) => user.id === first.items[0]!.id));
+      await assert.rejects(store.listUsers({ limit: 1, cursor: 'nonsense' }), InvalidCursorError);
+    });
+
+    it('finds keys by hash only while they are not revoked, and only their owner revokes them', async () => {
+      const key = await store.createApiKey({ id: randomUUID(), userId: alice, role: 'user', name: 'laptop', prefix: 'tjs_abcd', hash: `h-${randomUUID()}`, createdAt: at() });
+      assert.equal(key.userId, alice);
+      assert.equal(key.revokedAt, null);
+      const hash = `h-${randomUUID()}`;
+      const second = await store.createApiKey({ id: randomUUID(), userId: alice, role: 'user', name: 'ci', prefix: 'tjs_efgh', hash, createdAt: at() });
+      assert.equal((await store.findApiKey(hash))?.id, second.id);
+      assert.equal(await store.revokeApiKey(bob, second.id, at(5)), false, "another user cannot revoke alice's key");
+      assert.equal(await store.revokeApiKey(alice, second.id, at(5)), true);
+      assert.equal(await store.revokeApiKey(alice, second.id, at(6)), false, 'a key is revoked once');
+      assert.equal(await store.findApiKey(hash), undefined);
+      const keys = await store.listApiKeys(alice);
+      assert.equal(keys.find((k) => k.id === second.id)?.revokedAt, at(5));
+      await store.touchApiKey(key.id, at(9));
+      assert.equal((await store.listApiKeys(alice)).find((k) => k.id === key.id)?.lastUsedAt, at(9));
+      assert.deepEqual(await store.listApiKeys(bob), []);
+    });
+
+    it('counts live admin keys', async () => {
+      const before = await store.countAdminKeys();
+      await store.createApiKey({ id: randomUUID(), userId: null, role: 'admin', name: 'bootstrap', prefix: 'tjs_admn', hash: `h-${randomUUID()}`, createdAt: at() });
+      assert.equal(await store.countAdminKeys(), before + 1);
+    });
+
+    it('creates functions under a per-user quota with names unique per user', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `quota-${owner}`, createdAt: at() });
+      const created = await store.createFunction(newFunction(owner, 'one'), { maxPerUser: 2 });
+      assert.equal(created.ok, true);
+      assert.deepEqual(await store.createFunction(newFunction(owner, 'one'), { maxPerUser: 2 }), { ok: false, reason: 'conflict' });
+      assert.equal((await store.createFunction(newFunction(owner, 'two'), { maxPerUser: 2 })).ok, true);
+      assert.deepEqual(await store.createFunction(newFunction(owner, 'three'), { maxPerUser: 2 }), { ok: false, reason: 'quota' });
+      // Another user may use the same name.
+      assert.equal((await store.createFunction(newFunction(bob, 'one'), { maxPerUser: 2 })).ok, true);
+    });
+
+    it('keeps every version of a function, and shows a function only to its owner', async () => {
+      const created = await store.createFunction(newFunction(alice, 'versioned'), { maxPerUser: 100 });
+      assert.ok(created.ok);
+      const fn = created.value;
+      assert.equal(fn.version, 1);
+      assert.deepEqual(fn.allowedSecrets, ['token']);
+      assert.equal(await store.getFunction(bob, fn.id), undefined);
+      assert.equal(await store.updateFunction(bob, fn.id, { source: 'stolen' }, at(1)), undefined);
+      assert.equal(await store.deleteFunction(bob, fn.id), false);
+
+      const updated = await store.updateFunction(alice, fn.id, { source: 'export default () => 2', allowedHosts: [], form: 'module' }, at(10));
+      assert.ok(updated?.ok);
+      assert.equal(updated.value.version, 2);
+      assert.equal(updated.value.description, fn.description, 'fields absent from the patch stay');
+      const again = await store.updateFunction(alice, fn.id, { description: 'new words' }, at(20));
+      assert.ok(again?.ok);
+      assert.equal(again.value.version, 3);
+      const stored = await store.getFunction(alice, fn.id);
+      assert.equal(stored?.version, 3);
+      assert.equal(stored?.source, 'export default () => 2');
+      assert.equal(stored?.form, 'module');
+      assert.equal(stored?.updatedAt, at(20));
+
+      const versions = await store.listFunctionVersions(alice, fn.id);
+      assert.deepEqual(versions.map((v) => v.version), [1, 2, 3]);
+      assert.equal((await store.getFunctionVersion(alice, fn.id, 1))?.source, 'export default () => 1');
+      assert.deepEqual((await store.getFunctionVersion(alice, fn.id, 1))?.allowedHosts, ['api.example.com']);
+      assert.equal(await store.getFunctionVersion(bob, fn.id, 1), undefined);
+      assert.deepEqual(await store.listFunctionVersions(bob, fn.id), []);
+
+      const other = await store.createFunction(newFunction(alice, 'taken'), { maxPerUser: 100 });
+      assert.ok(other.ok);
+      assert.deepEqual(await store.updateFunction(alice, fn.id, { name: 'taken' }, at(30)), { ok: false, reason: 'conflict' });
+      assert.equal((await store.getFunction(alice, fn.id))?.version, 3, 'a refused update changes nothing');
+    });
+
+    it('pages functions per user', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `pager-${owner}`, createdAt: at() });
+      for (const name of ['a', 'b', 'c']) await store.createFunction(newFunction(owner, name), { maxPerUser: 100 });
+      const first = await store.listFunctions(owner, { limit: 2 });
+      assert.deepEqual(first.items.map((f) => f.name), ['a', 'b']);
+      const second = await store.listFunctions(owner, { limit: 2, cursor: first.nextCursor! });
+      assert.deepEqual(second.items.map((f) => f.name), ['c']);
+      assert.equal(second.nextCursor, null);
+      assert.deepEqual((await store.listFunctions(randomUUID(), { limit: 5 })).items, []);
+    });
+
+    it('stores secret ciphertext with versions, a quota and an audit trail', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `secrets-${owner}`, createdAt: at() });
+      const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+      const first = await store.putSecret(owner, 'token', bytes, at(1), { id: randomUUID(), keyId: 'key-1' }, { maxPerUser: 2 });
+      assert.ok(first.ok);
+      assert.equal(first.value.created, true);
+      assert.equal(first.value.meta.version, 1);
+      const second = await store.putSecret(owner, 'token', new Uint8Array([9]), at(2), { id: randomUUID(), keyId: 'key-1' }, { maxPerUser: 2 });
+      assert.ok(second.ok);
+      assert.equal(second.value.created, false);
+      assert.equal(second.value.meta.version, 2);
+      assert.equal(second.value.meta.createdAt, at(1));
+      assert.equal(second.value.meta.updatedAt, at(2));
+      assert.deepEqual([...(await store.getSecretCiphertext(owner, 'token'))!], [9]);
+      assert.equal(await store.getSecretCiphertext(bob, 'token'), undefined);
+      assert.equal(await store.getSecretMeta(bob, 'token'), undefined);
+
+      assert.ok((await store.putSecret(owner, 'other', bytes, at(3), { id: randomUUID(), keyId: null }, { maxPerUser: 2 })).ok);
+      assert.deepEqual(await store.putSecret(owner, 'third', bytes, at(3), { id: randomUUID(), keyId: null }, { maxPerUser: 2 }), { ok: false, reason: 'quota' });
+      // Replacing an existing secret is not limited by the count.
+      assert.ok((await store.putSecret(owner, 'other', bytes, at(4), { id: randomUUID(), keyId: null }, { maxPerUser: 2 })).ok);
+      assert.deepEqual((await store.listSecrets(owner)).map((s) => s.name), ['other', 'token']);
+
+      await store.recordSecretReads(owner, 'exec-1', ['token'], at(5));
+      assert.equal(await store.deleteSecret(bob, 'token', at(6), { id: randomUUID(), keyId: null }), false);
+      assert.equal(await store.deleteSecret(owner, 'token', at(6), { id: randomUUID(), keyId: 'key-1' }), true);
+      assert.equal(await store.deleteSecret(owner, 'token', at(7), { id: randomUUID(), keyId: 'key-1' }), false);
+      assert.equal(await store.getSecretMeta(owner, 'token'), undefined);
+
+      const audit = await store.listSecretAudit(owner, { limit: 10, name: 'token' });
+      assert.deepEqual(
+        audit.items.map((entry) => [entry.action, entry.keyId, entry.executionId]),
+        [
+          ['delete', 'key-1', null],
+          ['read', null, 'exec-1'],
+          ['update', 'key-1', null],
+          ['create', 'key-1', null],
+        ],
+      );
+      const page = await store.listSecretAudit(owner, { limit: 2 });
+      assert.equal(page.items.length, 2);
+      const rest = await store.listSecretAudit(owner, { limit: 10, cursor: page.nextCursor! });
+      assert.equal(page.items.length + rest.items.length, 6);
+      assert.deepEqual((await store.listSecretAudit(bob, { limit: 10 })).items, []);
+    });
+
+    it('records executions as running before they run, within the per-user concurrency quota', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `exec-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'runner'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const base = { userId: owner, functionId: fn.value.id, functionVersion: 1, params: { x: 1 }, createdAt: at(1) };
+      const sync = await store.createExecution({ ...base, id: randomUUID(), async: false, phase: 'started', nodeId: 'node-a', leaseExpiresAt: at(60_000) }, { maxActivePerUser: 2 });
+      assert.ok(sync.ok);
+      assert.equal(sync.value.status, 'running');
+      assert.equal(sync.value.phase, 'started');
+      assert.deepEqual(sync.value.params, { x: 1 });
+      const queued = await store.createExecution({ ...base, id: randomUUID(), async: true, phase: 'queued', nodeId: null, leaseExpiresAt: null }, { maxActivePerUser: 2 });
+      assert.ok(queued.ok);
+      assert.equal(queued.value.async, true);
+      assert.deepEqual(
+        await store.createExecution({ ...base, id: randomUUID(), async: true, phase: 'queued', nodeId: null, leaseExpiresAt: null }, { maxActivePerUser: 2 }),
+        { ok: false, reason: 'quota' },
+      );
+      assert.equal(await store.getExecution(bob, sync.value.id), undefined);
+
+      assert.equal(await store.countQueued() >= 1, true);
+      const claimed = await store.claimQueued('node-a', at(60_000), 10);
+      assert.ok(claimed.some((e) => e.id === queued.value.id && e.phase === 'started'));
+      assert.deepEqual(await store.claimQueued('node-b', at(60_000), 10), [], 'a claimed execution is not claimed twice');
+
+      assert.equal(await store.completeExecution(sync.value.id, outcome(), 1000), true);
+      assert.equal(await store.completeExecution(sync.value.id, outcome({ status: 'error' }), 1000), false, 'completed once');
+      const done = await store.getExecution(owner, sync.value.id);
+      assert.equal(done?.status, 'success');
+      assert.equal(done?.phase, 'done');
+      assert.deepEqual(done?.result, { b: 1, a: [1, 'two', null] });
+      assert.equal(JSON.stringify(done?.result), '{"b":1,"a":[1,"two",null]}', 'key order is kept');
+      assert.deepEqual(done?.logs, [{ level: 'log', message: 'hello', time: 1 }]);
+      assert.equal(done?.durationMs, 1.5);
+      assert.equal(done?.memoryUsedBytes, 1024);
+      const counted = await store.getFunction(owner, fn.value.id);
+      assert.equal(counted?.executionCount, 1);
+      assert.equal(counted?.lastExecutionAt, at(2));
+
+      // Now below the quota again.
+      assert.ok((await store.createExecution({ ...base, id: randomUUID(), async: true, phase: 'queued', nodeId: null, leaseExpiresAt: null }, { maxActivePerUser: 2 })).ok);
+    });
+
+    it('interrupts started executions of a dead node, or whose lease expired, and leaves queued ones', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `crash-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'crashy'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const base = { userId: owner, functionId: fn.value.id, functionVersion: 1, params: {}, createdAt: at(1), async: true };
+      const limit = { maxActivePerUser: 100 };
+      const mine = await store.createExecution({ ...base, id: randomUUID(), phase: 'started', nodeId: `dead-${owner}`, leaseExpiresAt: at(10_000_000_000) }, limit);
+      const expired = await store.createExecution({ ...base, id: randomUUID(), phase: 'started', nodeId: `other-${owner}`, leaseExpiresAt: at(5) }, limit);
+      const alive = await store.createExecution({ ...base, id: randomUUID(), phase: 'started', nodeId: `other-${owner}`, leaseExpiresAt: at(10_000_000_000) }, limit);
+      const queued = await store.createExecution({ ...base, id: randomUUID(), phase: 'queued', nodeId: null, leaseExpiresAt: null }, limit);
+      assert.ok(mine.ok && expired.ok && alive.ok && queued.ok);
+      const error = { code: 'INTERRUPTED' as const, message: 'the server stopped' };
+      assert.equal(await store.interruptExecutions({ nodeId: `dead-${owner}` }, error, at(100)), 1);
+      assert.ok((await store.interruptExecutions({ expiredBefore: at(50) }, error, at(100))) >= 1);
+      const statuses = await Promise.all([mine, expired, alive, queued].map((e) => store.getExecution(owner, e.ok ? e.value.id : '')));
+      assert.deepEqual(statuses.map((e) => [e?.status, e?.phase, e?.error?.code ?? null]), [
+        ['error', 'done', 'INTERRUPTED'],
+        ['error', 'done', 'INTERRUPTED'],
+        ['running', 'started', null],
+        ['running', 'queued', null],
+      ]);
+      await store.renewLeases(`other-${owner}`, at(20));
+      assert.ok((await store.interruptExecutions({ expiredBefore: at(50) }, error, at(100))) >= 1, 'a renewed lease can still expire');
+      assert.equal((await store.getExecution(owner, alive.ok ? alive.value.id : ''))?.status, 'error');
+      assert.equal(await store.completeExecution(mine.ok ? mine.value.id : '', outcome(), 1000), false, 'an interrupted execution stays interrupted');
+    });
+
+    it('lists a function\'s executions newest first, with filters and paging, and prunes old history', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `history-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'history'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const id = randomUUID();
+        ids.push(id);
+        const created = await store.createExecution(
+          { id, userId: owner, functionId: fn.value.id, functionVersion: 1, async: false, params: { i }, createdAt: at(i * 1000), phase: 'started', nodeId: 'n', leaseExpiresAt: at(99_999) },
+          { maxActivePerUser: 100 },
+        );
+        assert.ok(created.ok);
+        if (i < 4) await store.completeExecution(id, outcome({ status: i % 2 === 0 ? 'success' : 'error', error: i % 2 === 0 ? null : { code: 'RUNTIME_ERROR', message: 'x' } }), 3);
+      }
+      // Keep 3 finished: the oldest finished one (i = 0) is gone; the running one stays.
+      assert.equal(await store.getExecution(owner, ids[0]!), undefined);
+      const all = await store.listExecutions(owner, fn.value.id, { limit: 10 });
+      assert.deepEqual(all.items.map((e) => e.id), [ids[4], ids[3], ids[2], ids[1]]);
+      const errors = await store.listExecutions(owner, fn.value.id, { limit: 10, status: 'error' });
+      assert.deepEqual(errors.items.map((e) => e.id), [ids[3], ids[1]]);
+      const windowed = await store.listExecutions(owner, fn.value.id, { limit: 10, since: at(2000), until: at(3000) });
+      assert.deepEqual(windowed.items.map((e) => e.id), [ids[3], ids[2]]);
+      const page = await store.listExecutions(owner, fn.value.id, { limit: 3 });
+      assert.equal(page.items.length, 3);
+      const next = await store.listExecutions(owner, fn.value.id, { limit: 3, cursor: page.nextCursor! });
+      assert.deepEqual(next.items.map((e) => e.id), [ids[1]]);
+      assert.equal(next.nextCursor, null);
+      assert.deepEqual((await store.listExecutions(bob, fn.value.id, { limit: 10 })).items, []);
+    });
+
+    it('deletes a function with its versions and executions, and a user with everything', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `gone-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'doomed'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const execution = await store.createExecution(
+        { id: randomUUID(), userId: owner, functionId: fn.value.id, functionVersion: 1, async: true, params: {}, createdAt: at(), phase: 'queued', nodeId: null, leaseExpiresAt: null },
+        { maxActivePerUser: 100 },
+      );
+      assert.ok(execution.ok);
+      assert.equal(await store.deleteFunction(owner, fn.value.id), true);
+      assert.equal(await store.getExecution(owner, execution.value.id), undefined);
+      assert.deepEqual(await store.listFunctionVersions(owner, fn.value.id), []);
+      await store.putSecret(owner, 's', new Uint8Array([1]), at(), { id: randomUUID(), keyId: null }, { maxPerUser: 5 });
+      assert.equal(await store.deleteUser(owner), true);
+      assert.equal(await store.getUser(owner), undefined);
+      assert.deepEqual(await store.listSecrets(owner), []);
+      assert.equal(await store.deleteUser(owner), false);
+    });
+  });
+}
