@@ -41,6 +41,7 @@ export class Engine {
   readonly #sandboxes: SandboxSource;
   readonly #pool: WarmPool | null;
   readonly #unwinding = new Set<Promise<void>>();
+  #running = 0;
 
   constructor(options: EngineOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
@@ -56,6 +57,7 @@ export class Engine {
           memoryMb: this.limits.memoryMb,
           min: options.pool.size,
           max: options.pool.max ?? Math.max(options.pool.size * 2, options.pool.size + 2),
+          busy: () => this.#running > 0,
         })
       : null;
     this.#sandboxes = this.#pool ?? { acquire: (memoryMb) => Sandbox.create({ memoryMb, capabilities: this.capabilities }) };
@@ -125,8 +127,12 @@ export class Engine {
       signal: abort.signal,
       ...scopeParts,
     };
+    this.#running++;
     try {
-      const outcome = await sandbox.run(job, scope, abort).finally(() => this.#track(sandbox.settled));
+      const outcome = await sandbox.run(job, scope, abort).finally(() => {
+        this.#track(sandbox.settled);
+        if (--this.#running === 0) this.#pool?.idle();
+      });
       if (outcome.ok) return finish({ ok: true, result: JSON.parse(outcome.json) }, outcome.cpuTimeMs, outcome.memoryUsedBytes);
       return finish({ ok: false, error: outcome.error }, outcome.cpuTimeMs, outcome.memoryUsedBytes);
     } catch (error) {

@@ -5,7 +5,7 @@
 // and nothing about the execution reaches a sandbox before `run`.
 import type { Capability } from './capability.ts';
 import type { SandboxSource } from './engine.ts';
-import { Sandbox } from './sandbox.ts';
+import { Sandbox, type BootMode } from './sandbox.ts';
 
 export interface WarmPoolOptions {
   /** The memory limit of the pooled sandboxes; executions asking for another get a cold one. */
@@ -18,6 +18,11 @@ export interface WarmPoolOptions {
   parallelism?: number;
   /** After this long without a miss, the target shrinks by one toward `min`. */
   idleShrinkMs?: number;
+  /**
+   * True while executions run in this process: refills then wait for `idle()` (unless the pool
+   * is empty), so that bootstrapping competes as little as possible with running executions.
+   */
+  busy?: () => boolean;
 }
 
 export interface WarmPoolStats {
@@ -46,7 +51,7 @@ export class WarmPool implements SandboxSource {
       throw new RangeError('warm pool: need 0 <= min <= max and max >= 1');
     }
     this.#capabilities = capabilities;
-    this.#options = { parallelism: 2, idleShrinkMs: 30_000, ...options };
+    this.#options = { parallelism: 2, idleShrinkMs: 30_000, busy: () => false, ...options };
     this.#target = Math.max(options.min, 1);
     this.#shrinkTimer = setInterval(() => this.#shrinkIfIdle(), Math.max(1000, this.#options.idleShrinkMs / 4));
     this.#shrinkTimer.unref();
@@ -66,7 +71,7 @@ export class WarmPool implements SandboxSource {
       const sandbox = this.#ready.pop();
       if (sandbox) {
         this.#stats.hits++;
-        this.#refill();
+        setImmediate(() => this.#refill());
         return sandbox;
       }
       this.#stats.misses++;
@@ -85,6 +90,11 @@ export class WarmPool implements SandboxSource {
     }
   }
 
+  /** The process has nothing running: a good moment to refill. */
+  idle(): void {
+    setImmediate(() => this.#refill());
+  }
+
   close(): void {
     this.#closed = true;
     clearInterval(this.#shrinkTimer);
@@ -92,11 +102,13 @@ export class WarmPool implements SandboxSource {
     for (const sandbox of this.#ready.splice(0)) sandbox.dispose();
   }
 
-  #create(memoryMb: number): Promise<Sandbox> {
-    return Sandbox.create({ memoryMb, capabilities: this.#capabilities });
+  #create(memoryMb: number, mode: BootMode = 'foreground'): Promise<Sandbox> {
+    return Sandbox.create({ memoryMb, capabilities: this.#capabilities, mode });
   }
 
   #refill(): void {
+    // While executions run here and a sandbox is still in stock, wait for a quiet moment.
+    if (this.#ready.length > 0 && this.#options.busy()) return;
     while (
       !this.#closed &&
       this.#failureBackoff === null &&
@@ -104,7 +116,8 @@ export class WarmPool implements SandboxSource {
       this.#creating < this.#options.parallelism
     ) {
       this.#creating++;
-      this.#create(this.#options.memoryMb).then(
+      // On the isolate's own thread: the main thread stays free for executions arriving meanwhile.
+      this.#create(this.#options.memoryMb, 'background').then(
         (sandbox) => {
           this.#creating--;
           this.#stats.created++;

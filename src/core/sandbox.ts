@@ -19,27 +19,37 @@ const handoffSpecifier = 'teejs:handoff';
 /** V8 code cache of the runtime's own scripts, made by the first isolate, used by the rest. */
 const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 
-// Bootstrapping runs no guest code, so its steps may take the isolate synchronously: a thread
-// hop per step (isolated-vm's async API) costs more than the step itself. Between steps the
-// event loop gets a turn, so a process serving requests is never blocked for long.
-function compileInternal(isolate: ivm.Isolate, source: string, filename: string): ivm.Script {
+// Bootstrapping runs no guest code, so it may take the isolate synchronously ("foreground":
+// fastest, used when an execution is waiting for this sandbox) or through isolated-vm's async
+// API on the isolate's own thread ("background": more total work, thread hops, but the main
+// thread stays free for running executions; used by the warm pool).
+export type BootMode = 'foreground' | 'background';
+
+const codeCacheOptions = (filename: string) => {
   const cachedData = codeCache.get(filename);
-  const script: ivm.Script & ivm.CachedDataResult = isolate.compileScriptSync(source, {
-    filename,
-    ...(cachedData ? { cachedData } : { produceCachedData: true }),
-  });
-  if (!cachedData && script.cachedData) codeCache.set(filename, script.cachedData);
+  return cachedData ? { filename, cachedData } : { filename, produceCachedData: true };
+};
+
+function keepCodeCache(filename: string, script: ivm.Script & ivm.CachedDataResult): ivm.Script {
+  if (!codeCache.has(filename) && script.cachedData) codeCache.set(filename, script.cachedData);
   return script;
 }
 
-function runInternal(isolate: ivm.Isolate, context: ivm.Context, source: string, filename: string): ivm.Reference {
-  return compileInternal(isolate, source, filename).runSync(context, { reference: true }) as ivm.Reference;
+async function runInternal(mode: BootMode, isolate: ivm.Isolate, context: ivm.Context, source: string, filename: string): Promise<ivm.Reference> {
+  if (mode === 'foreground') {
+    const script = keepCodeCache(filename, isolate.compileScriptSync(source, codeCacheOptions(filename)));
+    return script.runSync(context, { reference: true }) as ivm.Reference;
+  }
+  const script = keepCodeCache(filename, await isolate.compileScript(source, codeCacheOptions(filename)));
+  return (await script.run(context, { reference: true })) as ivm.Reference;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface SandboxOptions {
   memoryMb: number;
+  /** How bootstrapping uses the main thread (default foreground). */
+  mode?: BootMode;
   capabilities: readonly Capability[];
   onCatastrophicError?: (message: string) => void;
 }
@@ -91,10 +101,10 @@ export class Sandbox {
       onCatastrophicError: options.onCatastrophicError ?? defaultCatastrophe,
     });
     try {
-      const context = isolate.createContextSync();
-      await yieldToEventLoop();
+      const mode = options.mode ?? 'foreground';
+      const context = mode === 'foreground' ? isolate.createContextSync() : await isolate.createContext();
       const sandbox = new Sandbox(isolate, context, options);
-      await sandbox.#bootstrap();
+      await sandbox.#bootstrap(mode);
       return sandbox;
     } catch (error) {
       if (!isolate.isDisposed) isolate.dispose();
@@ -119,32 +129,40 @@ export class Sandbox {
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
 
-  async #bootstrap(): Promise<void> {
+  async #bootstrap(mode: BootMode): Promise<void> {
     const isolate = this.#isolate;
     const context = this.#context;
+    if (mode === 'foreground') await yieldToEventLoop();
     const installers: ivm.Reference[] = [];
     for (const capability of this.#capabilities) {
-      installers.push(runInternal(isolate, context, capability.guestSource, capability.guestFilename));
+      installers.push(await runInternal(mode, isolate, context, capability.guestSource, capability.guestFilename));
     }
-    const hardenFn = runInternal(isolate, context, harden.guestSource, harden.guestFilename);
-    const bootstrapFn = runInternal(isolate, context, runtime.guestSource, runtime.guestFilename);
-    await yieldToEventLoop();
+    const hardenFn = await runInternal(mode, isolate, context, harden.guestSource, harden.guestFilename);
+    const bootstrapFn = await runInternal(mode, isolate, context, runtime.guestSource, runtime.guestFilename);
+    if (mode === 'foreground') await yieldToEventLoop();
 
     const hostCall = new ivm.Callback((op: unknown, ...args: unknown[]) => this.#call(op, args));
     const hostWait = new ivm.Reference(async (op: unknown, ...args: unknown[]) => JSON.stringify(await this.#wait(op, args)));
     const hostPost = new ivm.Callback((op: unknown, id: unknown, ...args: unknown[]) => this.#post(op, id, args), { ignored: true });
     const options = new ivm.ExternalCopy({ internalFilePrefix }).copyInto();
 
-    this.#control = bootstrapFn.applySync(
-      undefined,
-      [hardenFn.derefInto(), hostCall, hostWait, hostPost, options, ...installers.map((installer) => installer.derefInto())],
-      { result: { reference: true } },
-    ) as ivm.Reference<(...args: unknown[]) => unknown>;
+    const args = [hardenFn.derefInto(), hostCall, hostWait, hostPost, options, ...installers.map((installer) => installer.derefInto())];
+    const control =
+      mode === 'foreground'
+        ? bootstrapFn.applySync(undefined, args, { result: { reference: true } })
+        : await bootstrapFn.apply(undefined, args, { result: { reference: true } });
+    this.#control = control as ivm.Reference<(...args: unknown[]) => unknown>;
     for (const reference of [hardenFn, bootstrapFn, ...installers]) reference.release();
     // The entry modules of module-form functions do not depend on the function: ready them now.
-    this.#entry = isolate.compileModuleSync(entrySource, { filename: `${internalFilePrefix}entry.js` });
-    this.#handoff = isolate.compileModuleSync(handoffSource, { filename: `${internalFilePrefix}handoff.js` });
-    await yieldToEventLoop();
+    const entryOptions = { filename: `${internalFilePrefix}entry.js` };
+    const handoffOptions = { filename: `${internalFilePrefix}handoff.js` };
+    if (mode === 'foreground') {
+      this.#entry = isolate.compileModuleSync(entrySource, entryOptions);
+      this.#handoff = isolate.compileModuleSync(handoffSource, handoffOptions);
+    } else {
+      this.#entry = await isolate.compileModule(entrySource, entryOptions);
+      this.#handoff = await isolate.compileModule(handoffSource, handoffOptions);
+    }
   }
 
   // ---- host channel ------------------------------------------------------------------------
