@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Engine, InMemorySecretStore, type ExecutionRequest } from '../core/index.ts';
+import { InMemorySecretStore, type ExecutionRequest } from '../core/index.ts';
+import { ExecutorPool } from '../executor/index.ts';
 import { formatReport } from './report.ts';
 import { exitStatus, UsageError } from './usage.ts';
 
@@ -72,9 +73,11 @@ export async function runCommand(args: string[]): Promise<number> {
     secrets.set(userId, pair.slice(0, eq), pair.slice(eq + 1));
   }
 
-  const engine = new Engine({ secrets });
-  const result = await engine.execute(request);
-  await engine.drain();
+  // Guest code runs in an executor process, as in the service: a guest that crashes V8 ends
+  // this run with EXECUTOR_CRASHED instead of taking the CLI down with it.
+  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false });
+  const result = await executors.execute(request);
+  await executors.close();
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatReport(result, process.stdout.isTTY === true));
   return result.status === 'success' ? exitStatus.success : exitStatus.executionError;
 }

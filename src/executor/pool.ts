@@ -15,8 +15,8 @@ export interface ExecutorPoolOptions {
   secrets?: SecretStore;
   /** Executor processes (default: one per core). */
   processes?: number;
-  /** Warm sandboxes per executor (default 4 ready, up to 16 under load). */
-  warm?: { size: number; max?: number };
+  /** Warm sandboxes per executor (default 4 ready, up to 16 under load); false for none. */
+  warm?: { size: number; max?: number } | false;
   /** Engine settings for every executor (limits, network policy...): plain data. */
   engine?: Omit<ExecutorEngineOptions, 'pool'>;
   /** Past an execution's time limit, how long before its executor counts as stuck and is killed. */
@@ -45,7 +45,7 @@ export class ExecutorPool implements Executor {
       processes: options.processes ?? Math.max(1, os.availableParallelism()),
       graceMs: options.graceMs ?? 5000,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
-      engine: { ...options.engine, pool: options.warm ?? { size: 4, max: 16 } },
+      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? { size: 4, max: 16 } }) },
     };
   }
 
