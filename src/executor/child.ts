@@ -11,9 +11,11 @@ if (typeof process.send !== 'function') {
   process.exit(2);
 }
 
-const send = (message: ExecutorMessage): void => {
-  process.send!(message);
-};
+// Resolves once the message is handed to the channel, so a shutdown never cuts a result off.
+const send = (message: ExecutorMessage): Promise<void> =>
+  new Promise((resolve) => {
+    process.send!(message, undefined, {}, () => resolve());
+  });
 
 const pendingSecrets = new Map<number, (value: string | undefined) => void>();
 let nextSecret = 1;
@@ -23,7 +25,7 @@ const secrets: SecretStore = {
     const id = nextSecret++;
     return new Promise((resolve) => {
       pendingSecrets.set(id, resolve);
-      send({ type: 'secret', id, userId, name });
+      void send({ type: 'secret', id, userId, name });
     });
   },
 };
@@ -31,13 +33,18 @@ const secrets: SecretStore = {
 const engineOptions = JSON.parse(process.argv[2] ?? '{}') as ExecutorEngineOptions;
 const engine = new Engine({ ...engineOptions, secrets });
 
+const running = new Set<Promise<void>>();
+
 process.on('message', (message: HostMessage) => {
   switch (message.type) {
-    case 'execute':
-      void engine.execute(message.request).then((result) => {
-        send({ type: 'result', id: message.id, result, pool: engine.poolStats() });
-      });
+    case 'execute': {
+      const execution = engine.execute(message.request).then((result) =>
+        send({ type: 'result', id: message.id, result, pool: engine.poolStats() }),
+      );
+      running.add(execution);
+      void execution.finally(() => running.delete(execution));
       break;
+    }
     case 'secret': {
       const resolve = pendingSecrets.get(message.id);
       pendingSecrets.delete(message.id);
@@ -45,7 +52,10 @@ process.on('message', (message: HostMessage) => {
       break;
     }
     case 'shutdown':
-      void engine.close().then(() => process.exit(0));
+      // Graceful: what runs finishes and is reported; the host kills us if it takes too long.
+      void Promise.all(running)
+        .then(() => engine.close())
+        .then(() => process.exit(0));
       break;
   }
 });
@@ -53,4 +63,4 @@ process.on('message', (message: HostMessage) => {
 // The host going away (it crashed or was killed) leaves nobody to serve: stop too.
 process.on('disconnect', () => process.exit(0));
 
-send({ type: 'ready' });
+void send({ type: 'ready' });

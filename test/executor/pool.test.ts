@@ -1,0 +1,118 @@
+// The executor pool: guest code in supervised processes, crashes contained to their own
+// executions, least authority, graceful shutdown.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { InMemorySecretStore } from '../../src/core/index.ts';
+import { ExecutorPool } from '../../src/executor/index.ts';
+
+const sleepy = (ms: number, value: unknown) =>
+  `export default () => new Promise((resolve) => setTimeout(() => resolve(${JSON.stringify(value)}), ${ms}))`;
+
+let pool: ExecutorPool;
+const logged: string[] = [];
+
+before(async () => {
+  process.env.TEEJS_TEST_HOST_CANARY = 'host-only-value';
+  pool = await ExecutorPool.start({
+    processes: 2,
+    warm: { size: 2 },
+    secrets: new InMemorySecretStore({ alice: { token: 'alice-token', other: 'alice-other' }, bob: { token: 'bob-token' } }),
+    graceMs: 500,
+    log: (line) => logged.push(line),
+  });
+});
+
+after(async () => {
+  await pool.close();
+});
+
+test('runs executions in executor processes with the same result model as the core', async () => {
+  const result = await pool.execute({
+    source: `export default function (params, context) { console.log('hi'); return { n: params.n + 1, user: context.userId }; }`,
+    params: { n: 41 },
+    userId: 'alice',
+  });
+  assert.equal(result.status, 'success', JSON.stringify(result.error));
+  assert.deepEqual(result.result, { n: 42, user: 'alice' });
+  assert.equal(result.logs[0]?.message, 'hi');
+  assert.equal(typeof result.executionId, 'string');
+});
+
+test('an executor that dies ends only its own executions, with EXECUTOR_CRASHED, and is replaced', async () => {
+  const before = pool.stats();
+  assert.equal(before.executors.length, 2);
+  const victim = before.executors[0]!.pid!;
+  const runs = Array.from({ length: 8 }, (_, i) => pool.execute({ source: sleepy(400, i) }));
+  // Let the executions spread over both executors and start.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const onVictim = pool.stats().executors.find((executor) => executor.pid === victim)!.load;
+  assert.ok(onVictim > 0, 'the victim runs some of the executions');
+  process.kill(victim, 'SIGKILL');
+  const results = await Promise.all(runs);
+  const crashed = results.filter((result) => result.error?.code === 'EXECUTOR_CRASHED');
+  const succeeded = results.filter((result) => result.status === 'success');
+  assert.equal(crashed.length, onVictim, 'exactly the victim\'s executions crashed');
+  assert.equal(succeeded.length, 8 - onVictim, 'every other execution completed normally');
+  for (const result of crashed) assert.match(result.error!.message, /SIGKILL/);
+
+  // The replacement serves new work.
+  for (let i = 0; i < 50 && pool.stats().executors.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(pool.stats().executors.length, 2);
+  assert.ok(pool.restarts >= 1);
+  const again = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.execute({ source: `export default () => ${i}` })));
+  assert.deepEqual(
+    again.map((result) => result.result),
+    [0, 1, 2, 3],
+  );
+});
+
+test('an executor that stops responding is killed after the time limit plus grace; nothing waits forever', async () => {
+  const { pid } = pool.stats().executors[0]!;
+  const started = Date.now();
+  const running = Promise.all(Array.from({ length: 4 }, () => pool.execute({ source: sleepy(50, 'ok'), timeoutMs: 300 })));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  process.kill(pid!, 'SIGSTOP');
+  const results = await running;
+  const elapsed = Date.now() - started;
+  const stuck = results.filter((result) => result.error?.code === 'EXECUTOR_CRASHED');
+  assert.ok(stuck.length > 0, 'the frozen executor\'s executions were given up');
+  for (const result of stuck) assert.match(result.error!.message, /stopped responding/);
+  assert.ok(elapsed < 5000, `given up after ${elapsed} ms`);
+});
+
+test('executors get a clean environment and run under the permission model', async () => {
+  for (const { pid } of pool.stats().executors) {
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    assert.ok(!environ.includes('TEEJS_TEST_HOST_CANARY'), 'no host variables reach an executor');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(cmdline.includes('--permission'));
+    assert.ok(!cmdline.some((arg) => arg.startsWith('--allow-fs-write') || arg.startsWith('--allow-child-process')));
+  }
+});
+
+test('an executor reads only the secrets of the user and names its executions may read', async () => {
+  const read = (userId: string, name: string, allowedSecrets?: string[]) =>
+    pool.execute({ source: `export default () => secrets.get(${JSON.stringify(name)})`, userId, ...(allowedSecrets ? { allowedSecrets } : {}) });
+  assert.equal((await read('alice', 'token')).result, 'alice-token');
+  assert.equal((await read('bob', 'token')).result, 'bob-token');
+  const forbidden = await read('alice', 'other', ['token']);
+  const missing = await read('bob', 'other');
+  for (const result of [forbidden, missing]) {
+    assert.equal(result.error?.code, 'SECRET_NOT_FOUND');
+    assert.match(result.error!.message, /secret not found: other/);
+  }
+});
+
+test('close() lets in-flight executions finish, then stops the executors', async () => {
+  const local = await ExecutorPool.start({ processes: 1, warm: false, log: () => {} });
+  const pids = local.stats().executors.map((executor) => executor.pid!);
+  const running = local.execute({ source: sleepy(300, 'finished') });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await local.close();
+  assert.equal((await running).result, 'finished');
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/);
+  const refused = await local.execute({ source: 'export default () => 1' });
+  assert.equal(refused.error?.code, 'EXECUTOR_CRASHED');
+  assert.match(refused.error!.message, /shutting down/);
+});

@@ -1,0 +1,56 @@
+// A sandbox from the warm pool and one made cold behave alike: the guest cannot tell.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Engine, InMemorySecretStore, type ExecutionResult } from '../../src/core/index.ts';
+
+const probes: Record<string, string> = {
+  globals: `export default () => Object.getOwnPropertyNames(globalThis).sort()`,
+  frozen: `export default () => [Object, Array, Promise, Function, Error, JSON, Math, console, crypto, secrets]
+    .map((o) => Object.isFrozen(o) && (typeof o !== 'function' || Object.isFrozen(o.prototype)))`,
+  codegen: `export default () => { try { return eval('1') } catch (e) { return e.name + ': ' + e.message } }`,
+  implicitGlobal: `function main() { leaked = (typeof leaked === 'undefined' ? 0 : leaked) + 1; return leaked; }`,
+  overrideTaming: `export default () => { const o = {}; o.toString = () => 'mine'; return String(o); }`,
+  context: `export default (params, context) => ({ keys: Object.keys(context).sort(), frozen: Object.isFrozen(context), params })`,
+  secret: `export default () => secrets.get('token')`,
+  timer: `export default () => new Promise((resolve) => setTimeout(() => resolve('tick'), 5))`,
+  stack: `export default () => { try { null.x } catch (e) { return e.stack.split('\\n').slice(0, 2) } }`,
+};
+
+function comparable(result: ExecutionResult) {
+  return { status: result.status, result: result.result, error: result.error, logs: result.logs.map((l) => l.message) };
+}
+
+test('executions from the warm pool and from cold sandboxes are indistinguishable to the guest', async () => {
+  const secrets = new InMemorySecretStore({ u: { token: 't' } });
+  const cold = new Engine({ secrets });
+  const warm = new Engine({ secrets, pool: { size: 3 } });
+  await warm.warm();
+  try {
+    for (const [name, source] of Object.entries(probes)) {
+      const request = { source, userId: 'u', functionId: 'f', params: { a: [1, { b: null }] }, filename: 'probe.js' };
+      const fromCold = await cold.execute(request);
+      const fromWarm = await warm.execute(request);
+      assert.equal(fromCold.status, 'success', `${name}: ${JSON.stringify(fromCold.error)}`);
+      assert.deepEqual(comparable(fromWarm), comparable(fromCold), name);
+    }
+    const stats = warm.poolStats()!;
+    assert.ok(stats.hits >= Object.keys(probes).length - 1, `the warm engine used pooled sandboxes (${JSON.stringify(stats)})`);
+  } finally {
+    await Promise.all([cold.close(), warm.close()]);
+  }
+});
+
+test('each pooled sandbox serves exactly one execution', async () => {
+  const engine = new Engine({ pool: { size: 2 } });
+  await engine.warm();
+  try {
+    const source = `function main() { counter = (typeof counter === 'undefined' ? 0 : counter) + 1; return counter; }`;
+    const results = await Promise.all(Array.from({ length: 10 }, () => engine.execute({ source })));
+    assert.deepEqual(
+      results.map((result) => result.result),
+      Array(10).fill(1),
+    );
+  } finally {
+    await engine.close();
+  }
+});
