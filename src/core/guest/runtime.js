@@ -27,6 +27,8 @@
   const arrayPush = Array.prototype.push;
   const stringSplit = String.prototype.split;
   const stringIncludes = String.prototype.includes;
+  const stringSlice = String.prototype.slice;
+  const charCodeAt = String.prototype.charCodeAt;
   const arrayJoin = Array.prototype.join;
   const arrayFilter = Array.prototype.filter;
   const errorTypes = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
@@ -130,9 +132,20 @@
     return StringCtor(value);
   }
 
+  // Error text is the guest's to choose, so it is bounded like logs and results: a 50 MB message
+  // copied into the stack, split, joined and wrapped again could exhaust the isolate's heap inside
+  // V8 itself, which isolated-vm reports as a catastrophic error that takes the host down.
+  const maxErrorChars = 16 * 1024;
+
+  function bounded(text, max) {
+    const string = StringCtor(text);
+    if (string.length <= max) return string;
+    return `${apply(stringSlice, string, [0, max])}... [truncated: ${string.length - max} more characters]`;
+  }
+
   // Only the guest's own frames: internal runtime frames say nothing useful to the user.
   function guestStack(stack) {
-    const lines = apply(stringSplit, StringCtor(stack), ['\n']);
+    const lines = apply(stringSplit, bounded(stack, 2 * maxErrorChars), ['\n']);
     const kept = apply(arrayFilter, lines, [(line) => !apply(stringIncludes, line, [internalFile])]);
     return apply(arrayJoin, kept, ['\n']);
   }
@@ -142,13 +155,39 @@
     const envelope = { ok: false, name: 'Error', message: '', stack: '', code: undefined };
     try {
       envelope.code = kit.codeOf(error);
-      envelope.name = StringCtor(error.name);
-      envelope.message = StringCtor(error.message);
+      envelope.name = bounded(error.name, 256);
+      envelope.message = bounded(error.message, maxErrorChars);
       envelope.stack = guestStack(error.stack);
     } catch {
       // An error object with throwing getters: report what we have.
     }
     return JSONstringify(envelope);
+  }
+
+  // Deeper results are refused: the host, and whatever serializes the result after it (an HTTP
+  // reply, a log line, a database), recurses once per level on a stack far smaller than the
+  // isolate's, and a few thousand levels would overflow it there.
+  const maxResultDepth = 256;
+
+  function nestedTooDeep(json) {
+    // A JSON text needs two characters per level: short ones cannot be too deep.
+    if (json.length < 2 * maxResultDepth) return false;
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < json.length; i++) {
+      const c = apply(charCodeAt, json, [i]);
+      if (inString) {
+        if (c === 0x5c) i++; // a backslash escapes the next character
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) {
+        inString = true;
+      } else if (c === 0x5b || c === 0x7b) {
+        if (++depth > maxResultDepth) return true;
+      } else if (c === 0x5d || c === 0x7d) {
+        depth--;
+      }
+    }
+    return false;
   }
 
   function serializeResult(value, limit) {
@@ -157,8 +196,12 @@
     }
     const json = value === undefined ? 'null' : JSONstringify(value);
     const text = json === undefined ? 'null' : json;
+    // Characters, a lower bound of the UTF-8 bytes the host counts exactly.
     if (text.length > limit) {
       throw makeError('RangeError', `result is ${text.length} bytes of JSON, over the limit of ${limit}`, 'RESULT_TOO_LARGE');
+    }
+    if (nestedTooDeep(text)) {
+      throw makeError('RangeError', `result is nested deeper than the limit of ${maxResultDepth} levels`, 'RESULT_TOO_LARGE');
     }
     return JSONstringify({ ok: true, json: text });
   }
@@ -169,7 +212,10 @@
       // namespace once its evaluation, top-level await included, is done. The handoff global
       // lives only until guest/handoff.js, evaluated before any function code, removes it.
       namespaceReady = new PromiseCtor((resolve) => {
-        defineProperty(global, '__teejsHandoff', { value: resolve, writable: false, enumerable: false, configurable: true });
+        // Wrapped, because a module that exports `then` has a thenable namespace, which resolve()
+        // would call instead of delivering.
+        const deliver = (namespace) => resolve({ namespace });
+        defineProperty(global, '__teejsHandoff', { value: deliver, writable: false, enumerable: false, configurable: true });
       });
     }
     const context = freeze(JSONparse(contextJson));
@@ -199,7 +245,7 @@
       reportUncaught = reject;
     });
     try {
-      const namespace = kind === 'module' ? await namespaceReady : null;
+      const namespace = kind === 'module' ? (await namespaceReady).namespace : null;
       const entry = pickEntry(kind, namespace);
       const value = await PromiseCtor.race([apply(entry, undefined, [params, context]), uncaught]);
       return serializeResult(value, resultLimit);
