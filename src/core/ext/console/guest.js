@@ -38,7 +38,13 @@
       case 'symbol':
         return apply(Symbol.prototype.toString, value, []);
       case 'function':
-        return `[Function ${value.name || '(anonymous)'}]`;
+        try {
+          const name = value.name;
+          return `[Function ${typeof name === 'string' && name ? name : '(anonymous)'}]`;
+        } catch {
+          // A Proxy around a function, whose get trap throws: logging it must not throw.
+          return '[Function]';
+        }
       default:
         break;
     }
