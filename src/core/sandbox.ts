@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import type { Capability, CapabilityInstance, ExecutionScope, GuestChannel } from './capability.ts';
 import { guestScript } from './capability.ts';
+import { cacheOptions, codeCacheKey, remember } from './code-cache.ts';
 import { ExecutionFailure, GuestError } from './failure.ts';
 import type { ExecutionError, SourceForm } from './types.ts';
 
@@ -296,7 +297,10 @@ export class Sandbox {
       // Strict, so writes to frozen built-ins throw; line 1 of the user's file stays line 1.
       let script: ivm.Script;
       try {
-        script = isolate.compileScriptSync(`"use strict";\n${job.source}`, { filename: job.filename, lineOffset: -1 });
+        const source = `"use strict";\n${job.source}`;
+        const key = codeCacheKey('script', job.filename, source);
+        script = isolate.compileScriptSync(source, { filename: job.filename, lineOffset: -1, ...cacheOptions(key) });
+        remember(key, script);
       } catch (error) {
         // Detection guessed "script" but the source only parses as a module (e.g. top-level await).
         if (!job.formGiven && isModuleOnlySyntax(error)) return this.#execute({ ...job, form: 'module', formGiven: true });
@@ -307,7 +311,9 @@ export class Sandbox {
       return (await control.apply(undefined, ['run', 'script', job.maxResultBytes], runOptions)) as string;
     }
 
-    const functionModule = isolate.compileModuleSync(job.source, { filename: job.filename });
+    const key = codeCacheKey('module', job.filename, job.source);
+    const functionModule = isolate.compileModuleSync(job.source, { filename: job.filename, ...cacheOptions(key) });
+    remember(key, functionModule);
     const imports = functionModule.dependencySpecifiers;
     if (imports.length > 0) {
       throw new ExecutionFailure(
