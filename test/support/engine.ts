@@ -1,0 +1,49 @@
+// Shared helpers for tests of the isolation core: one engine per test file with known secrets,
+// and assertions that print the whole ExecutionResult when an expectation fails.
+import assert from 'node:assert/strict';
+import { Engine, InMemorySecretStore, type EngineOptions } from '../../src/core/index.ts';
+import type { ErrorCode, ExecutionError, ExecutionRequest, ExecutionResult } from '../../src/core/types.ts';
+
+/** Secret values the tests' users own. `only-user-2` exists for user-2 alone. */
+export const secretValues = {
+  'user-1': { 'api-key': 'key-of-user-1', 'db-password': 'pw-of-user-1' },
+  'user-2': { 'api-key': 'key-of-user-2', 'only-user-2': 'private-to-user-2' },
+} as const;
+
+export function makeEngine(options: EngineOptions = {}): Engine {
+  return new Engine({
+    secrets: new InMemorySecretStore(structuredClone(secretValues) as Record<string, Record<string, string>>),
+    ...options,
+    limits: { timeoutMs: 5000, ...options.limits },
+  });
+}
+
+/** Runs `source` as user-1 unless the request says otherwise. */
+export function run(engine: Engine, source: string, request: Partial<ExecutionRequest> = {}): Promise<ExecutionResult> {
+  return engine.execute({ userId: 'user-1', functionId: 'fn-test', ...request, source });
+}
+
+function describe(result: ExecutionResult): string {
+  return JSON.stringify({ status: result.status, result: result.result, error: result.error, logs: result.logs }, null, 2).slice(0, 4000);
+}
+
+/** Asserts a successful execution and returns its result value. */
+export function succeeded(result: ExecutionResult): unknown {
+  assert.equal(result.status, 'success', `expected success, got:\n${describe(result)}`);
+  assert.equal(result.error, null);
+  return result.result;
+}
+
+/** Asserts an execution that ended with `code` and returns its error. */
+export function failed(result: ExecutionResult, code: ErrorCode): ExecutionError {
+  assert.equal(result.status, 'error', `expected error ${code}, got:\n${describe(result)}`);
+  assert.ok(result.error, 'an error result carries an error');
+  assert.equal(result.error.code, code, `expected ${code}, got:\n${describe(result)}`);
+  assert.equal(result.result, null);
+  return result.error;
+}
+
+/** Wraps a function body as an ES module with a default export. */
+export function moduleOf(body: string, { async = true } = {}): string {
+  return `export default ${async ? 'async ' : ''}function (params, context) {\n${body}\n}\n`;
+}
