@@ -1,0 +1,181 @@
+// Memory measurements: resident set sizes read from /proc (this process and the executor
+// processes it started), the memory an idle warm isolate holds, and whether RSS keeps growing
+// over many executions.
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import ivm from 'isolated-vm';
+import { Engine, Sandbox } from '../src/core/index.ts';
+import type { Runner } from './systems/index.ts';
+import type { Workload } from './workloads/index.ts';
+
+const MB = 1024 * 1024;
+
+/**
+ * A full GC of this process, without --expose-gc on the command line. The flag is switched off
+ * again at once: while it is on, every new isolate gets a `gc` global, which teejs's hardening
+ * (rightly) refuses to leave in place.
+ */
+export const collectGarbage: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  try {
+    return vm.runInNewContext('gc') as () => void;
+  } finally {
+    v8.setFlagsFromString('--no-expose-gc');
+  }
+})();
+
+export function rssOf(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0; // the process ended meanwhile
+  }
+}
+
+export interface RssSample {
+  hostBytes: number;
+  /** This process after a full GC (what is really held, not garbage not yet collected). */
+  hostAfterGcBytes: number;
+  /** The system's own processes (executors), summed. */
+  childBytes: number;
+  children: number;
+}
+
+export async function sampleRss(children: number[]): Promise<RssSample> {
+  const hostBytes = process.memoryUsage.rss();
+  collectGarbage();
+  await delay(200);
+  return {
+    hostBytes,
+    hostAfterGcBytes: process.memoryUsage.rss(),
+    childBytes: children.reduce((total, pid) => total + rssOf(pid), 0),
+    children: children.length,
+  };
+}
+
+export interface IdleIsolateMemory {
+  count: number;
+  /** RSS growth of this process per idle isolate, held all at once. */
+  teejsRssPerIsolateBytes: number;
+  /** The same for a plain isolated-vm isolate with one empty context (no bootstrap). */
+  plainRssPerIsolateBytes: number;
+  /** V8 heap of one plain isolate with a context: total and used. */
+  plainHeapTotalBytes: number;
+  plainHeapUsedBytes: number;
+  /** V8 heap in use (plus external) in a bootstrapped teejs isolate after hello world. */
+  teejsHeapUsedAfterHelloBytes: number | null;
+  teejsCreateMs: number;
+}
+
+/**
+ * Holds `count` bootstrapped, idle teejs sandboxes (what a warm pool keeps) and reports the RSS
+ * they add per isolate; the same for plain isolates for scale.
+ */
+export async function idleIsolateMemory(count: number, hello: Workload): Promise<IdleIsolateMemory> {
+  const engine = new Engine({ limits: { memoryMb: hello.memoryMb } });
+  // Warm the code caches and the host's JIT first, so they don't count as per-isolate memory.
+  for (let i = 0; i < 3; i++) (await Sandbox.create({ memoryMb: hello.memoryMb, capabilities: engine.capabilities })).dispose();
+  const before = await settledRss();
+  const created = performance.now();
+  const sandboxes: Sandbox[] = [];
+  for (let i = 0; i < count; i++) sandboxes.push(await Sandbox.create({ memoryMb: hello.memoryMb, capabilities: engine.capabilities }));
+  const teejsCreateMs = (performance.now() - created) / count;
+  const teejsRss = (await settledRss()) - before;
+  for (const sandbox of sandboxes) sandbox.dispose();
+
+  const helloResult = await engine.execute({ source: hello.source, params: hello.params, memoryMb: hello.memoryMb });
+  await engine.close();
+
+  const plainBefore = await settledRss();
+  const plain: { isolate: ivm.Isolate; context: ivm.Context }[] = [];
+  for (let i = 0; i < count; i++) {
+    const isolate = new ivm.Isolate({ memoryLimit: hello.memoryMb });
+    plain.push({ isolate, context: await isolate.createContext() });
+  }
+  const plainRss = (await settledRss()) - plainBefore;
+  const heap = await plain[0]!.isolate.getHeapStatistics();
+  for (const { isolate } of plain) isolate.dispose();
+
+  return {
+    count,
+    teejsRssPerIsolateBytes: Math.round(teejsRss / count),
+    plainRssPerIsolateBytes: Math.round(plainRss / count),
+    plainHeapTotalBytes: heap.total_heap_size,
+    plainHeapUsedBytes: heap.used_heap_size,
+    teejsHeapUsedAfterHelloBytes: helloResult.status === 'success' ? helloResult.memoryUsedBytes : null,
+    teejsCreateMs: Math.round(teejsCreateMs * 1000) / 1000,
+  };
+}
+
+async function settledRss(): Promise<number> {
+  collectGarbage();
+  await delay(300);
+  collectGarbage();
+  return process.memoryUsage.rss();
+}
+
+export interface SoakResult {
+  early: number;
+  total: number;
+  concurrency: number;
+  atEarly: RssSample;
+  atEnd: RssSample;
+  errors: number;
+  firstError: string | null;
+  durationMs: number;
+}
+
+/**
+ * Runs `total` executions at a fixed concurrency and samples RSS after the first `early` and at
+ * the end: a leak shows as growth between the two.
+ */
+export async function soak(
+  runner: Runner,
+  workload: Workload,
+  early: number,
+  total: number,
+  concurrency: number,
+  progress: (done: number) => void,
+): Promise<SoakResult> {
+  let errors = 0;
+  let firstError: string | null = null;
+  const started = performance.now();
+  let done = 0;
+  const runUntil = async (target: number) => {
+    let sent = done;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (sent < target) {
+          sent++;
+          const outcome = await runner.run(workload).catch((error: unknown) => ({ ok: false, error: String(error), logs: [] }));
+          if (!outcome.ok) {
+            errors++;
+            firstError ??= outcome.error ?? 'failed';
+          }
+          done++;
+        }
+      }),
+    );
+  };
+  const ticker = setInterval(() => progress(done), 5000);
+  try {
+    await runUntil(early);
+    const atEarly = await sampleRss(runner.pids?.() ?? []);
+    await runUntil(total);
+    await delay(1000); // let isolates finish unwinding
+    const atEnd = await sampleRss(runner.pids?.() ?? []);
+    return { early, total, concurrency, atEarly, atEnd, errors, firstError, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+export function mb(bytes: number): number {
+  return Math.round((bytes / MB) * 100) / 100;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

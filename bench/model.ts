@@ -1,0 +1,61 @@
+// The shape of one benchmark run's results, as written to bench/results/<mode>.json.
+import type { MachineInfo } from './machine.ts';
+import type { LatencyStats, LoopBudget } from './measure.ts';
+import type { IdleIsolateMemory, SoakResult } from './memory.ts';
+
+export interface SystemEntry {
+  id: string;
+  label: string;
+  short: string;
+  note?: string | undefined;
+  status: 'ok' | 'missing';
+  /** Why a system is missing. */
+  reason?: string;
+  config?: Record<string, unknown> | undefined;
+  /** The system's own counters at the end of the run. */
+  stats?: Record<string, unknown> | undefined;
+}
+
+export type CellStatus = 'ok' | 'errors' | 'failed' | 'skipped' | 'missing' | 'not-applicable';
+
+export interface Cell {
+  workload: string;
+  system: string;
+  concurrency: number;
+  /** ok: no failure; errors: some requests failed; failed: all did. */
+  status: CellStatus;
+  reason?: string;
+  stats?: LatencyStats;
+}
+
+export interface CpuComparison {
+  system: string;
+  endToEndP50Ms: number;
+  /** The workload's own timing (Date.now inside the function), median. */
+  computeMedianMs: number;
+  /** Speed relative to plain Node (1 = as fast), end to end at concurrency 1 (p50). */
+  endToEndSpeed: number;
+  /** Speed relative to plain Node of the function's own compute. */
+  computeSpeed: number | null;
+}
+
+export interface BenchResults {
+  mode: 'quick' | 'full';
+  machine: MachineInfo;
+  loadAverageAtEnd: number[];
+  durationMs: number;
+  plan: {
+    concurrencies: number[];
+    budgets: Record<string, LoopBudget>;
+    maxRoundMs: number;
+    idleIsolates: number;
+    soak: { early: number; total: number; concurrency: number };
+    quickSkips: string | null;
+  };
+  systems: SystemEntry[];
+  workloads: { id: string; label: string; params: unknown; memoryMb: number }[];
+  cells: Cell[];
+  cpu: CpuComparison[];
+  idle: IdleIsolateMemory | null;
+  soaks: Record<string, SoakResult | { missing: string }>;
+}

@@ -1,0 +1,239 @@
+// `npm run bench` (full) and `npm run bench:quick` (under a minute). First the memory of idle
+// warm isolates and RSS over many executions, while this process is still clean; then every
+// system on every workload at concurrency 1, 8 and 64, interleaved so that each comparison is
+// measured side by side under the same machine load. Progress goes to stderr; results to
+// bench/results/<mode>.{md,json,svg}.
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { closedLoop, type LatencyStats, type LoopBudget } from './measure.ts';
+import { loadAverage, machineInfo } from './machine.ts';
+import { idleIsolateMemory, soak, type IdleIsolateMemory, type SoakResult } from './memory.ts';
+import type { BenchResults, Cell, CpuComparison, SystemEntry } from './model.ts';
+import { writeReports } from './report.ts';
+import { systems, type Runner, type System } from './systems/index.ts';
+import { workloads, type Workload } from './workloads/index.ts';
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: new URL('./results/', import.meta.url).pathname },
+    systems: { type: 'string' },
+    workloads: { type: 'string' },
+    'no-memory': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (options.help) {
+  process.stdout.write(`usage: npm run bench [-- options]   (npm run bench:quick for --quick)
+  --quick              scaled-down run, under a minute (fewer requests, smaller soak, c=64 only for light workloads)
+  --out DIR            where to write <mode>.md, <mode>.json and <mode>.svg (default bench/results/)
+  --systems a,b        only these systems (ids: ${systems.map((s) => s.id).join(', ')})
+  --workloads a,b      only these workloads (ids: ${workloads.map((w) => w.id).join(', ')})
+  --no-memory          skip the idle-isolate and RSS measurements
+`);
+  process.exit(0);
+}
+
+const quick = options.quick;
+const mode = quick ? 'quick' : 'full';
+const concurrencies = [1, 8, 64] as const;
+const lightWorkloads = new Set(['hello', 'secret-log']);
+
+/** How long each (workload, concurrency, system) cell runs. */
+function budgetFor(concurrency: number): LoopBudget {
+  return quick
+    ? { warmup: concurrency, warmupMs: 150, minRequests: Math.max(concurrency * 2, 10), minMs: 300, maxRequests: 50_000, maxMs: 1500 }
+    : { warmup: Math.max(concurrency, 20), warmupMs: 1500, minRequests: Math.max(concurrency * 4, 200), minMs: 3000, maxRequests: 200_000, maxMs: 15_000 };
+}
+
+/** A cell whose first round alone would take longer than this is skipped, and says so. */
+const maxRoundMs = quick ? 1500 : 60_000;
+const idleIsolates = quick ? 20 : 100;
+const soakPlan = quick ? { early: 100, total: 1000, concurrency: 8 } : { early: 1000, total: 100_000, concurrency: 8 };
+const soakSystems = ['teejs-pool', 'teejs-core-warm'];
+const settleMs = quick ? 100 : 500;
+
+function pick<T extends { id: string }>(all: readonly T[], list: string | undefined): T[] {
+  if (!list) return [...all];
+  const wanted = new Set(list.split(','));
+  const unknown = [...wanted].filter((id) => !all.some((item) => item.id === id));
+  if (unknown.length) throw new Error(`unknown id(s): ${unknown.join(', ')}`);
+  return all.filter((item) => wanted.has(item.id));
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+const fmt = (value: number, digits = 2) => value.toFixed(digits);
+
+function describeStats(stats: LatencyStats): string {
+  const errors = stats.errors ? `, ${stats.errors} FAILED (${stats.firstError})` : '';
+  return `p50 ${fmt(stats.p50Ms)} ms  p99 ${fmt(stats.p99Ms)} ms  ${fmt(stats.throughput, 1)}/s  n=${stats.count}${errors}`;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const machine = machineInfo();
+  const chosenSystems = pick(systems, options.systems);
+  const chosenWorkloads = pick(workloads, options.workloads);
+  log(`teejs benchmark (${mode}) — ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
+  if (quick) log('quick mode: fewer requests per cell, concurrency 64 only for the light workloads, a smaller soak');
+
+  // Memory of idle isolates first, while this process is still small and quiet.
+  let idle: IdleIsolateMemory | null = null;
+  const hello = workloads.find((w) => w.id === 'hello')!;
+  if (!options['no-memory']) {
+    log(`idle warm isolates: holding ${idleIsolates} bootstrapped sandboxes…`);
+    idle = await idleIsolateMemory(idleIsolates, hello);
+    log(`  ${fmt(idle.teejsRssPerIsolateBytes / 2 ** 20)} MB RSS per teejs isolate, ${fmt(idle.plainRssPerIsolateBytes / 2 ** 20)} MB per plain isolate`);
+  }
+
+  const entries: SystemEntry[] = [];
+  const runners = new Map<string, Runner>();
+  for (const system of chosenSystems) {
+    log(`starting ${system.label}…`);
+    let started: Runner | { missing: string };
+    try {
+      started = await system.start();
+    } catch (error) {
+      started = { missing: `failed to start: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if ('missing' in started) {
+      log(`  MISSING: ${started.missing}`);
+      entries.push({ id: system.id, label: system.label, short: system.short, note: system.note, status: 'missing', reason: started.missing });
+    } else {
+      runners.set(system.id, started);
+      entries.push({ id: system.id, label: system.label, short: system.short, note: system.note, status: 'ok', config: started.config });
+    }
+  }
+
+  // The soak comes before the matrix: later workloads (50 MB allocations, QuickJS's WebAssembly
+  // memory, which never shrinks) would inflate this process's RSS and hide a leak's trend.
+  const soaks: Record<string, SoakResult | { missing: string }> = {};
+  if (!options['no-memory']) {
+    for (const id of soakSystems) {
+      const runner = runners.get(id);
+      if (!chosenSystems.some((s) => s.id === id)) continue;
+      if (!runner) {
+        soaks[id] = { missing: entries.find((e) => e.id === id)?.reason ?? 'not started' };
+        continue;
+      }
+      log(`RSS soak on ${id}: ${soakPlan.total.toLocaleString('en')} hello-world executions at c=${soakPlan.concurrency}…`);
+      soaks[id] = await soak(runner, hello, soakPlan.early, soakPlan.total, soakPlan.concurrency, (done) =>
+        log(`  ${id}: ${done.toLocaleString('en')} / ${soakPlan.total.toLocaleString('en')}`),
+      );
+    }
+  }
+
+  const cells: Cell[] = [];
+  const guestElapsed = new Map<string, number[]>();
+  const plan = chosenWorkloads.flatMap((workload) =>
+    concurrencies.flatMap((concurrency) => chosenSystems.map((system) => ({ workload, concurrency, system }))),
+  );
+  let index = 0;
+  for (const { workload, concurrency, system } of plan) {
+    index++;
+    const cell = await runCell(workload, concurrency, system, runners.get(system.id), cells, guestElapsed);
+    cells.push(cell);
+    const where = `[${index}/${plan.length}] ${workload.id} c=${concurrency} ${system.id}`.padEnd(44);
+    if (cell.stats) log(`${where} ${describeStats(cell.stats)}`);
+    else if (cell.status !== 'not-applicable') log(`${where} ${cell.status}: ${cell.reason}`);
+  }
+
+  for (const [id, runner] of runners) {
+    const entry = entries.find((e) => e.id === id);
+    if (entry && runner.stats) entry.stats = runner.stats();
+    await runner.close().catch((error: unknown) => log(`closing ${id} failed: ${String(error)}`));
+  }
+
+  const cpu = cpuComparison(cells, guestElapsed);
+  const results: BenchResults = {
+    mode,
+    machine,
+    loadAverageAtEnd: loadAverage(),
+    durationMs: Math.round(performance.now() - started),
+    plan: {
+      concurrencies: [...concurrencies],
+      budgets: Object.fromEntries(concurrencies.map((c) => [c, budgetFor(c)])),
+      maxRoundMs,
+      idleIsolates,
+      soak: soakPlan,
+      quickSkips: quick ? 'concurrency 64 runs only for the light workloads (hello, secret-log)' : null,
+    },
+    systems: entries,
+    workloads: chosenWorkloads.map((w) => ({ id: w.id, label: w.label, params: w.params, memoryMb: w.memoryMb })),
+    cells,
+    cpu,
+    idle,
+    soaks,
+  };
+  mkdirSync(options.out!, { recursive: true });
+  const written = await writeReports(results, options.out!);
+  log(`done in ${fmt(results.durationMs / 1000, 1)} s; wrote ${written.join(', ')}`);
+}
+
+async function runCell(
+  workload: Workload,
+  concurrency: number,
+  system: System,
+  runner: Runner | undefined,
+  done: readonly Cell[],
+  guestElapsed: Map<string, number[]>,
+): Promise<Cell> {
+  const base = { workload: workload.id, system: system.id, concurrency };
+  if (system.only && !system.only.includes(workload.id)) return { ...base, status: 'not-applicable', reason: system.note ?? 'not run' };
+  if (system.only && concurrency > 1) return { ...base, status: 'not-applicable', reason: 'a baseline, measured at concurrency 1' };
+  if (!runner) return { ...base, status: 'missing', reason: 'system missing (see systems)' };
+  if (quick && concurrency === 64 && !lightWorkloads.has(workload.id)) {
+    return { ...base, status: 'skipped', reason: 'not run in quick mode' };
+  }
+  const single = done.find((c) => c.workload === workload.id && c.system === system.id && c.concurrency === 1)?.stats;
+  if (single) {
+    const roundMs = (single.p50Ms * concurrency) / (system.parallel ? 2 : 1);
+    if (roundMs > maxRoundMs) {
+      return { ...base, status: 'skipped', reason: `one round of ${concurrency} requests would take ~${fmt(roundMs / 1000, 1)} s (limit ${maxRoundMs / 1000} s)` };
+    }
+  }
+  const elapsed: number[] = [];
+  const stats = await closedLoop(runner, workload, concurrency, budgetFor(concurrency), (outcome) => {
+    const ms = (outcome.result as { elapsedMs?: unknown } | null)?.elapsedMs;
+    if (typeof ms === 'number') elapsed.push(ms);
+  });
+  if (concurrency === 1 && elapsed.length) guestElapsed.set(`${workload.id}/${system.id}`, elapsed);
+  await new Promise((resolve) => setTimeout(resolve, settleMs)); // background refills finish before the next cell
+  return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
+}
+
+/** The CPU workload at concurrency 1 in every system against the same code run in plain Node. */
+function cpuComparison(cells: readonly Cell[], guestElapsed: Map<string, number[]>): CpuComparison[] {
+  const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const at1 = (id: string) => cells.find((c) => c.workload === 'cpu' && c.system === id && c.concurrency === 1);
+  const node = at1('node-direct');
+  const nodeGuest = guestElapsed.get('cpu/node-direct');
+  if (!node?.stats || node.status !== 'ok' || !nodeGuest) return [];
+  const nodeCompute = median(nodeGuest);
+  return cells
+    .filter((c) => c.workload === 'cpu' && c.concurrency === 1 && c.stats && c.status === 'ok')
+    .map((c) => {
+      const compute = median(guestElapsed.get(`cpu/${c.system}`) ?? []);
+      return {
+        system: c.system,
+        endToEndP50Ms: c.stats!.p50Ms,
+        computeMedianMs: compute,
+        /** Speed relative to plain Node: 1 = as fast, 0.5 = half as fast. */
+        endToEndSpeed: round3(node.stats!.p50Ms / c.stats!.p50Ms),
+        computeSpeed: compute > 0 ? round3(nodeCompute / compute) : null,
+      };
+    });
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,107 @@
+// The numbers issue 4 asks for, checked against one run: each target with what was measured,
+// whether it holds and by how much.
+import { mb } from './memory.ts';
+import type { BenchResults } from './model.ts';
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** null: could not be measured in this run (system missing, failed, skipped). */
+  holds: boolean | null;
+  byHowMuch: string;
+}
+
+const x = (value: number) => `${value.toFixed(2)}×`;
+
+export function checkTargets(results: BenchResults, systemId: string): TargetCheck[] {
+  const stats = (workload: string, system: string, concurrency: number) => {
+    const cell = results.cells.find((c) => c.workload === workload && c.system === system && c.concurrency === concurrency);
+    return cell?.stats && cell.status === 'ok' ? cell.stats : null;
+  };
+  const missing = (why: string): Pick<TargetCheck, 'measured' | 'holds' | 'byHowMuch'> => ({ measured: why, holds: null, byHowMuch: '—' });
+  const system = results.systems.find((s) => s.id === systemId);
+  const unavailable = !system ? 'not in this run' : system.status === 'missing' ? 'system missing' : null;
+  const checks: TargetCheck[] = [];
+
+  const throughputRatio = (other: string, atLeast: number, target: string) => {
+    const ratios = results.plan.concurrencies.map((c) => {
+      const mine = stats('hello', systemId, c);
+      const theirs = stats('hello', other, c);
+      return { c, ratio: mine && theirs ? mine.throughput / theirs.throughput : null };
+    });
+    const measured = ratios.filter((r) => r.ratio !== null);
+    if (unavailable || measured.length === 0) {
+      checks.push({ target, ...missing(unavailable ?? 'no hello-world cells to compare') });
+      return;
+    }
+    const worst = Math.min(...measured.map((r) => r.ratio!));
+    checks.push({
+      target,
+      measured: ratios.map((r) => `c=${r.c}: ${r.ratio === null ? 'n/a' : x(r.ratio)}`).join(', '),
+      holds: measured.length === ratios.length ? worst >= atLeast : worst >= atLeast ? null : false,
+      byHowMuch: worst >= atLeast ? `worst ${x(worst)}, ${x(worst / atLeast)} the target` : `worst ${x(worst)}: ${((1 - worst / atLeast) * 100).toFixed(0)}% short`,
+    });
+  };
+  throughputRatio('isolated-vm', 4, 'hello-world throughput ≥ 4× plain isolated-vm, same concurrency');
+  throughputRatio('node-vm', 0.5, 'hello-world throughput within 2× of node:vm fresh contexts (≥ 0.5×)');
+
+  const single = stats('hello', systemId, 1);
+  const latency = (key: 'p50Ms' | 'p99Ms', limit: number, target: string) => {
+    if (unavailable || !single) return checks.push({ target, ...missing(unavailable ?? 'hello at c=1 not measured') });
+    const value = single[key];
+    return checks.push({
+      target,
+      measured: `${value.toFixed(3)} ms`,
+      holds: value <= limit,
+      byHowMuch: value <= limit ? `${(limit - value).toFixed(3)} ms under` : `${(value - limit).toFixed(3)} ms over (${x(value / limit)} the limit)`,
+    });
+  };
+  latency('p50Ms', 1, 'hello-world latency at c=1: p50 ≤ 1 ms');
+  latency('p99Ms', 3, 'hello-world latency at c=1: p99 ≤ 3 ms');
+
+  const cpu = results.cpu.find((c) => c.system === systemId);
+  const speed = (value: number | null | undefined, target: string) => {
+    if (unavailable || value === null || value === undefined) return checks.push({ target, ...missing(unavailable ?? 'CPU workload not compared') });
+    return checks.push({
+      target,
+      measured: `${x(value)} plain Node`,
+      holds: value >= 0.9,
+      byHowMuch: value >= 0.9 ? `${((value / 0.9 - 1) * 100).toFixed(0)}% above` : `${((1 - value / 0.9) * 100).toFixed(0)}% short`,
+    });
+  };
+  speed(cpu?.computeSpeed, 'CPU-bound speed ≥ 0.9× plain Node (the function’s own compute time)');
+  speed(cpu?.endToEndSpeed, 'CPU-bound speed ≥ 0.9× plain Node (end to end, c=1 p50, stricter)');
+
+  const idle = results.idle;
+  checks.push(
+    idle
+      ? {
+          target: 'idle warm isolate ≤ 3 MB (RSS per bootstrapped sandbox)',
+          measured: `${mb(idle.teejsRssPerIsolateBytes)} MB`,
+          holds: idle.teejsRssPerIsolateBytes <= 3 * 2 ** 20,
+          byHowMuch:
+            idle.teejsRssPerIsolateBytes <= 3 * 2 ** 20
+              ? `${mb(3 * 2 ** 20 - idle.teejsRssPerIsolateBytes)} MB under`
+              : `${mb(idle.teejsRssPerIsolateBytes - 3 * 2 ** 20)} MB over`,
+        }
+      : { target: 'idle warm isolate ≤ 3 MB', ...missing('not measured in this run') },
+  );
+
+  const soak = results.soaks[systemId];
+  const { early, total } = results.plan.soak;
+  const rssTarget = `RSS after ${total.toLocaleString('en')} executions within 50 MB of RSS after ${early.toLocaleString('en')}`;
+  if (!soak || 'missing' in soak) {
+    checks.push({ target: rssTarget, ...missing(soak ? 'system missing' : 'not measured in this run') });
+  } else {
+    // The executors hold the isolates: their memory counts with the host's.
+    const growth = soak.atEnd.hostBytes + soak.atEnd.childBytes - (soak.atEarly.hostBytes + soak.atEarly.childBytes);
+    const limit = 50 * 2 ** 20;
+    checks.push({
+      target: rssTarget + (soak.atEnd.children ? ' (host + executor processes)' : ' (host)'),
+      measured: `${mb(growth) >= 0 ? '+' : ''}${mb(growth)} MB`,
+      holds: growth <= limit,
+      byHowMuch: growth <= limit ? `${mb(limit - growth)} MB of headroom` : `${mb(growth - limit)} MB over`,
+    });
+  }
+  return checks;
+}

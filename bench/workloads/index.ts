@@ -1,0 +1,96 @@
+// The benchmark's workloads: one guest source each (an ES module with a default export, as
+// teejs takes it), the params every system gets, and a check of the answer, so a system that
+// returns something else counts as failed instead of looking fast.
+import { readFileSync } from 'node:fs';
+
+export interface Workload {
+  id: string;
+  label: string;
+  /** ES module source with `export default async function main(params, context)`. */
+  source: string;
+  /** The same file, for running it directly in Node. */
+  url: URL;
+  params: unknown;
+  /** Memory limit given to every system that has one. */
+  memoryMb: number;
+  timeoutMs: number;
+  /** Null when the result is right, else what is wrong with it. */
+  check(result: unknown, logs: readonly string[]): string | null;
+}
+
+/** The secret every system's store holds for the benchmark user. */
+export const benchSecret = { userId: 'bench-user', name: 'API_KEY', value: 'sk-bench-0123456789abcdef' };
+
+function load(file: string): { source: string; url: URL } {
+  const url = new URL(file, import.meta.url);
+  return { source: readFileSync(url, 'utf8'), url };
+}
+
+function expectFields(expected: Record<string, unknown>) {
+  return (result: unknown): string | null => {
+    if (typeof result !== 'object' || result === null) return `expected an object, got ${JSON.stringify(result)}`;
+    for (const [key, value] of Object.entries(expected)) {
+      if ((result as Record<string, unknown>)[key] !== value) return `${key}: expected ${JSON.stringify(value)}, got ${JSON.stringify((result as Record<string, unknown>)[key])}`;
+    }
+    return null;
+  };
+}
+
+const fibOf = (n: number): number => (n < 2 ? n : fibOf(n - 1) + fibOf(n - 2));
+
+/** The CPU workload's size: about 50-100 ms in Node on these machines, seconds in QuickJS. */
+const cpuParams = { fib: 30, records: 10_000, rounds: 4 };
+const allocParams = { blocks: 100, blockLength: 65_536 };
+
+export const workloads: readonly Workload[] = [
+  {
+    id: 'hello',
+    label: 'hello world',
+    ...load('./hello.mjs'),
+    params: { name: 'world' },
+    memoryMb: 128,
+    timeoutMs: 5000,
+    check: expectFields({ message: 'hello, world' }),
+  },
+  {
+    id: 'secret-log',
+    label: 'read a secret and log',
+    ...load('./secret-log.mjs'),
+    params: { user: 'ada' },
+    memoryMb: 128,
+    timeoutMs: 5000,
+    check(result, logs) {
+      const wrong = expectFields({ user: 'ada', keyLength: benchSecret.value.length })(result);
+      if (wrong) return wrong;
+      return logs.some((line) => line.includes('calling upstream for ada')) ? null : `log line missing (got ${JSON.stringify(logs)})`;
+    },
+  },
+  {
+    id: 'cpu',
+    label: 'CPU-bound (fib + JSON)',
+    ...load('./cpu.mjs'),
+    params: cpuParams,
+    memoryMb: 128,
+    timeoutMs: 60_000,
+    check: expectFields({ fib: fibOf(cpuParams.fib) }),
+  },
+  {
+    id: 'alloc-50mb',
+    label: 'allocate 50 MB',
+    ...load('./alloc-50mb.mjs'),
+    params: allocParams,
+    memoryMb: 128,
+    timeoutMs: 30_000,
+    check: expectFields({ blocks: allocParams.blocks }),
+  },
+];
+
+/**
+ * The same function as a classic script for the systems that take scripts: only the entry-point
+ * convention changes (`export default` dropped, so the file declares `main`).
+ */
+export function asScript(source: string): string {
+  const script = source.replace(/^export default (?=async function main\()/m, '');
+  if (script === source) throw new Error('a workload must start its function with `export default async function main(`');
+  return script;
+}
