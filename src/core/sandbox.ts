@@ -307,7 +307,7 @@ export class Sandbox {
         throw error;
       }
       control.applySync(undefined, ['prepare', job.paramsJson, job.contextJson]);
-      await script.run(context);
+      await script.run(context).catch(thrownByGuest);
       return (await control.apply(undefined, ['run', 'script', job.maxResultBytes], runOptions)) as string;
     }
 
@@ -331,7 +331,7 @@ export class Sandbox {
     control.applySync(undefined, ['prepare', job.paramsJson, job.contextJson, 'module']);
     const result = control.apply(undefined, ['run', 'module', job.maxResultBytes], runOptions) as Promise<string>;
     // A throw at the module's top level rejects evaluate(); the run never gets the namespace.
-    const evaluation = entry.evaluate().then(() => new Promise<never>(() => {}));
+    const evaluation = entry.evaluate().then(() => new Promise<never>(() => {}), thrownByGuest);
     return Promise.race([result, evaluation]);
   }
 }
@@ -419,7 +419,18 @@ const guestCodes = new Set(['SECRET_NOT_FOUND', 'VALIDATION_ERROR', 'RESULT_TOO_
 
 function parseEnvelope(text: string, job: SandboxJob): { ok: true; json: string } | { ok: false; error: ExecutionError } {
   const envelope = JSON.parse(text) as Envelope;
-  if (envelope.ok) return { ok: true, json: envelope.json ?? 'null' };
+  if (envelope.ok) {
+    // The guest counted characters; the limit is in UTF-8 bytes.
+    const json = envelope.json ?? 'null';
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > job.maxResultBytes) {
+      return {
+        ok: false,
+        error: { code: 'RESULT_TOO_LARGE', message: `RangeError: result is ${bytes} bytes of JSON, over the limit of ${job.maxResultBytes}` },
+      };
+    }
+    return { ok: true, json };
+  }
   const message = `${envelope.name ?? 'Error'}: ${envelope.message ?? ''}`;
   // V8 reports a failed ArrayBuffer allocation this way when the heap limit is near.
   if (envelope.name === 'RangeError' && /Array buffer allocation failed/.test(envelope.message ?? '')) {
@@ -433,9 +444,51 @@ function parseEnvelope(text: string, job: SandboxJob): { ok: true; json: string 
 
 const positionPattern = /\s*\[([^\]]*):(\d+):(\d+)\]$/;
 
+/**
+ * What the function's own top-level code threw (running the script, evaluating the module). Kept
+ * apart from compile and runtime failures because its name, message and stack are the guest's
+ * choice: it must never be read as a syntax error or an internal failure.
+ */
+class TopLevelThrow {
+  readonly thrown: unknown;
+  constructor(thrown: unknown) {
+    this.thrown = thrown;
+  }
+}
+
+function thrownByGuest(error: unknown): never {
+  throw new TopLevelThrow(error);
+}
+
+/** Error text copied out of a guest's throw is bounded, like its logs and its result. */
+const maxErrorChars = 16 * 1024;
+
+function bounded(text: string, max = maxErrorChars): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... [truncated: ${text.length - max} more characters]`;
+}
+
+function topLevelError(thrown: unknown, job: SandboxJob): ExecutionError {
+  const raw = thrown instanceof Error ? thrown : new Error(String(thrown));
+  const message = String(raw.message ?? '');
+  if (/disposed during execution due to memory limit/.test(message)) return memoryError(job);
+  const name = bounded(String(raw.name ?? 'Error'), 256);
+  // isolated-vm's words for a thrown value that is not an Error say nothing to the user.
+  const bare = /was not an instance of `Error`/.test(message) ? 'Uncaught exception (a value that is not an Error)' : bounded(message);
+  const frames = bounded(String(raw.stack ?? ''), 2 * maxErrorChars)
+    .split('\n')
+    .filter((line) => line.includes(`(${job.filename}:`) || line.includes(` ${job.filename}:`))
+    .join('\n');
+  return {
+    code: 'RUNTIME_ERROR',
+    message: `${name}: ${bare}`,
+    ...(frames ? { stack: `${name}: ${bare}\n${frames}` } : {}),
+  };
+}
+
 /** Errors that reach the host from compile, instantiate or a top-level throw. */
 function errorFromHost(error: unknown, job: SandboxJob): ExecutionError {
   if (error instanceof ExecutionFailure) return error.toExecutionError();
+  if (error instanceof TopLevelThrow) return topLevelError(error.thrown, job);
   const raw = error instanceof Error ? error : new Error(String(error));
   const message = raw.message ?? '';
   if (/disposed during execution due to memory limit/.test(message)) {
