@@ -43,14 +43,14 @@ const lightWorkloads = new Set(['hello', 'secret-log']);
 /** How long each (workload, concurrency, system) cell runs. */
 function budgetFor(concurrency: number): LoopBudget {
   return quick
-    ? { warmup: concurrency, warmupMs: 150, minRequests: Math.max(concurrency * 2, 10), minMs: 300, maxRequests: 50_000, maxMs: 1500 }
+    ? { warmup: concurrency, warmupMs: 150, minRequests: Math.max(concurrency * 2, 10), minMs: 250, maxRequests: 50_000, maxMs: 1500 }
     : { warmup: Math.max(concurrency, 20), warmupMs: 1500, minRequests: Math.max(concurrency * 4, 200), minMs: 3000, maxRequests: 200_000, maxMs: 15_000 };
 }
 
 /** A cell whose first round alone would take longer than this is skipped, and says so. */
 const maxRoundMs = quick ? 1500 : 60_000;
 const idleIsolates = quick ? 20 : 100;
-const soakPlan = quick ? { early: 100, total: 1000, concurrency: 8 } : { early: 1000, total: 100_000, concurrency: 8 };
+const soakPlan = quick ? { early: 100, total: 800, concurrency: 8 } : { early: 1000, total: 100_000, concurrency: 8 };
 const soakSystems = ['teejs-pool', 'teejs-core-warm'];
 const settleMs = quick ? 100 : 500;
 
@@ -135,11 +135,13 @@ async function main(): Promise<void> {
   let index = 0;
   for (const { workload, concurrency, system } of plan) {
     index++;
+    const where = `[${index}/${plan.length}] ${workload.id} c=${concurrency} ${system.id}`.padEnd(44);
+    const applicable = appliesTo(system, workload, concurrency);
+    if (applicable) process.stderr.write(`${where} `); // the rest of the line when the cell is done
     const cell = await runCell(workload, concurrency, system, runners.get(system.id), cells, guestElapsed);
     cells.push(cell);
-    const where = `[${index}/${plan.length}] ${workload.id} c=${concurrency} ${system.id}`.padEnd(44);
-    if (cell.stats) log(`${where} ${describeStats(cell.stats)}`);
-    else if (cell.status !== 'not-applicable') log(`${where} ${cell.status}: ${cell.reason}`);
+    if (cell.stats) log(describeStats(cell.stats));
+    else if (applicable) log(`${cell.status}: ${cell.reason}`);
   }
 
   for (const [id, runner] of runners) {
@@ -174,6 +176,11 @@ async function main(): Promise<void> {
   log(`done in ${fmt(results.durationMs / 1000, 1)} s; wrote ${written.join(', ')}`);
 }
 
+/** Baselines (`only`) run just their workloads, at concurrency 1. */
+function appliesTo(system: System, workload: Workload, concurrency: number): boolean {
+  return !system.only || (system.only.includes(workload.id) && concurrency === 1);
+}
+
 async function runCell(
   workload: Workload,
   concurrency: number,
@@ -183,8 +190,7 @@ async function runCell(
   guestElapsed: Map<string, number[]>,
 ): Promise<Cell> {
   const base = { workload: workload.id, system: system.id, concurrency };
-  if (system.only && !system.only.includes(workload.id)) return { ...base, status: 'not-applicable', reason: system.note ?? 'not run' };
-  if (system.only && concurrency > 1) return { ...base, status: 'not-applicable', reason: 'a baseline, measured at concurrency 1' };
+  if (!appliesTo(system, workload, concurrency)) return { ...base, status: 'not-applicable', reason: system.note ?? 'not run' };
   if (!runner) return { ...base, status: 'missing', reason: 'system missing (see systems)' };
   if (quick && concurrency === 64 && !lightWorkloads.has(workload.id)) {
     return { ...base, status: 'skipped', reason: 'not run in quick mode' };
