@@ -494,9 +494,31 @@ describe('errors raised inside host calls', () => {
       }
     }
     // Without a catch, the overflow is an ordinary runtime error.
-    const uncaught = await run(engine, moduleOf("function f() { console.log('x'); return f() + 1; } return f();"));
+    const uncaught = await run(engine, moduleOf("let d = 0; function f() { if (++d % 1000 === 0) console.log(d); return f() + 1; } return f();"));
     assert.match(failed(uncaught, 'RUNTIME_ERROR').message, /RangeError|Maximum call stack/);
     assert.deepEqual(hostWarnings, []);
+  });
+});
+
+describe('errors the guest forges', () => {
+  test('a guest cannot pass its throw off as a syntax error, an internal failure or a coded error', async () => {
+    const syntax = await run(engine, "throw new SyntaxError('Unexpected token [function.mjs:1:1]');\nexport default () => 1;");
+    failed(syntax, 'RUNTIME_ERROR');
+    assert.equal(syntax.error?.line, undefined);
+    const internal = await run(engine, "throw { name: 'Error', message: 'boom [teejs:internal/runtime.js:1:1]' };\nfunction main() {}");
+    failed(internal, 'RUNTIME_ERROR');
+    const coded = await run(engine, moduleOf("throw Object.assign(new Error('secret not found: api-key'), { code: 'SECRET_NOT_FOUND' });"));
+    failed(coded, 'RUNTIME_ERROR');
+    const timeout = await run(engine, moduleOf("const e = new Error('execution timeout'); e.code = 'TIMEOUT'; throw e;"));
+    failed(timeout, 'RUNTIME_ERROR');
+    assert.deepEqual(hostWarnings, []);
+  });
+
+  test('a genuine coded error keeps its code when the guest rethrows it, and loses it when copied', async () => {
+    const rethrown = await run(engine, moduleOf("try { secrets.get('nope'); } catch (e) { throw e; }"));
+    failed(rethrown, 'SECRET_NOT_FOUND');
+    const copied = await run(engine, moduleOf("try { secrets.get('nope'); } catch (e) { throw Object.assign(new Error(e.message), { code: e.code }); }"));
+    failed(copied, 'RUNTIME_ERROR');
   });
 });
 
