@@ -9,6 +9,7 @@ const help = `teejs ${version}: run untrusted JavaScript functions in fresh, har
 
 Usage:
   teejs run FILE [options]     run one function file once (see 'teejs run --help')
+  teejs serve [options]        start the multi-tenant HTTP service (see 'teejs serve --help')
   teejs --help                 this text
   teejs --version              the version
 
@@ -18,6 +19,7 @@ or a classic script that defines \`main()\` (with the globals \`params\` and \`e
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
+  serve: (args) => import('./serve.ts').then((serve) => serve.serveCommand(args)),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,118 @@
+// `teejs serve`: the multi-tenant HTTP service. Prints what a newcomer needs (URL, the operator
+// key at first start, a curl example), logs as JSON lines, and drains executions on SIGTERM.
+import pino from 'pino';
+import { ConfigError, configHelp, describeConfig, loadConfig, type ServiceConfig } from '../service/config.ts';
+import { DataDirLockedError } from '../service/data-dir.ts';
+import { MasterKeyError } from '../service/secrets/master-key.ts';
+import { startService, type RunningService } from '../service/server.ts';
+import { exitStatus, UsageError } from './usage.ts';
+
+export function serveHelp(): number {
+  process.stdout.write(`Usage: teejs serve [options]
+
+Starts the teejs HTTP service: users and API keys, stored functions, encrypted secrets and
+execution history, on the embedded SQLite store in the data directory, or on PostgreSQL
+when DATABASE_URL is set. API documentation at /docs and /openapi.json once started.
+
+Options (flag, environment variable, meaning):
+${configHelp()}
+  -h, --help                this text
+
+SIGTERM or SIGINT stops it gracefully: running executions finish first (queued ones wait
+in the store for the next start).
+`);
+  return exitStatus.success;
+}
+
+export async function serveCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) return serveHelp();
+  let config: ServiceConfig;
+  try {
+    config = loadConfig(args, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'teejs', node: config.nodeId } });
+
+  let service: RunningService;
+  try {
+    service = await startService(config, { logger });
+  } catch (error) {
+    if (error instanceof MasterKeyError || error instanceof DataDirLockedError || isListenError(error)) {
+      process.stderr.write(`teejs: ${(error as Error).message}\n`);
+      return exitStatus.executionError;
+    }
+    throw error;
+  }
+  logger.info({ config: describeConfig(config) }, 'configuration');
+  process.stdout.write(banner(service, config));
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn('second signal: exiting without waiting');
+        resolve(exitStatus.executionError);
+        return;
+      }
+      logger.info({ signal }, 'shutting down: finishing running executions');
+      service.stop().then(
+        () => {
+          logger.info('stopped');
+          resolve(exitStatus.success);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while stopping');
+          resolve(exitStatus.executionError);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+function isListenError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL';
+}
+
+function banner(service: RunningService, config: ServiceConfig): string {
+  const url = service.url;
+  const lines = [
+    '',
+    `teejs service listening on ${url}`,
+    `  store:      ${service.storeDescription}`,
+    `  master key: ${service.masterKey.origin === 'environment' ? 'TEEJS_MASTER_KEY' : `${service.masterKey.file}${service.masterKey.created ? ' (created now, mode 0600: back it up)' : ''}`}`,
+    `  executors:  ${config.executors === 0 ? 'in-process (development only)' : `${config.executors} process(es)`}`,
+    `  docs:       ${url}/docs (OpenAPI document: ${url}/openapi.json)`,
+  ];
+  if (service.interrupted > 0) lines.push(`  ${service.interrupted} execution(s) left running by the previous stop ended as INTERRUPTED`);
+  if (service.bootstrapAdminKey) {
+    lines.push(
+      '',
+      'Operator (admin) key, shown this once: store it now.',
+      `  ${service.bootstrapAdminKey}`,
+    );
+  } else if (config.adminKey === undefined) {
+    lines.push('', 'Operator key: the one printed at first start (or set TEEJS_ADMIN_KEY).');
+  }
+  const admin = service.bootstrapAdminKey ?? '$TEEJS_ADMIN_KEY';
+  lines.push(
+    '',
+    'Try it:',
+    `  ADMIN=${admin}`,
+    '  # 1. create a user; the answer holds its first API key ("key")',
+    `  curl -s ${url}/v1/users -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"alice"}'`,
+    '  KEY=...   # the "key" from that answer',
+    '  # 2. create a function; note its "id"',
+    `  curl -s ${url}/v1/functions -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
+    `    -d '{"name":"hello","source":"export default (params) => ({ hello: params.name })"}'`,
+    '  # 3. run it',
+    `  curl -s ${url}/v1/functions/FUNCTION_ID/executions -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"params":{"name":"world"}}'`,
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,77 @@
+// checkSyntax: does a function's source compile, the way the sandbox will compile it? Used by
+// the service to refuse a broken function when it is saved, rather than at every execution.
+// Nothing runs: the source is only compiled, in a small throwaway isolate.
+import ivm from 'isolated-vm';
+import { detectForm, displayFilename } from './source.ts';
+import type { ExecutionError, SourceForm } from './types.ts';
+
+export interface SyntaxCheckOptions {
+  /** Detected from the source (and filename) when absent, as the engine does. */
+  form?: SourceForm | undefined;
+  filename?: string | undefined;
+}
+
+// Enough to parse any source within the size limit; compiling allocates little.
+const checkIsolateMemoryMb = 32;
+const positionPattern = /\s*\[([^\]]*):(\d+):(\d+)\]$/;
+const moduleOnlySyntax = /Cannot use import statement|Unexpected token 'export'|await is only valid|import\.meta/;
+
+/**
+ * Compiles JavaScript source (TypeScript must already be turned into JavaScript) and answers
+ * null when it compiles, or the error an execution would report: SYNTAX_ERROR with the 1-based
+ * line and column, or VALIDATION_ERROR for a module that imports something.
+ */
+export async function checkSyntax(source: string, options: SyntaxCheckOptions = {}): Promise<ExecutionError | null> {
+  const form = options.form ?? detectForm(source, options.filename);
+  const filename = displayFilename(options.filename, form);
+  const isolate = new ivm.Isolate({ memoryLimit: checkIsolateMemoryMb });
+  try {
+    if (form === 'script') {
+      try {
+        // Exactly as the sandbox compiles a script: strict, line 1 of the source stays line 1.
+        await isolate.compileScript(`"use strict";\n${source}`, { filename, lineOffset: -1 });
+        return null;
+      } catch (error) {
+        // As the engine does: a detected script that only parses as a module is a module.
+        if (options.form === undefined && error instanceof Error && error.name === 'SyntaxError' && moduleOnlySyntax.test(error.message)) {
+          return await checkModule(isolate, source, displayFilename(options.filename, 'module'));
+        }
+        return syntaxError(error, filename);
+      }
+    }
+    return await checkModule(isolate, source, filename);
+  } finally {
+    if (!isolate.isDisposed) isolate.dispose();
+  }
+}
+
+async function checkModule(isolate: ivm.Isolate, source: string, filename: string): Promise<ExecutionError | null> {
+  let module: ivm.Module;
+  try {
+    module = await isolate.compileModule(source, { filename });
+  } catch (error) {
+    return syntaxError(error, filename);
+  }
+  const imports = module.dependencySpecifiers;
+  module.release();
+  if (imports.length > 0) {
+    return {
+      code: 'VALIDATION_ERROR',
+      message: `imports are not supported (a function is one self-contained file): ${imports.map((s) => JSON.stringify(s)).join(', ')}`,
+    };
+  }
+  return null;
+}
+
+function syntaxError(error: unknown, filename: string): ExecutionError {
+  const raw = error instanceof Error ? error : new Error(String(error));
+  const position = positionPattern.exec(raw.message);
+  const bare = position ? raw.message.slice(0, position.index) : raw.message;
+  if (raw.name === 'SyntaxError' && position) {
+    const line = Number(position[2]);
+    const column = Number(position[3]);
+    return { code: 'SYNTAX_ERROR', message: `SyntaxError: ${bare} (${filename}:${line}:${column})`, line, column };
+  }
+  // Not a syntax error (e.g. the check isolate ran out of memory on a gigantic source).
+  return { code: 'VALIDATION_ERROR', message: `the source could not be compiled: ${bare}` };
+}

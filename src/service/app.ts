@@ -1,0 +1,103 @@
+// Builds the service's Fastify app from its configuration, store and executor, without
+// listening: `teejs serve` listens, tests listen on a loopback port of their own. One plugin
+// per concern; cross-cutting ones (errors, auth, rate limits, metrics, OpenAPI) apply to all.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Executor } from '../executor/executor.ts';
+import type { Store } from '../store/index.ts';
+import { hashApiKey } from './auth/keys.ts';
+import { installAuth } from './auth/plugin.ts';
+import type { ServiceConfig } from './config.ts';
+import type { ServiceContext } from './context.ts';
+import { installErrorHandling, rateLimitError } from './errors.ts';
+import { executionRoutes } from './executions/routes.ts';
+import { ExecutionRunner } from './executions/runner.ts';
+import { functionRoutes } from './functions/routes.ts';
+import { healthRoutes } from './health/routes.ts';
+import { ServiceMetrics } from './metrics/metrics.ts';
+import { installOpenApi } from './openapi/plugin.ts';
+import { ErrorBody } from './schemas.ts';
+import { secretRoutes } from './secrets/routes.ts';
+import type { SecretVault } from './secrets/vault.ts';
+import { userRoutes } from './users/routes.ts';
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface AppOptions {
+  config: ServiceConfig;
+  store: Store;
+  vault: SecretVault;
+  executor: Executor;
+  /** A pino logger, or pino options; silent when absent. */
+  logger?: FastifyBaseLogger | Record<string, unknown> | false;
+}
+
+export interface ServiceApp {
+  app: FastifyInstance;
+  context: ServiceContext;
+}
+
+/** A client's request id is kept only when it is short and plain (it ends up in our logs). */
+const plainRequestId = /^[\w.:-]{1,64}$/;
+
+export async function buildApp(options: AppOptions): Promise<ServiceApp> {
+  const { config, store, vault, executor } = options;
+  const loggerOption = options.logger === undefined || options.logger === false ? { level: 'silent' } : options.logger;
+  const app = Fastify({
+    ...(isLoggerInstance(loggerOption) ? { loggerInstance: loggerOption } : { logger: { ...loggerOption, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] } }),
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && plainRequestId.test(given) ? given : randomUUID();
+    },
+    // Params are data: a key named __proto__ or constructor is kept as an ordinary key (never
+    // merged into an object), not refused.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // JSON only: text/plain (which Fastify parses by default) becomes a 415.
+  app.removeContentTypeParser('text/plain');
+
+  const metrics = new ServiceMetrics({ executor, running: () => runner.running });
+  const runner: ExecutionRunner = new ExecutionRunner({ config, store, executor, vault, metrics, log: app.log });
+  const context: ServiceContext = { config, store, vault, executor, runner, metrics, lifecycle: { ready: false } };
+
+  installErrorHandling(app);
+  app.addSchema(ErrorBody);
+  metrics.instrument(app);
+  installAuth(app, { store, adminKeyHash: config.adminKey === undefined ? undefined : hashApiKey(config.adminKey) });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per key once identified, per address before (so guessing keys is limited too).
+    keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId ?? 'operator'}` : `ip:${request.ip}`),
+    allowList: (request) => request.routeOptions.config?.access === 'public',
+    errorResponseBuilder: rateLimitError,
+  });
+  await installOpenApi(app, version);
+
+  await app.register(healthRoutes, context);
+  await app.register(
+    async (v1) => {
+      await v1.register(userRoutes, context);
+      await v1.register(functionRoutes, context);
+      await v1.register(executionRoutes, context);
+      await v1.register(secretRoutes, context);
+    },
+    { prefix: '/v1' },
+  );
+  await app.ready();
+  return { app, context };
+}
+
+function isLoggerInstance(value: unknown): value is FastifyBaseLogger {
+  return typeof value === 'object' && value !== null && typeof (value as FastifyBaseLogger).child === 'function';
+}

@@ -1,0 +1,188 @@
+// Configuration of `teejs serve`: every setting has a flag, an environment variable and a
+// default, in one table; a flag wins over the environment. Secrets (admin key, master key, the
+// database password) come only from the environment, never from flags visible in `ps`.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { limitBounds } from '../core/limits.ts';
+
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** The operator key from TEEJS_ADMIN_KEY; when absent one is made at first start. */
+  adminKey: string | undefined;
+  /** base64 of 32 bytes from TEEJS_MASTER_KEY; when absent a key file in the data directory. */
+  masterKey: string | undefined;
+  /** Names this server in execution leases (PostgreSQL with several servers). */
+  nodeId: string;
+  logLevel: string;
+  /** Executor processes; 0 runs guest code inside the server process (development only). */
+  executors: number;
+  /** Executions running at once on this server. */
+  concurrency: number;
+  bodyLimitBytes: number;
+  rateLimitPerMinute: number;
+  quotas: {
+    functionsPerUser: number;
+    secretsPerUser: number;
+    secretBytes: number;
+    concurrentExecutionsPerUser: number;
+  };
+  limits: {
+    defaultTimeoutMs: number;
+    maxTimeoutMs: number;
+    defaultMemoryMb: number;
+    maxMemoryMb: number;
+    maxSourceBytes: number;
+    maxParamsBytes: number;
+  };
+  /** Finished executions kept per function (older ones are deleted). */
+  historyPerFunction: number;
+  /** On SIGTERM, how long in-flight executions may take to finish. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Setting {
+  flag: string;
+  env: string;
+  describe: string;
+  kind: 'string' | 'int';
+  min?: number;
+  max?: number;
+  defaultValue: string | number | undefined;
+  /** Read from the environment only. */
+  envOnly?: boolean;
+}
+
+const settings = {
+  host: { flag: 'host', env: 'TEEJS_HOST', describe: 'address to listen on', kind: 'string', defaultValue: '127.0.0.1' },
+  port: { flag: 'port', env: 'TEEJS_PORT', describe: 'port to listen on (0: any free port)', kind: 'int', min: 0, max: 65535, defaultValue: 8080 },
+  dataDir: { flag: 'data-dir', env: 'TEEJS_DATA_DIR', describe: 'data directory (SQLite file, master key file)', kind: 'string', defaultValue: './.teejs' },
+  databaseUrl: { flag: 'database-url', env: 'DATABASE_URL', describe: 'PostgreSQL URL; the embedded SQLite store when absent', kind: 'string', defaultValue: undefined, envOnly: true },
+  adminKey: { flag: 'admin-key', env: 'TEEJS_ADMIN_KEY', describe: 'operator key; generated at first start when absent', kind: 'string', defaultValue: undefined, envOnly: true },
+  masterKey: { flag: 'master-key', env: 'TEEJS_MASTER_KEY', describe: 'base64 of 32 bytes encrypting secrets; a key file when absent', kind: 'string', defaultValue: undefined, envOnly: true },
+  nodeId: { flag: 'node-id', env: 'TEEJS_NODE_ID', describe: 'name of this server among several on one database', kind: 'string', defaultValue: os.hostname() },
+  logLevel: { flag: 'log-level', env: 'TEEJS_LOG_LEVEL', describe: 'fatal, error, warn, info, debug, trace or silent', kind: 'string', defaultValue: 'info' },
+  executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(1, os.availableParallelism()) },
+  concurrency: { flag: 'concurrency', env: 'TEEJS_CONCURRENCY', describe: 'executions at once on this server', kind: 'int', min: 1, max: 10_000, defaultValue: 10 },
+  bodyLimitBytes: { flag: 'body-limit', env: 'TEEJS_BODY_LIMIT', describe: 'largest request body in bytes', kind: 'int', min: 1024, max: 64 * 1024 * 1024, defaultValue: 2 * 1024 * 1024 },
+  rateLimitPerMinute: { flag: 'rate-limit', env: 'TEEJS_RATE_LIMIT', describe: 'requests per minute per API key (or per address without one)', kind: 'int', min: 1, max: 1_000_000, defaultValue: 600 },
+  functionsPerUser: { flag: 'max-functions', env: 'TEEJS_MAX_FUNCTIONS', describe: 'functions per user', kind: 'int', min: 1, max: 1_000_000, defaultValue: 100 },
+  secretsPerUser: { flag: 'max-secrets', env: 'TEEJS_MAX_SECRETS', describe: 'secrets per user', kind: 'int', min: 1, max: 1_000_000, defaultValue: 50 },
+  secretBytes: { flag: 'max-secret-bytes', env: 'TEEJS_MAX_SECRET_BYTES', describe: 'bytes of one secret value', kind: 'int', min: 1, max: 1024 * 1024, defaultValue: 5000 },
+  concurrentExecutionsPerUser: { flag: 'max-running', env: 'TEEJS_MAX_RUNNING', describe: 'running and queued executions per user', kind: 'int', min: 1, max: 100_000, defaultValue: 10 },
+  defaultTimeoutMs: { flag: 'default-timeout', env: 'TEEJS_DEFAULT_TIMEOUT_MS', describe: 'time limit of a function that sets none, ms', kind: 'int', min: limitBounds.timeoutMs.min, max: limitBounds.timeoutMs.max, defaultValue: 30_000 },
+  maxTimeoutMs: { flag: 'max-timeout', env: 'TEEJS_MAX_TIMEOUT_MS', describe: 'highest time limit a function may set, ms', kind: 'int', min: limitBounds.timeoutMs.min, max: limitBounds.timeoutMs.max, defaultValue: 60_000 },
+  defaultMemoryMb: { flag: 'default-memory', env: 'TEEJS_DEFAULT_MEMORY_MB', describe: 'memory limit of a function that sets none, MB', kind: 'int', min: limitBounds.memoryMb.min, max: limitBounds.memoryMb.max, defaultValue: 128 },
+  maxMemoryMb: { flag: 'max-memory', env: 'TEEJS_MAX_MEMORY_MB', describe: 'highest memory limit a function may set, MB', kind: 'int', min: limitBounds.memoryMb.min, max: limitBounds.memoryMb.max, defaultValue: 256 },
+  maxSourceBytes: { flag: 'max-source-bytes', env: 'TEEJS_MAX_SOURCE_BYTES', describe: 'bytes of a function source', kind: 'int', min: 1024, max: 10 * 1024 * 1024, defaultValue: 100_000 },
+  maxParamsBytes: { flag: 'max-params-bytes', env: 'TEEJS_MAX_PARAMS_BYTES', describe: 'bytes of JSON params', kind: 'int', min: 2, max: 64 * 1024 * 1024, defaultValue: 1024 * 1024 },
+  historyPerFunction: { flag: 'history', env: 'TEEJS_HISTORY', describe: 'finished executions kept per function', kind: 'int', min: 1, max: 10_000_000, defaultValue: 1000 },
+  shutdownGraceMs: { flag: 'shutdown-grace', env: 'TEEJS_SHUTDOWN_GRACE_MS', describe: 'on SIGTERM, time for in-flight executions to finish, ms', kind: 'int', min: 0, max: 3_600_000, defaultValue: 65_000 },
+} satisfies Record<string, Setting>;
+
+type Key = keyof typeof settings;
+
+export function configHelp(): string {
+  const lines = Object.values(settings).map((setting: Setting) => {
+    const flag = setting.envOnly ? '' : `--${setting.flag} ${setting.kind === 'int' ? 'N' : 'VALUE'}`;
+    const shown = setting.defaultValue === undefined ? '' : ` (default ${setting.defaultValue})`;
+    return `  ${flag.padEnd(28)}${setting.env.padEnd(26)}${setting.describe}${shown}`;
+  });
+  return lines.join('\n');
+}
+
+/** Reads flags and environment; throws ConfigError naming the setting that is wrong. */
+export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfig {
+  const options: Record<string, { type: 'string' }> = {};
+  for (const setting of Object.values(settings) as Setting[]) if (!setting.envOnly) options[setting.flag] = { type: 'string' };
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+  } catch (error) {
+    throw new ConfigError((error as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+
+  const value = <K extends Key>(key: K): (typeof settings)[K]['defaultValue'] => {
+    const setting: Setting = settings[key];
+    const flagValue = setting.envOnly ? undefined : flags[setting.flag];
+    const raw = typeof flagValue === 'string' ? flagValue : env[setting.env] === '' ? undefined : env[setting.env];
+    const origin = typeof flagValue === 'string' ? `--${setting.flag}` : setting.env;
+    if (raw === undefined) return setting.defaultValue as never;
+    if (setting.kind === 'string') return raw as never;
+    if (!/^\d+$/.test(raw)) throw new ConfigError(`${origin} must be a whole number, got '${raw}'`);
+    const number = Number(raw);
+    if (number < setting.min! || number > setting.max!) throw new ConfigError(`${origin} must be from ${setting.min} to ${setting.max}, got ${number}`);
+    return number as never;
+  };
+
+  const config: ServiceConfig = {
+    host: value('host') as string,
+    port: value('port') as number,
+    dataDir: value('dataDir') as string,
+    databaseUrl: value('databaseUrl'),
+    adminKey: value('adminKey'),
+    masterKey: value('masterKey'),
+    nodeId: value('nodeId') as string,
+    logLevel: value('logLevel') as string,
+    executors: value('executors') as number,
+    concurrency: value('concurrency') as number,
+    bodyLimitBytes: value('bodyLimitBytes') as number,
+    rateLimitPerMinute: value('rateLimitPerMinute') as number,
+    quotas: {
+      functionsPerUser: value('functionsPerUser') as number,
+      secretsPerUser: value('secretsPerUser') as number,
+      secretBytes: value('secretBytes') as number,
+      concurrentExecutionsPerUser: value('concurrentExecutionsPerUser') as number,
+    },
+    limits: {
+      defaultTimeoutMs: value('defaultTimeoutMs') as number,
+      maxTimeoutMs: value('maxTimeoutMs') as number,
+      defaultMemoryMb: value('defaultMemoryMb') as number,
+      maxMemoryMb: value('maxMemoryMb') as number,
+      maxSourceBytes: value('maxSourceBytes') as number,
+      maxParamsBytes: value('maxParamsBytes') as number,
+    },
+    historyPerFunction: value('historyPerFunction') as number,
+    shutdownGraceMs: value('shutdownGraceMs') as number,
+  };
+  checkConsistency(config);
+  return config;
+}
+
+function checkConsistency(config: ServiceConfig): void {
+  const { limits } = config;
+  if (limits.defaultTimeoutMs > limits.maxTimeoutMs) throw new ConfigError('the default timeout is above the maximum timeout');
+  if (limits.defaultMemoryMb > limits.maxMemoryMb) throw new ConfigError('the default memory limit is above the maximum memory limit');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`unknown log level '${config.logLevel}'`);
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  if (!/^[\w.:-]{1,128}$/.test(config.nodeId)) throw new ConfigError('the node id may use letters, digits, dot, colon, dash and underscore (at most 128)');
+}
+
+/** The configuration as printed at start: secrets masked, the database password hidden. */
+export function describeConfig(config: ServiceConfig): Record<string, unknown> {
+  return {
+    ...config,
+    databaseUrl: config.databaseUrl === undefined ? undefined : maskUrl(config.databaseUrl),
+    adminKey: config.adminKey === undefined ? '(bootstrap key in the store)' : '(set, from TEEJS_ADMIN_KEY)',
+    masterKey: config.masterKey === undefined ? '(key file in the data directory)' : '(set, from TEEJS_MASTER_KEY)',
+  };
+}
+
+function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '*****';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}

@@ -1,0 +1,18 @@
+// What every route plugin of the service is given: its configuration and collaborators.
+import type { Executor } from '../executor/executor.ts';
+import type { Store } from '../store/index.ts';
+import type { ServiceConfig } from './config.ts';
+import type { ExecutionRunner } from './executions/runner.ts';
+import type { ServiceMetrics } from './metrics/metrics.ts';
+import type { SecretVault } from './secrets/vault.ts';
+
+export interface ServiceContext {
+  config: ServiceConfig;
+  store: Store;
+  vault: SecretVault;
+  executor: Executor;
+  runner: ExecutionRunner;
+  metrics: ServiceMetrics;
+  /** False while starting and once shutting down: /ready answers 503. */
+  lifecycle: { ready: boolean };
+}

@@ -1,0 +1,193 @@
+// Executions of a user's functions: run one (sync: the ExecutionResult; async: 202 and the id),
+// get one, list a function's history with filters.
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ExecutionFailure } from '../../core/failure.ts';
+import { encodeParams } from '../../core/params.ts';
+import { defaultLimits } from '../../core/limits.ts';
+import type { ExecutionRecord } from '../../store/index.ts';
+import { userIdOf } from '../auth/plugin.ts';
+import type { ServiceContext } from '../context.ts';
+import { ApiError, notFound, quotaExceeded } from '../errors.ts';
+import { errors, Id, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
+
+const RunBody = Type.Object(
+  {
+    params: Type.Optional(Type.Unknown({ description: 'JSON data passed to the function (default {})' })),
+    async: Type.Optional(Type.Boolean({ description: 'answer 202 at once and run in the background' })),
+  },
+  { additionalProperties: false },
+);
+
+const LogEntry = Type.Object({ level: Type.String(), message: Type.String(), time: Type.Number() });
+const NetworkRecord = Type.Object({
+  method: Type.String(),
+  url: Type.String(),
+  status: nullable(Type.Integer()),
+  bytesIn: Type.Number(),
+  bytesOut: Type.Number(),
+  durationMs: Type.Number(),
+  blocked: Type.Optional(Type.String()),
+});
+const ExecutionError = Type.Object({
+  code: Type.String({ description: 'SYNTAX_ERROR, RUNTIME_ERROR, TIMEOUT, MEMORY_LIMIT, SECRET_NOT_FOUND, INTERRUPTED...' }),
+  message: Type.String(),
+  stack: Type.Optional(Type.String()),
+  line: Type.Optional(Type.Integer()),
+  column: Type.Optional(Type.Integer()),
+});
+
+const ExecutionBody = Type.Object(
+  {
+    executionId: Type.String(),
+    functionId: Type.String(),
+    functionVersion: Type.Integer({ description: 'the version of the function that ran' }),
+    userId: Type.String(),
+    async: Type.Boolean(),
+    status: stringEnum(['running', 'success', 'error'] as const),
+    result: Type.Unknown({ description: 'what the function returned (JSON), secret values redacted' }),
+    error: nullable(ExecutionError),
+    logs: Type.Array(LogEntry),
+    network: Type.Array(NetworkRecord),
+    secretsRead: Type.Array(Type.String()),
+    createdAt: Timestamp,
+    startedAt: nullable(Timestamp),
+    finishedAt: nullable(Timestamp),
+    durationMs: nullable(Type.Number()),
+    cpuTimeMs: nullable(Type.Number()),
+    memoryUsedBytes: nullable(Type.Number()),
+  },
+  { $id: 'Execution' },
+);
+
+const Accepted = Type.Object({ executionId: Type.String(), functionId: Type.String(), functionVersion: Type.Integer(), status: Type.Literal('running') });
+
+const FunctionParams = Type.Object({ id: Id });
+const ExecutionParams = Type.Object({ id: Id, executionId: Id });
+
+const ListQuery = Type.Object(
+  {
+    ...PageQuery,
+    status: Type.Optional(stringEnum(['running', 'success', 'error'] as const)),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after (RFC 3339)' })),
+    until: Type.Optional(Type.String({ format: 'date-time', description: 'created at or before (RFC 3339)' })),
+  },
+  { additionalProperties: false },
+);
+
+export async function executionRoutes(app: FastifyInstance, { store, runner, config }: ServiceContext): Promise<void> {
+  app.addSchema(ExecutionBody);
+  const tags = ['executions'];
+
+  const run = async (request: FastifyRequest<{ Params: Static<typeof FunctionParams>; Body: Static<typeof RunBody> | undefined }>, reply: FastifyReply) => {
+    const userId = userIdOf(request);
+    const fn = await store.getFunction(userId, request.params.id);
+    if (!fn) throw notFound('function');
+    const params = request.body?.params ?? {};
+    try {
+      encodeParams(params, config.limits.maxParamsBytes, defaultLimits.maxParamsDepth);
+    } catch (error) {
+      if (error instanceof ExecutionFailure) throw new ApiError(400, 'VALIDATION_ERROR', `body/params: ${error.message}`);
+      throw error;
+    }
+    const async = request.body?.async === true;
+    const submitted = await runner.submit(fn, params, async);
+    if (!submitted.ok) {
+      throw quotaExceeded(`quota exceeded: at most ${config.quotas.concurrentExecutionsPerUser} executions running or queued per user`, 1);
+    }
+    const execution = submitted.execution;
+    if (async) {
+      return reply
+        .code(202)
+        .header('location', `/v1/executions/${execution.id}`)
+        .send({ executionId: execution.id, functionId: fn.id, functionVersion: execution.functionVersion, status: 'running' });
+    }
+    return reply.code(200).send(executionBody(execution));
+  };
+
+  const runSchema = (summary: string) => ({
+    tags,
+    summary,
+    params: FunctionParams,
+    body: RunBody,
+    response: { 200: Type.Ref('Execution'), 202: Accepted, ...errors(400, 401, 404, 413, 415, 429) },
+  });
+  // A run without a body is a run with no params: `curl -X POST .../executions` works.
+  const emptyBodyIsEmptyObject = async (request: FastifyRequest) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  };
+  const runOptions = (summary: string) => ({ schema: runSchema(summary), preValidation: emptyBodyIsEmptyObject });
+  type RunRoute = { Params: Static<typeof FunctionParams>; Body: Static<typeof RunBody> | undefined };
+  app.post<RunRoute>('/functions/:id/executions', runOptions('Run a function (sync: the result; async: 202 and the execution id)'), run);
+  app.post<RunRoute>('/functions/:id/execute', runOptions("Run a function (the original system's route; same as POST .../executions)"), run);
+
+  app.get<{ Params: Static<typeof FunctionParams>; Querystring: Static<typeof ListQuery> }>(
+    '/functions/:id/executions',
+    {
+      schema: {
+        tags,
+        summary: "A function's executions, newest first, with logs and network records",
+        params: FunctionParams,
+        querystring: ListQuery,
+        response: { 200: pageOf(Type.Ref('Execution')), ...errors(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const userId = userIdOf(request);
+      const fn = await store.getFunction(userId, request.params.id);
+      if (!fn) throw notFound('function');
+      const { limit, cursor, status, since, until } = request.query;
+      const page = await store.listExecutions(userId, fn.id, {
+        limit: pageSize(limit),
+        cursor,
+        status,
+        since: since === undefined ? undefined : new Date(since).toISOString(),
+        until: until === undefined ? undefined : new Date(until).toISOString(),
+      });
+      return { items: page.items.map(executionBody), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Params: Static<typeof ExecutionParams> }>(
+    '/functions/:id/executions/:executionId',
+    { schema: { tags, summary: 'One execution of a function', params: ExecutionParams, response: { 200: Type.Ref('Execution'), ...errors(401, 404) } } },
+    async (request) => {
+      const execution = await store.getExecution(userIdOf(request), request.params.executionId);
+      if (!execution || execution.functionId !== request.params.id) throw notFound('execution');
+      return executionBody(execution);
+    },
+  );
+
+  const OneParams = Type.Object({ executionId: Id });
+  app.get<{ Params: Static<typeof OneParams> }>(
+    '/executions/:executionId',
+    { schema: { tags, summary: 'One execution', params: OneParams, response: { 200: Type.Ref('Execution'), ...errors(401, 404) } } },
+    async (request) => {
+      const execution = await store.getExecution(userIdOf(request), request.params.executionId);
+      if (!execution) throw notFound('execution');
+      return executionBody(execution);
+    },
+  );
+}
+
+function executionBody(execution: ExecutionRecord) {
+  return {
+    executionId: execution.id,
+    functionId: execution.functionId,
+    functionVersion: execution.functionVersion,
+    userId: execution.userId,
+    async: execution.async,
+    status: execution.status,
+    result: execution.result,
+    error: execution.error,
+    logs: execution.logs,
+    network: execution.network,
+    secretsRead: execution.secretsRead,
+    createdAt: execution.createdAt,
+    startedAt: execution.startedAt,
+    finishedAt: execution.finishedAt,
+    durationMs: execution.durationMs,
+    cpuTimeMs: execution.cpuTimeMs,
+    memoryUsedBytes: execution.memoryUsedBytes,
+  };
+}

@@ -1,0 +1,243 @@
+// /v1/functions: a user's stored functions. Every update is a new version; a source that does
+// not compile is refused when saved, with its line and column.
+import { randomUUID } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { checkSyntax } from '../../core/compile-check.ts';
+import type { FunctionCode, FunctionPatch, FunctionRecord, FunctionVersion } from '../../store/index.ts';
+import { userIdOf } from '../auth/plugin.ts';
+import type { ServiceConfig } from '../config.ts';
+import type { ServiceContext } from '../context.ts';
+import { ApiError, notFound, quotaExceeded } from '../errors.ts';
+import { errors, Id, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
+import { toJavaScript } from './language.ts';
+
+const FunctionName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'unique per user: letters, digits, . _ -, at most 64' });
+export const SecretName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: 'letters, digits, _ . -, at most 128' });
+const HostName = Type.String({
+  pattern: '^(?:\\*\\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[0-9]{1,5})?$',
+  maxLength: 260,
+  description: 'a host name the function may fetch (lower case; `*.` allows its subdomains)',
+});
+
+const editable = {
+  name: FunctionName,
+  description: Type.String({ maxLength: 1000, pattern: noNul }),
+  source: Type.String({ minLength: 1, pattern: noNul, description: 'an ES module with a default export, or a script that defines main()' }),
+  language: stringEnum(['javascript', 'typescript'] as const),
+  form: nullable(stringEnum(['module', 'script'] as const, { description: 'detected from the source when null' })),
+  timeoutMs: Type.Integer({ minimum: 1, description: 'time limit of one execution, within the operator maximum' }),
+  memoryMb: Type.Integer({ minimum: 8, description: 'memory limit of one execution, within the operator maximum' }),
+  allowedSecrets: Type.Array(SecretName, { maxItems: 100, uniqueItems: true, description: 'secrets the function may read (none by default)' }),
+  allowedHosts: Type.Array(HostName, { maxItems: 100, uniqueItems: true, description: 'hosts the function may fetch (none by default)' }),
+};
+
+const CreateFunction = Type.Object(
+  {
+    name: editable.name,
+    source: editable.source,
+    description: Type.Optional(editable.description),
+    language: Type.Optional(editable.language),
+    form: Type.Optional(editable.form),
+    timeoutMs: Type.Optional(editable.timeoutMs),
+    memoryMb: Type.Optional(editable.memoryMb),
+    allowedSecrets: Type.Optional(editable.allowedSecrets),
+    allowedHosts: Type.Optional(editable.allowedHosts),
+  },
+  { additionalProperties: false },
+);
+
+const UpdateFunction = Type.Partial(Type.Object(editable, { additionalProperties: false }), { additionalProperties: false, minProperties: 1 });
+
+const codeFields = {
+  language: editable.language,
+  form: editable.form,
+  timeoutMs: Type.Integer(),
+  memoryMb: Type.Integer(),
+  allowedSecrets: Type.Array(Type.String()),
+  allowedHosts: Type.Array(Type.String()),
+};
+
+const FunctionSummary = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    version: Type.Integer(),
+    ...codeFields,
+    executionCount: Type.Integer(),
+    lastExecutionAt: nullable(Timestamp),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'FunctionSummary' },
+);
+
+const FunctionBody = Type.Composite([FunctionSummary, Type.Object({ source: Type.String() })], { $id: 'Function' });
+
+const VersionBody = Type.Object({ version: Type.Integer(), ...codeFields, source: Type.String(), createdAt: Timestamp }, { $id: 'FunctionVersion' });
+
+const IdParams = Type.Object({ id: Id });
+
+export async function functionRoutes(app: FastifyInstance, { store, config }: ServiceContext): Promise<void> {
+  app.addSchema(FunctionSummary);
+  app.addSchema(FunctionBody);
+  app.addSchema(VersionBody);
+  const tags = ['functions'];
+
+  app.post<{ Body: Static<typeof CreateFunction> }>(
+    '/functions',
+    {
+      schema: {
+        tags,
+        summary: 'Create a function',
+        body: CreateFunction,
+        response: { 201: Type.Ref('Function'), ...errors(400, 401, 409, 413, 415, 429) },
+      },
+    },
+    async (request, reply) => {
+      const userId = userIdOf(request);
+      const body = request.body;
+      const code: FunctionCode = {
+        source: body.source,
+        language: body.language ?? 'javascript',
+        form: body.form ?? null,
+        timeoutMs: body.timeoutMs ?? config.limits.defaultTimeoutMs,
+        memoryMb: body.memoryMb ?? config.limits.defaultMemoryMb,
+        allowedSecrets: body.allowedSecrets ?? [],
+        allowedHosts: body.allowedHosts ?? [],
+      };
+      await checkCode(code, config);
+      const now = new Date().toISOString();
+      const created = await store.createFunction(
+        { id: randomUUID(), userId, name: body.name, description: body.description ?? '', createdAt: now, ...code },
+        { maxPerUser: config.quotas.functionsPerUser },
+      );
+      if (!created.ok) {
+        if (created.reason === 'quota') throw quotaExceeded(`quota exceeded: at most ${config.quotas.functionsPerUser} functions per user; delete one first`, 60);
+        throw new ApiError(409, 'CONFLICT', `a function named '${body.name}' exists already`);
+      }
+      return reply.code(201).header('location', `/v1/functions/${created.value.id}`).send(functionBody(created.value));
+    },
+  );
+
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+    '/functions',
+    {
+      schema: {
+        tags,
+        summary: "List the caller's functions (without sources), oldest first",
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: pageOf(Type.Ref('FunctionSummary')), ...errors(400, 401) },
+      },
+    },
+    async (request) => {
+      const page = await store.listFunctions(userIdOf(request), { limit: pageSize(request.query.limit), cursor: request.query.cursor });
+      return { items: page.items.map(functionSummary), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/functions/:id',
+    { schema: { tags, summary: 'Get a function with its current source', params: IdParams, response: { 200: Type.Ref('Function'), ...errors(401, 404) } } },
+    async (request) => {
+      const fn = await store.getFunction(userIdOf(request), request.params.id);
+      if (!fn) throw notFound('function');
+      return functionBody(fn);
+    },
+  );
+
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateFunction> }>(
+    '/functions/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change a function: any fields given; each change is a new version',
+        params: IdParams,
+        body: UpdateFunction,
+        response: { 200: Type.Ref('Function'), ...errors(400, 401, 404, 409, 413, 415) },
+      },
+    },
+    async (request) => {
+      const userId = userIdOf(request);
+      const current = await store.getFunction(userId, request.params.id);
+      if (!current) throw notFound('function');
+      const patch: FunctionPatch = { ...request.body };
+      const touchesCode = ['source', 'language', 'form', 'timeoutMs', 'memoryMb'].some((field) => field in patch);
+      if (touchesCode) await checkCode({ ...current, ...patch }, config);
+      const updated = await store.updateFunction(userId, current.id, patch, new Date().toISOString());
+      if (!updated) throw notFound('function');
+      if (!updated.ok) throw new ApiError(409, 'CONFLICT', `a function named '${patch.name}' exists already`);
+      return functionBody(updated.value);
+    },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/functions/:id',
+    { schema: { tags, summary: 'Delete a function with its versions and executions', params: IdParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    async (request, reply) => {
+      if (!(await store.deleteFunction(userIdOf(request), request.params.id))) throw notFound('function');
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/functions/:id/versions',
+    {
+      schema: {
+        tags,
+        summary: 'Every version of a function, oldest first',
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(Type.Ref('FunctionVersion')) }), ...errors(401, 404) },
+      },
+    },
+    async (request) => {
+      const versions = await store.listFunctionVersions(userIdOf(request), request.params.id);
+      if (versions.length === 0) throw notFound('function');
+      return { items: versions.map(versionBody) };
+    },
+  );
+
+  const VersionParams = Type.Object({ id: Id, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) });
+  app.get<{ Params: Static<typeof VersionParams> }>(
+    '/functions/:id/versions/:version',
+    { schema: { tags, summary: 'One version of a function', params: VersionParams, response: { 200: Type.Ref('FunctionVersion'), ...errors(400, 401, 404) } } },
+    async (request) => {
+      const version = await store.getFunctionVersion(userIdOf(request), request.params.id, Number(request.params.version));
+      if (!version) throw notFound('function version');
+      return versionBody(version);
+    },
+  );
+}
+
+/** Limits within the operator's maxima, source within its size, and a source that compiles. */
+async function checkCode(code: FunctionCode, config: ServiceConfig): Promise<void> {
+  const { limits } = config;
+  if (code.timeoutMs > limits.maxTimeoutMs) throw new ApiError(400, 'VALIDATION_ERROR', `body/timeoutMs must be at most ${limits.maxTimeoutMs} (the operator maximum)`);
+  if (code.memoryMb > limits.maxMemoryMb) throw new ApiError(400, 'VALIDATION_ERROR', `body/memoryMb must be at most ${limits.maxMemoryMb} (the operator maximum)`);
+  const bytes = Buffer.byteLength(code.source, 'utf8');
+  if (bytes > limits.maxSourceBytes) throw new ApiError(400, 'VALIDATION_ERROR', `body/source is ${bytes} bytes, over the limit of ${limits.maxSourceBytes}`);
+  const prepared = toJavaScript(code.source, code.language);
+  if (!prepared.ok) throw new ApiError(400, 'SYNTAX_ERROR', prepared.message);
+  const problem = await checkSyntax(prepared.javascript, { form: code.form ?? undefined });
+  if (!problem) return;
+  const details: Record<string, unknown> = {};
+  if (problem.line !== undefined) details.line = problem.line;
+  if (problem.column !== undefined) details.column = problem.column;
+  throw new ApiError(400, problem.code === 'SYNTAX_ERROR' ? 'SYNTAX_ERROR' : 'VALIDATION_ERROR', problem.message, { details });
+}
+
+function functionSummary(fn: FunctionRecord) {
+  const { source: _source, userId: _userId, ...summary } = fn;
+  return summary;
+}
+
+function functionBody(fn: FunctionRecord) {
+  const { userId: _userId, ...body } = fn;
+  return body;
+}
+
+function versionBody(version: FunctionVersion) {
+  const { functionId: _functionId, ...body } = version;
+  return body;
+}

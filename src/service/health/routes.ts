@@ -1,0 +1,29 @@
+// /health: the process answers (liveness). /ready: it can serve (the store answers and the
+// server is neither starting nor shutting down), for load balancers. /metrics: Prometheus.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../context.ts';
+
+const Status = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) });
+
+export async function healthRoutes(app: FastifyInstance, { store, lifecycle, metrics }: ServiceContext): Promise<void> {
+  const config = { access: 'public' as const };
+  const tags = ['operations'];
+
+  app.get('/health', { config, schema: { tags, summary: 'Liveness', response: { 200: Status } } }, async () => ({ status: 'ok' }));
+
+  app.get('/ready', { config, schema: { tags, summary: 'Readiness', response: { 200: Status, 503: Status } } }, async (request, reply) => {
+    if (!lifecycle.ready) return reply.code(503).send({ status: 'unavailable', reason: 'starting or shutting down' });
+    try {
+      await store.ping();
+    } catch (error) {
+      request.log.warn({ err: error }, 'store unreachable');
+      return reply.code(503).send({ status: 'unavailable', reason: 'store unreachable' });
+    }
+    return { status: 'ready' };
+  });
+
+  app.get('/metrics', { config, schema: { tags, summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}

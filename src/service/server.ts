@@ -1,0 +1,113 @@
+// Starting and stopping the whole service: data directory, store, master key, operator key,
+// executor, app, durable queue, listening socket; and the reverse, draining executions, on
+// shutdown. `teejs serve` and the tests use it.
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type { Executor } from '../executor/executor.ts';
+import { openStore, sqliteFileName, type Store } from '../store/index.ts';
+import { buildApp, type ServiceApp } from './app.ts';
+import { generateApiKey } from './auth/keys.ts';
+import type { ServiceConfig } from './config.ts';
+import { lockDataDir, prepareDataDir } from './data-dir.ts';
+import { createExecutor } from './executor.ts';
+import { SecretCipher } from './secrets/cipher.ts';
+import { loadMasterKey, verifyMasterKey, type MasterKey } from './secrets/master-key.ts';
+import { SecretVault } from './secrets/vault.ts';
+
+export interface RunningService extends ServiceApp {
+  url: string;
+  /** The operator key made at this (first) start: shown once, never again. */
+  bootstrapAdminKey: string | undefined;
+  masterKey: Omit<MasterKey, 'key'>;
+  store: Store;
+  storeDescription: string;
+  /** Executions a previous run left unfinished, now ended as INTERRUPTED. */
+  interrupted: number;
+  /** Graceful stop: refuse new requests, let running executions finish (within the grace), close. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Logs as pino JSON lines; silent when absent. */
+  logger?: pino.Logger;
+  /** An executor to use instead of the configured one (tests). */
+  executor?: Executor;
+}
+
+export async function startService(config: ServiceConfig, options: StartOptions = {}): Promise<RunningService> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const undo = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+  };
+  try {
+    prepareDataDir(config.dataDir);
+    const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+    cleanups.push(unlock);
+    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    cleanups.push(() => store.close());
+
+    const masterKey = loadMasterKey({ fromEnvironment: config.masterKey, dataDir: config.dataDir });
+    const cipher = new SecretCipher(masterKey.key);
+    masterKey.key.fill(0);
+    await verifyMasterKey(store, cipher);
+    const vault = new SecretVault(store, cipher);
+
+    const bootstrapAdminKey = await bootstrapOperatorKey(store, config);
+    const logger = options.logger;
+    const executor = options.executor ?? (await createExecutor(config, vault, logger ? (line) => logger.warn(line) : undefined));
+    if (!options.executor) cleanups.push(() => executor.close());
+
+    const service = await buildApp({ config, store, vault, executor, logger: logger ?? false });
+    const { app, context } = service;
+    cleanups.push(() => app.close());
+    const interrupted = await context.runner.start();
+    cleanups.push(() => context.runner.stop(0));
+    const address = await app.listen({ host: config.host, port: config.port });
+    context.lifecycle.ready = true;
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        context.lifecycle.ready = false;
+        // Stop taking queued work first; requests in flight (sync executions) finish in close().
+        const draining = context.runner.stop(config.shutdownGraceMs);
+        await app.close();
+        await draining;
+        if (!options.executor) await executor.close();
+        await store.close();
+        unlock();
+      })();
+      return stopping;
+    };
+
+    const { key: _key, ...masterKeyInfo } = masterKey;
+    return {
+      ...service,
+      url: address.replace('[::1]', 'localhost'),
+      bootstrapAdminKey,
+      masterKey: masterKeyInfo,
+      store,
+      storeDescription: config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite ${config.dataDir}/${sqliteFileName}`,
+      interrupted,
+      stop,
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+/**
+ * With no TEEJS_ADMIN_KEY and no operator key in the store yet (a first start), makes one.
+ * It is shown once; afterwards only its hash exists.
+ */
+async function bootstrapOperatorKey(store: Store, config: ServiceConfig): Promise<string | undefined> {
+  if (config.adminKey !== undefined) return undefined;
+  if ((await store.countAdminKeys()) > 0) return undefined;
+  const generated = generateApiKey();
+  // A marker setting makes two servers starting at once on one database agree on one key.
+  const claimed = await store.initSetting('bootstrap_admin_key', generated.prefix);
+  if (claimed !== generated.prefix) return undefined;
+  await store.createApiKey({ id: randomUUID(), userId: null, role: 'admin', name: 'bootstrap', prefix: generated.prefix, hash: generated.hash, createdAt: new Date().toISOString() });
+  return generated.key;
+}
