@@ -11,7 +11,7 @@ import { hashApiKey } from './auth/keys.ts';
 import { installAuth } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
-import { installErrorHandling, rateLimitError } from './errors.ts';
+import { frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
 import { functionRoutes } from './functions/routes.ts';
@@ -57,6 +57,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
     return503OnClosing: true,
+    frameworkErrors: frameworkError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   app.addHook('onSend', async (request, reply) => {

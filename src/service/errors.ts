@@ -2,6 +2,7 @@
 // A client's mistake is a 4xx that says what was wrong; a failure of ours is a 500 that says
 // nothing about our insides (the details go to the log, with the request id).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidCursorError } from '../store/index.ts';
 
 export type ApiErrorCode =
   | 'VALIDATION_ERROR'
@@ -13,6 +14,7 @@ export type ApiErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'URI_TOO_LONG'
   | 'RATE_LIMITED'
   | 'QUOTA_EXCEEDED'
   | 'SERVICE_UNAVAILABLE'
@@ -62,6 +64,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
       return sendError(reply, error.statusCode, error.code, error.message, error.details);
     }
+    if (error instanceof InvalidCursorError) return sendError(reply, 400, 'VALIDATION_ERROR', `querystring/cursor: ${error.message}`);
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
       // Fastify names the failing field: "body/name must match pattern ...".
@@ -84,6 +87,15 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/** Errors of the router itself (a malformed or overlong URL), before any route runs. */
+export function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void sendError(reply, 414, 'URI_TOO_LONG', 'a path parameter is longer than any id this service issues');
+    return;
+  }
+  void sendError(reply, 400, 'VALIDATION_ERROR', 'the URL is malformed');
 }
 
 function clientMessage(code: ApiErrorCode, error: FastifyError): string {
