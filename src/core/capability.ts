@@ -18,6 +18,8 @@ export interface ExecutionScope {
   readonly secretsRead: Set<string>;
   readonly logs: LogSink;
   readonly network: NetworkRecord[];
+  /** The function's own narrowing of the operator's host allow-list (validated), or null. */
+  readonly networkAllowHosts: readonly string[] | null;
   /** Aborted when the execution ends for any reason. */
   readonly signal: AbortSignal;
 }

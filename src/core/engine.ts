@@ -5,15 +5,21 @@ import { randomUUID } from 'node:crypto';
 import type { Capability, ExecutionScope, LogSink } from './capability.ts';
 import { consoleCapability } from './ext/console/index.ts';
 import { cryptoCapability } from './ext/crypto/index.ts';
+import { encodingCapability } from './ext/encoding/index.ts';
+import { fetchCapability } from './ext/fetch/index.ts';
+import { parseFunctionNetwork, type NetworkOptions } from './ext/fetch/policy.ts';
 import { secretsCapability } from './ext/secrets/index.ts';
 import { InMemorySecretStore, type SecretStore } from './ext/secrets/store.ts';
+import { subtleCapability } from './ext/subtle/index.ts';
 import { timersCapability } from './ext/timers/index.ts';
+import { urlCapability } from './ext/url/index.ts';
+import { webCapability } from './ext/web/index.ts';
 import { ExecutionFailure } from './failure.ts';
 import { limitBounds, resolveLimits, type Limits } from './limits.ts';
 import { encodeParams } from './params.ts';
 import { WarmPool, type WarmPoolStats } from './pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
-import { detectForm, displayFilename } from './source.ts';
+import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
 
 /** Where sandboxes come from: made on demand, or taken from a warm pool. */
@@ -26,8 +32,10 @@ export interface EngineOptions {
   secrets?: SecretStore;
   /** Defaults for every execution (a request may choose its own timeout and memory). */
   limits?: Partial<Limits>;
-  /** Capabilities beyond the built-in console, secrets, crypto and timers. */
+  /** Capabilities beyond the built-in ones (console, secrets, crypto, timers, web, fetch...). */
   capabilities?: readonly Capability[];
+  /** The operator's network policy for fetch; by default no host is allowed. */
+  network?: NetworkOptions;
   /**
    * Keep sandboxes bootstrapped ahead of demand: `size` ready ones at least, up to `max` under
    * load. Without it, each execution creates its sandbox when it starts.
@@ -50,6 +58,12 @@ export class Engine {
       secretsCapability(options.secrets ?? new InMemorySecretStore()),
       cryptoCapability,
       timersCapability,
+      // Order matters: each of these uses globals of the ones before it.
+      webCapability,
+      encodingCapability,
+      urlCapability,
+      fetchCapability(options.network),
+      subtleCapability,
       ...(options.capabilities ?? []),
     ]);
     this.#pool = options.pool
@@ -124,6 +138,7 @@ export class Engine {
       deadline: Date.now() + job.timeoutMs,
       maxTimers: this.limits.maxTimers,
       allowedSecrets: request.allowedSecrets ? new Set(request.allowedSecrets) : null,
+      networkAllowHosts: request.network?.allowHosts ? [...request.network.allowHosts] : null,
       signal: abort.signal,
       ...scopeParts,
     };
@@ -173,18 +188,23 @@ export class Engine {
     if (sourceBytes > limits.maxSourceBytes) {
       throw new ExecutionFailure('VALIDATION_ERROR', `source is ${sourceBytes} bytes, over the limit of ${limits.maxSourceBytes}`);
     }
-    if (request.language === 'typescript') {
-      throw new ExecutionFailure('VALIDATION_ERROR', 'TypeScript sources are not supported yet');
+    try {
+      parseFunctionNetwork(request.network);
+    } catch (error) {
+      throw new ExecutionFailure('VALIDATION_ERROR', (error as Error).message);
     }
     const timeoutMs = checkedLimit('timeoutMs', request.timeoutMs ?? limits.timeoutMs);
     const memoryMb = checkedLimit('memoryMb', request.memoryMb ?? limits.memoryMb);
+    const language = detectLanguage(request.filename, request.language);
     const form = request.form ?? detectForm(request.source, request.filename);
+    const filename = displayFilename(request.filename, form, language);
+    const source = language === 'typescript' ? stripTypes(request.source, filename) : request.source;
     const context = { functionId, userId, executionId, startTime: startedAt.getTime() };
     return {
-      source: request.source,
+      source,
       form,
       formGiven: request.form !== undefined,
-      filename: displayFilename(request.filename, form),
+      filename,
       paramsJson: encodeParams(request.params, limits.maxParamsBytes, limits.maxParamsDepth),
       contextJson: JSON.stringify(context),
       timeoutMs,

@@ -38,7 +38,10 @@ export interface NetworkRecord {
   bytesIn: number;
   bytesOut: number;
   durationMs: number;
+  /** Why the policy or a limit refused the request (it was not sent, or its answer was cut off). */
   blocked?: string;
+  /** Why an allowed request failed: a network error code, "timeout" or "aborted". */
+  error?: string;
 }
 
 export interface ExecutionResult {
@@ -79,4 +82,11 @@ export interface ExecutionRequest {
   allowedSecrets?: readonly string[] | null;
   /** Chosen by the caller (e.g. a service that records the execution first); random otherwise. */
   executionId?: string;
+  /** Narrows the operator's network policy for this function (never widens it). */
+  network?: FunctionNetworkPolicy;
+}
+
+export interface FunctionNetworkPolicy {
+  /** Hosts this function may fetch from; a host must also be allowed by the operator. */
+  allowHosts?: readonly string[];
 }

@@ -1,0 +1,592 @@
+// Guest side of fetch: Headers, Request, Response and fetch() with the web-standard shapes. The
+// request leaves the isolate as plain data (URL, method, header pairs, body bytes as a latin1
+// string) and the host answers with plain data; no host object ever arrives here. Bodies are
+// buffered (the host has already bounded them), so there is no ReadableStream `body`.
+'use strict';
+
+(function installFetch(global, kit, expose) {
+  const { apply, ownKeys } = Reflect;
+  const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+  const StringCtor = String;
+  const NumberCtor = Number;
+  const TypeErrorCtor = TypeError;
+  const RangeErrorCtor = RangeError;
+  const PromiseCtor = Promise;
+  const Uint8ArrayCtor = Uint8Array;
+  const WeakMapCtor = WeakMap;
+  const JSONparse = JSON.parse;
+  const JSONstringify = JSON.stringify;
+  const isInteger = Number.isInteger;
+  const fromCharCode = String.fromCharCode;
+  const charCodeAt = String.prototype.charCodeAt;
+  const toLowerCase = String.prototype.toLowerCase;
+  const toUpperCase = String.prototype.toUpperCase;
+  const stringReplace = String.prototype.replace;
+  const stringSlice = String.prototype.slice;
+  const toWellFormed = String.prototype.toWellFormed;
+  const regExpTest = RegExp.prototype.test;
+  const arrayPush = Array.prototype.push;
+  const arraySort = Array.prototype.sort;
+  const arrayJoin = Array.prototype.join;
+  const arrayFilter = Array.prototype.filter;
+  const uint8Subarray = Uint8Array.prototype.subarray;
+  const weakMapGet = WeakMap.prototype.get;
+  const weakMapSet = WeakMap.prototype.set;
+  const promiseThen = Promise.prototype.then;
+  const promiseResolve = Promise.resolve.bind(Promise);
+  const promiseReject = Promise.reject.bind(Promise);
+  const escapeFn = escape;
+  const unescapeFn = unescape;
+  const encodeURIComponentFn = encodeURIComponent;
+  const decodeURIComponentFn = decodeURIComponent;
+  const iteratorSymbol = Symbol.iterator;
+  const toStringTag = Symbol.toStringTag;
+
+  // Installed before this capability: web (AbortSignal), encoding (TextDecoder), url (URL).
+  const URLCtor = global.URL;
+  const urlHref = getOwnPropertyDescriptor(URLCtor.prototype, 'href').get;
+  const urlUsername = getOwnPropertyDescriptor(URLCtor.prototype, 'username').get;
+  const urlPassword = getOwnPropertyDescriptor(URLCtor.prototype, 'password').get;
+  const searchParamsToString = global.URLSearchParams.prototype.toString;
+  const AbortSignalCtor = global.AbortSignal;
+  const AbortControllerCtor = global.AbortController;
+  const signalAborted = getOwnPropertyDescriptor(AbortSignalCtor.prototype, 'aborted').get;
+  const signalReason = getOwnPropertyDescriptor(AbortSignalCtor.prototype, 'reason').get;
+  const addEventListener = global.EventTarget.prototype.addEventListener;
+  const removeEventListener = global.EventTarget.prototype.removeEventListener;
+  const TextDecoderCtor = global.TextDecoder;
+  const textDecode = TextDecoderCtor.prototype.decode;
+  const lenientDecoder = new TextDecoderCtor();
+
+  const isBrand = (slotGetter, value) => {
+    try {
+      apply(slotGetter, value, []);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const isSignal = (value) => value !== null && typeof value === 'object' && isBrand(signalAborted, value);
+  const isSearchParams = (value) => value !== null && typeof value === 'object' && isBrand(searchParamsToString, value);
+
+  // ---- bytes: latin1 strings (one character per byte) are how bodies cross -----------------
+
+  const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
+  const getter = (object, key) => getOwnPropertyDescriptor(object, key).get;
+  const arrayBufferLength = getter(ArrayBuffer.prototype, 'byteLength');
+  const typedArrayTag = getter(typedArrayPrototype, toStringTag);
+  const typedArrayBuffer = getter(typedArrayPrototype, 'buffer');
+  const typedArrayOffset = getter(typedArrayPrototype, 'byteOffset');
+  const typedArrayByteLength = getter(typedArrayPrototype, 'byteLength');
+  const dataViewBuffer = getter(DataView.prototype, 'buffer');
+  const dataViewOffset = getter(DataView.prototype, 'byteOffset');
+  const dataViewLength = getter(DataView.prototype, 'byteLength');
+
+  function bufferSourceBytes(value) {
+    if (value === null || typeof value !== 'object') return null;
+    try {
+      return new Uint8ArrayCtor(value, 0, apply(arrayBufferLength, value, []));
+    } catch {
+      // not an ArrayBuffer
+    }
+    if (apply(typedArrayTag, value, []) !== undefined) {
+      return new Uint8ArrayCtor(apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayByteLength, value, []));
+    }
+    try {
+      return new Uint8ArrayCtor(apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, []));
+    } catch {
+      return null;
+    }
+  }
+
+  function bytesToLatin1(bytes) {
+    const parts = [];
+    for (let i = 0; i < bytes.length; i += 8192) {
+      apply(arrayPush, parts, [apply(fromCharCode, undefined, apply(uint8Subarray, bytes, [i, i + 8192]))]);
+    }
+    return apply(arrayJoin, parts, ['']);
+  }
+
+  function latin1ToBytes(text) {
+    const bytes = new Uint8ArrayCtor(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = apply(charCodeAt, text, [i]);
+    return bytes;
+  }
+
+  /** UTF-8 bytes of a string, as latin1 (native escaping does the encoding). */
+  function utf8Latin1(text) {
+    return unescapeFn(encodeURIComponentFn(apply(toWellFormed, text, [])));
+  }
+
+  const asciiOnly = /^[\x00-\x7f]*$/;
+  /** The standard's "UTF-8 decode" (BOM dropped, bad bytes become U+FFFD) of latin1 bytes. */
+  function latin1ToText(raw) {
+    let text;
+    if (apply(regExpTest, asciiOnly, [raw])) text = raw;
+    else {
+      try {
+        text = decodeURIComponentFn(escapeFn(raw));
+      } catch {
+        text = apply(textDecode, lenientDecoder, [latin1ToBytes(raw)]);
+      }
+    }
+    return apply(charCodeAt, text, [0]) === 0xfeff ? apply(stringSlice, text, [1]) : text;
+  }
+
+  // ---- Headers -------------------------------------------------------------------------------
+
+  const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  const edgeWhitespace = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+  const badValue = /[\0\r\n]|[^\0-\u00ff]/;
+
+  function headerName(name) {
+    const text = StringCtor(name);
+    if (!apply(regExpTest, tokenPattern, [text])) throw new TypeErrorCtor(`Invalid header name: "${apply(stringSlice, text, [0, 100])}"`);
+    return apply(toLowerCase, text, []);
+  }
+
+  function headerValue(name, value) {
+    const text = apply(stringReplace, StringCtor(value), [edgeWhitespace, '']);
+    if (apply(regExpTest, badValue, [text])) throw new TypeErrorCtor(`Invalid header value for "${name}"`);
+    return text;
+  }
+
+  let headersList;
+  let makeHeaders;
+
+  class Headers {
+    #list = [];
+    #immutable = false;
+
+    constructor(init = undefined) {
+      if (init === undefined || init === null) return;
+      if (typeof init !== 'object' && typeof init !== 'function') throw new TypeErrorCtor('Headers: init must be an object, an array of pairs or Headers');
+      if (#list in init) {
+        for (const [name, value] of init.#list) apply(arrayPush, this.#list, [[name, value]]);
+        return;
+      }
+      if (typeof init[iteratorSymbol] === 'function') {
+        for (const pair of init) {
+          const items = [];
+          for (const item of pair) apply(arrayPush, items, [item]);
+          if (items.length !== 2) throw new TypeErrorCtor('Headers: each header must be a [name, value] pair');
+          this.append(items[0], items[1]);
+        }
+        return;
+      }
+      for (const key of ownKeys(init)) {
+        if (typeof key !== 'string') continue;
+        const descriptor = getOwnPropertyDescriptor(init, key);
+        if (descriptor !== undefined && descriptor.enumerable) this.append(key, init[key]);
+      }
+    }
+
+    #mutable() {
+      if (this.#immutable) throw new TypeErrorCtor('Headers are immutable');
+    }
+
+    append(name, value) {
+      const key = headerName(name);
+      const text = headerValue(key, value);
+      this.#mutable();
+      apply(arrayPush, this.#list, [[key, text]]);
+    }
+    delete(name) {
+      const key = headerName(name);
+      this.#mutable();
+      this.#list = apply(arrayFilter, this.#list, [(pair) => pair[0] !== key]);
+    }
+    get(name) {
+      const key = headerName(name);
+      const values = [];
+      for (const pair of this.#list) if (pair[0] === key) apply(arrayPush, values, [pair[1]]);
+      return values.length === 0 ? null : apply(arrayJoin, values, [', ']);
+    }
+    getSetCookie() {
+      const values = [];
+      for (const pair of this.#list) if (pair[0] === 'set-cookie') apply(arrayPush, values, [pair[1]]);
+      return values;
+    }
+    has(name) {
+      const key = headerName(name);
+      for (const pair of this.#list) if (pair[0] === key) return true;
+      return false;
+    }
+    set(name, value) {
+      const key = headerName(name);
+      const text = headerValue(key, value);
+      this.#mutable();
+      const kept = [];
+      let placed = false;
+      for (const pair of this.#list) {
+        if (pair[0] !== key) apply(arrayPush, kept, [pair]);
+        else if (!placed) {
+          apply(arrayPush, kept, [[key, text]]);
+          placed = true;
+        }
+      }
+      if (!placed) apply(arrayPush, kept, [[key, text]]);
+      this.#list = kept;
+    }
+    forEach(callback, thisArg = undefined) {
+      if (typeof callback !== 'function') throw new TypeErrorCtor('Headers.forEach: the callback must be a function');
+      for (const [name, value] of this.#sorted()) apply(callback, thisArg, [value, name, this]);
+    }
+    /** Sorted by name, values of one name combined (set-cookie lines stay separate). */
+    #sorted() {
+      const names = [];
+      for (const pair of this.#list) if (names.length === 0 || !namesInclude(names, pair[0])) apply(arrayPush, names, [pair[0]]);
+      apply(arraySort, names, []);
+      const out = [];
+      for (const name of names) {
+        if (name === 'set-cookie') {
+          for (const pair of this.#list) if (pair[0] === name) apply(arrayPush, out, [[name, pair[1]]]);
+        } else apply(arrayPush, out, [[name, this.get(name)]]);
+      }
+      return out;
+    }
+    *entries() {
+      for (const pair of this.#sorted()) yield pair;
+    }
+    *keys() {
+      for (const pair of this.#sorted()) yield pair[0];
+    }
+    *values() {
+      for (const pair of this.#sorted()) yield pair[1];
+    }
+
+    static {
+      headersList = (headers) => {
+        const out = [];
+        for (const [name, value] of headers.#list) apply(arrayPush, out, [[name, value]]);
+        return out;
+      };
+      // Headers of a fetched response: as the server sent them, read-only.
+      makeHeaders = (pairs, immutable) => {
+        const headers = new Headers();
+        for (const [name, value] of pairs) apply(arrayPush, headers.#list, [[apply(toLowerCase, StringCtor(name), []), StringCtor(value)]]);
+        headers.#immutable = immutable;
+        return headers;
+      };
+    }
+  }
+  function namesInclude(names, name) {
+    for (const each of names) if (each === name) return true;
+    return false;
+  }
+  defineProperty(Headers.prototype, iteratorSymbol, { value: Headers.prototype.entries, writable: true, configurable: true });
+  defineProperty(Headers.prototype, toStringTag, { value: 'Headers', configurable: true });
+
+  // ---- bodies (shared by Request and Response) -----------------------------------------------
+
+  /** Body state per Request/Response: bytes as latin1 (or null) and whether it was read. */
+  const bodies = new WeakMapCtor();
+
+  /** The bytes and default Content-Type of a BodyInit. */
+  function extractBody(init) {
+    if (typeof init === 'string') return { bytes: utf8Latin1(init), type: 'text/plain;charset=UTF-8' };
+    if (isSearchParams(init)) {
+      return { bytes: utf8Latin1(apply(searchParamsToString, init, [])), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+    }
+    const view = bufferSourceBytes(init);
+    if (view !== null) return { bytes: bytesToLatin1(view), type: null };
+    // Blob, FormData and ReadableStream do not exist here; other objects become text, as in browsers.
+    return { bytes: utf8Latin1(StringCtor(init)), type: 'text/plain;charset=UTF-8' };
+  }
+
+  function bodyState(self) {
+    const state = apply(weakMapGet, bodies, [self]);
+    if (state === undefined) throw new TypeErrorCtor('Illegal invocation');
+    return state;
+  }
+
+  function consume(self) {
+    let state;
+    try {
+      state = bodyState(self);
+    } catch (error) {
+      return promiseReject(error);
+    }
+    if (state.used) return promiseReject(new TypeErrorCtor('Body is unusable: Body has already been read'));
+    if (state.bytes !== null) state.used = true;
+    return promiseResolve(state.bytes ?? '');
+  }
+
+  const bodyMethods = {
+    text() {
+      return apply(promiseThen, consume(this), [latin1ToText]);
+    },
+    json() {
+      return apply(promiseThen, consume(this), [(raw) => JSONparse(latin1ToText(raw))]);
+    },
+    arrayBuffer() {
+      return apply(promiseThen, consume(this), [(raw) => latin1ToBytes(raw).buffer]);
+    },
+    bytes() {
+      return apply(promiseThen, consume(this), [latin1ToBytes]);
+    },
+    get bodyUsed() {
+      return bodyState(this).used;
+    },
+  };
+
+  function installBodyMethods(prototype) {
+    for (const key of ownKeys(bodyMethods)) defineProperty(prototype, key, getOwnPropertyDescriptor(bodyMethods, key));
+  }
+
+  // ---- Request -------------------------------------------------------------------------------
+
+  const normalizedMethods = { DELETE: 'DELETE', GET: 'GET', HEAD: 'HEAD', OPTIONS: 'OPTIONS', POST: 'POST', PUT: 'PUT' };
+  const forbiddenMethods = { CONNECT: true, TRACE: true, TRACK: true };
+  const redirectModes = { follow: true, error: true, manual: true };
+
+  function requestMethod(value) {
+    const text = StringCtor(value);
+    if (!apply(regExpTest, tokenPattern, [text])) throw new TypeErrorCtor(`'${apply(stringSlice, text, [0, 50])}' is not a valid HTTP method`);
+    const upper = apply(toUpperCase, text, []);
+    if (forbiddenMethods[upper] === true) throw new TypeErrorCtor(`'${text}' HTTP method is unsupported`);
+    return normalizedMethods[upper] ?? text;
+  }
+
+  let requestParts;
+  let defaultSignal = null;
+
+  class Request {
+    #url;
+    #method;
+    #headers;
+    #redirect;
+    #signal;
+
+    constructor(input, init = undefined) {
+      if (arguments.length === 0) throw new TypeErrorCtor("Request: 1 argument required, but only 0 present");
+      const options = init === undefined || init === null ? {} : init;
+      const source = input !== null && typeof input === 'object' && #url in input ? input : null;
+      if (source !== null) this.#url = source.#url;
+      else {
+        const url = new URLCtor(input);
+        if (apply(urlUsername, url, []) !== '' || apply(urlPassword, url, []) !== '') {
+          throw new TypeErrorCtor('Request cannot be constructed from a URL that includes credentials');
+        }
+        this.#url = apply(urlHref, url, []);
+      }
+      this.#method = options.method !== undefined ? requestMethod(options.method) : source !== null ? source.#method : 'GET';
+      this.#headers = new Headers(options.headers !== undefined ? options.headers : source !== null ? source.#headers : undefined);
+      const redirect = options.redirect !== undefined ? StringCtor(options.redirect) : source !== null ? source.#redirect : 'follow';
+      if (redirectModes[redirect] !== true) throw new TypeErrorCtor(`'${redirect}' is not a valid redirect mode`);
+      this.#redirect = redirect;
+      const signal = 'signal' in options ? options.signal : source !== null ? source.#signal : null;
+      if (signal !== null && signal !== undefined && !isSignal(signal)) throw new TypeErrorCtor("Request: 'signal' must be an AbortSignal");
+      this.#signal = signal ?? null;
+
+      let body = { bytes: null, used: false };
+      if (options.body !== undefined && options.body !== null) {
+        const extracted = extractBody(options.body);
+        body = { bytes: extracted.bytes, used: false };
+        if (extracted.type !== null && !this.#headers.has('content-type')) this.#headers.append('content-type', extracted.type);
+      } else if (source !== null && options.body === undefined) {
+        const sourceBody = bodyState(source);
+        if (sourceBody.used) throw new TypeErrorCtor('Cannot construct a Request with a Request object that has already been used');
+        body = { bytes: sourceBody.bytes, used: false };
+        // The body moves to the new request, as the standard says.
+        if (sourceBody.bytes !== null) sourceBody.used = true;
+      }
+      if (body.bytes !== null && (this.#method === 'GET' || this.#method === 'HEAD')) {
+        throw new TypeErrorCtor('Request with GET/HEAD method cannot have body');
+      }
+      apply(weakMapSet, bodies, [this, body]);
+    }
+
+    get url() { return this.#url; }
+    get method() { return this.#method; }
+    get headers() { return this.#headers; }
+    get redirect() { return this.#redirect; }
+    get signal() {
+      if (this.#signal === null) {
+        defaultSignal ??= new AbortControllerCtor().signal;
+        return defaultSignal;
+      }
+      return this.#signal;
+    }
+    clone() {
+      const state = bodyState(this);
+      if (state.used) throw new TypeErrorCtor('Request.clone: the body has already been read');
+      const copy = new Request(this, { body: null });
+      apply(weakMapSet, bodies, [copy, { bytes: state.bytes, used: false }]);
+      return copy;
+    }
+
+    static {
+      requestParts = (request) => ({
+        url: request.#url,
+        method: request.#method,
+        headers: headersList(request.#headers),
+        redirect: request.#redirect,
+        signal: request.#signal,
+      });
+    }
+  }
+  installBodyMethods(Request.prototype);
+  defineProperty(Request.prototype, toStringTag, { value: 'Request', configurable: true });
+
+  // ---- Response ------------------------------------------------------------------------------
+
+  const nullBodyStatuses = { 101: true, 103: true, 204: true, 205: true, 304: true };
+  const redirectStatuses = { 301: true, 302: true, 303: true, 307: true, 308: true };
+  const reasonPhrase = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+  let makeResponse;
+
+  class Response {
+    #status = 200;
+    #statusText = '';
+    #headers;
+    #type = 'default';
+    #url = '';
+    #redirected = false;
+
+    constructor(body = null, init = undefined) {
+      const options = init === undefined || init === null ? {} : init;
+      const status = options.status === undefined ? 200 : NumberCtor(options.status);
+      if (!isInteger(status) || status < 200 || status > 599) {
+        throw new RangeErrorCtor(`Response: status ${StringCtor(options.status)} is outside the range [200, 599]`);
+      }
+      const statusText = options.statusText === undefined ? '' : StringCtor(options.statusText);
+      if (!apply(regExpTest, reasonPhrase, [statusText])) throw new TypeErrorCtor('Response: invalid statusText');
+      this.#status = status;
+      this.#statusText = statusText;
+      this.#headers = new Headers(options.headers);
+      let bytes = null;
+      if (body !== null && body !== undefined) {
+        if (nullBodyStatuses[status] === true) throw new TypeErrorCtor(`Response with status ${status} cannot have a body`);
+        const extracted = extractBody(body);
+        bytes = extracted.bytes;
+        if (extracted.type !== null && !this.#headers.has('content-type')) this.#headers.append('content-type', extracted.type);
+      }
+      apply(weakMapSet, bodies, [this, { bytes, used: false }]);
+    }
+
+    static error() {
+      const response = new Response(null);
+      response.#status = 0;
+      response.#type = 'error';
+      response.#headers = makeHeaders([], true);
+      return response;
+    }
+    static redirect(url, status = 302) {
+      const href = apply(urlHref, new URLCtor(url), []);
+      const code = NumberCtor(status);
+      if (redirectStatuses[code] !== true) throw new RangeErrorCtor(`Response.redirect: invalid status ${StringCtor(status)}`);
+      const response = new Response(null, { status: code });
+      response.#headers = makeHeaders([['location', href]], true);
+      return response;
+    }
+    static json(data, init = undefined) {
+      const text = JSONstringify(data);
+      if (text === undefined) throw new TypeErrorCtor('Response.json: the data is not JSON-serializable');
+      const response = new Response(text, init);
+      if (response.#headers.get('content-type') === 'text/plain;charset=UTF-8') response.#headers.set('content-type', 'application/json');
+      return response;
+    }
+
+    get type() { return this.#type; }
+    get url() { return this.#url; }
+    get redirected() { return this.#redirected; }
+    get status() { return this.#status; }
+    get ok() { return this.#status >= 200 && this.#status <= 299; }
+    get statusText() { return this.#statusText; }
+    get headers() { return this.#headers; }
+    clone() {
+      const state = bodyState(this);
+      if (state.used) throw new TypeErrorCtor('Response.clone: the body has already been read');
+      const copy = new Response(null);
+      copy.#status = this.#status;
+      copy.#statusText = this.#statusText;
+      copy.#headers = new Headers(this.#headers);
+      copy.#type = this.#type;
+      copy.#url = this.#url;
+      copy.#redirected = this.#redirected;
+      apply(weakMapSet, bodies, [copy, { bytes: state.bytes, used: false }]);
+      return copy;
+    }
+
+    static {
+      // A response the host fetched: plain data in, a read-only Response out.
+      makeResponse = (answer) => {
+        const response = new Response(null);
+        response.#status = answer.status;
+        response.#statusText = StringCtor(answer.statusText);
+        response.#headers = makeHeaders(answer.headers, true);
+        response.#type = 'basic';
+        response.#url = StringCtor(answer.url);
+        response.#redirected = answer.redirected === true;
+        apply(weakMapSet, bodies, [response, { bytes: StringCtor(answer.body), used: false }]);
+        return response;
+      };
+    }
+  }
+  installBodyMethods(Response.prototype);
+  defineProperty(Response.prototype, toStringTag, { value: 'Response', configurable: true });
+
+  // ---- fetch ---------------------------------------------------------------------------------
+
+  let nextFetchId = 1;
+
+  function fetch(input, init = undefined) {
+    let request;
+    try {
+      request = new Request(input, init);
+    } catch (error) {
+      return promiseReject(error);
+    }
+    const parts = requestParts(request);
+    const body = bodyState(request);
+    const signal = parts.signal;
+    if (signal !== null && apply(signalAborted, signal, [])) return promiseReject(apply(signalReason, signal, []));
+    const id = nextFetchId++;
+    const wire = {
+      id,
+      url: parts.url,
+      method: parts.method,
+      headers: parts.headers,
+      body: body.bytes,
+      redirect: parts.redirect,
+    };
+    if (body.bytes !== null) body.used = true;
+
+    return new PromiseCtor((resolve, reject) => {
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        kit.notify('fetch.abort', id);
+        reject(apply(signalReason, signal, []));
+      };
+      if (signal !== null) apply(addEventListener, signal, ['abort', onAbort, { once: true }]);
+      const done = () => {
+        settled = true;
+        if (signal !== null) apply(removeEventListener, signal, ['abort', onAbort, { once: true }]);
+      };
+      apply(promiseThen, kit.request('fetch.send', wire), [
+        (answer) => {
+          if (settled) return;
+          done();
+          resolve(makeResponse(answer));
+        },
+        (error) => {
+          if (settled) return;
+          done();
+          reject(error);
+        },
+      ]);
+    });
+  }
+
+  freeze(normalizedMethods);
+  freeze(forbiddenMethods);
+  freeze(redirectModes);
+  expose('Headers', Headers);
+  expose('Request', Request);
+  expose('Response', Response);
+  expose('fetch', fetch);
+});

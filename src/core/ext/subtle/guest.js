@@ -1,0 +1,224 @@
+// Guest side of crypto.subtle (Web Crypto), CryptoKey and SubtleCrypto. Every operation is
+// done on the host by Node's webcrypto; what crosses is plain data: algorithm parameters with
+// bytes as latin1 strings, and for keys an opaque handle number that only means something to
+// this execution's host side. A guest CryptoKey never holds key material or a host object.
+'use strict';
+
+(function installSubtle(global, kit, expose) {
+  const { apply } = Reflect;
+  const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+  const StringCtor = String;
+  const NumberCtor = Number;
+  const TypeErrorCtor = TypeError;
+  const Uint8ArrayCtor = Uint8Array;
+  const JSONparse = JSON.parse;
+  const JSONstringify = JSON.stringify;
+  const isArray = Array.isArray;
+  const fromCharCode = String.fromCharCode;
+  const charCodeAt = String.prototype.charCodeAt;
+  const arrayPush = Array.prototype.push;
+  const arrayJoin = Array.prototype.join;
+  const uint8Subarray = Uint8Array.prototype.subarray;
+  const toStringTag = Symbol.toStringTag;
+  // Installed before this capability: crypto (the object `subtle` joins) and web (DOMException).
+  const cryptoObject = global.crypto;
+  const DOMExceptionCtor = global.DOMException;
+  if (cryptoObject === null || typeof cryptoObject !== 'object') throw new TypeErrorCtor('subtle: the crypto capability must be installed first');
+
+  // ---- bytes: latin1 strings (one character per byte) are how they cross ---------------------
+
+  const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
+  const getter = (object, key) => getOwnPropertyDescriptor(object, key).get;
+  const arrayBufferLength = getter(ArrayBuffer.prototype, 'byteLength');
+  const typedArrayTag = getter(typedArrayPrototype, toStringTag);
+  const typedArrayBuffer = getter(typedArrayPrototype, 'buffer');
+  const typedArrayOffset = getter(typedArrayPrototype, 'byteOffset');
+  const typedArrayByteLength = getter(typedArrayPrototype, 'byteLength');
+  const dataViewBuffer = getter(DataView.prototype, 'buffer');
+  const dataViewOffset = getter(DataView.prototype, 'byteOffset');
+  const dataViewLength = getter(DataView.prototype, 'byteLength');
+
+  function bufferSourceBytes(value) {
+    if (value === null || typeof value !== 'object') return null;
+    try {
+      return new Uint8ArrayCtor(value, 0, apply(arrayBufferLength, value, []));
+    } catch {
+      // not an ArrayBuffer
+    }
+    if (apply(typedArrayTag, value, []) !== undefined) {
+      return new Uint8ArrayCtor(apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayByteLength, value, []));
+    }
+    try {
+      return new Uint8ArrayCtor(apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, []));
+    } catch {
+      return null;
+    }
+  }
+
+  function bytesToLatin1(bytes) {
+    const parts = [];
+    for (let i = 0; i < bytes.length; i += 8192) {
+      apply(arrayPush, parts, [apply(fromCharCode, undefined, apply(uint8Subarray, bytes, [i, i + 8192]))]);
+    }
+    return apply(arrayJoin, parts, ['']);
+  }
+
+  function latin1ToBytes(text) {
+    const bytes = new Uint8ArrayCtor(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = apply(charCodeAt, text, [i]);
+    return bytes;
+  }
+
+  function dataOf(value, what) {
+    const bytes = bufferSourceBytes(value);
+    if (bytes === null) throw new TypeErrorCtor(`${what} must be an ArrayBuffer, a TypedArray or a DataView`);
+    return bytesToLatin1(bytes);
+  }
+
+  // ---- CryptoKey -----------------------------------------------------------------------------
+
+  let constructingKey = false;
+  let makeKey;
+  let handleOf;
+
+  class CryptoKey {
+    #handle;
+    #type;
+    #extractable;
+    #algorithm;
+    #usages;
+    constructor() {
+      if (!constructingKey) throw new TypeErrorCtor('Illegal constructor');
+    }
+    get type() { return this.#type; }
+    get extractable() { return this.#extractable; }
+    get algorithm() { return this.#algorithm; }
+    get usages() { return this.#usages; }
+    static {
+      makeKey = (described) => {
+        constructingKey = true;
+        let key;
+        try {
+          key = new CryptoKey();
+        } finally {
+          constructingKey = false;
+        }
+        key.#handle = described.handle;
+        key.#type = StringCtor(described.type);
+        key.#extractable = described.extractable === true;
+        const algorithm = described.algorithm;
+        if (typeof algorithm.publicExponent === 'string') algorithm.publicExponent = latin1ToBytes(algorithm.publicExponent);
+        if (algorithm.hash !== null && typeof algorithm.hash === 'object') freeze(algorithm.hash);
+        key.#algorithm = freeze(algorithm);
+        key.#usages = freeze(described.usages);
+        return key;
+      };
+      handleOf = (key, what) => {
+        if (key === null || typeof key !== 'object' || !(#handle in key)) throw new TypeErrorCtor(`${what} must be a CryptoKey`);
+        return key.#handle;
+      };
+    }
+  }
+  defineProperty(CryptoKey.prototype, toStringTag, { value: 'CryptoKey', configurable: true });
+
+  // ---- algorithms as plain data --------------------------------------------------------------
+
+  const numberFields = ['length', 'tagLength', 'iterations', 'saltLength', 'modulusLength'];
+  const byteFields = ['iv', 'counter', 'additionalData', 'salt', 'info', 'label', 'publicExponent'];
+
+  /** An AlgorithmIdentifier as plain data: names as strings, bytes as latin1, keys as handles. */
+  function wireAlgorithm(algorithm) {
+    if (typeof algorithm === 'string') return { name: algorithm };
+    if (algorithm === null || typeof algorithm !== 'object') throw new TypeErrorCtor('the algorithm must be a name or an object with a name');
+    if (algorithm.name === undefined) throw new TypeErrorCtor('the algorithm must have a name');
+    const wire = { name: StringCtor(algorithm.name) };
+    const hash = algorithm.hash;
+    if (hash !== undefined) wire.hash = typeof hash === 'string' ? hash : StringCtor(hash !== null && typeof hash === 'object' ? hash.name : hash);
+    if (algorithm.namedCurve !== undefined) wire.namedCurve = StringCtor(algorithm.namedCurve);
+    for (const field of numberFields) if (algorithm[field] !== undefined) wire[field] = NumberCtor(algorithm[field]);
+    for (const field of byteFields) if (algorithm[field] !== undefined) wire[field] = dataOf(algorithm[field], `algorithm.${field}`);
+    if (algorithm.public !== undefined) wire.public = handleOf(algorithm.public, 'algorithm.public');
+    return wire;
+  }
+
+  function usagesOf(usages) {
+    if (usages === null || typeof usages !== 'object') throw new TypeErrorCtor('keyUsages must be an array of strings');
+    const list = [];
+    for (const usage of usages) apply(arrayPush, list, [StringCtor(usage)]);
+    return list;
+  }
+
+  /** The host answers DOMException-type failures as data; they become guest DOMExceptions. */
+  function answer(reply) {
+    if (reply !== null && typeof reply === 'object' && reply.error !== undefined) {
+      throw new DOMExceptionCtor(StringCtor(reply.error.message), StringCtor(reply.error.name));
+    }
+    return reply.value;
+  }
+
+  async function call(op, ...args) {
+    return answer(await kit.request(`subtle.${op}`, ...args));
+  }
+
+  const keyOrPair = (value) =>
+    value.publicKey !== undefined ? { publicKey: makeKey(value.publicKey), privateKey: makeKey(value.privateKey) } : makeKey(value);
+
+  // ---- SubtleCrypto --------------------------------------------------------------------------
+
+  let constructingSubtle = true;
+
+  class SubtleCrypto {
+    constructor() {
+      if (!constructingSubtle) throw new TypeErrorCtor('Illegal constructor');
+    }
+    async digest(algorithm, data) {
+      return latin1ToBytes(await call('digest', wireAlgorithm(algorithm), dataOf(data, 'data'))).buffer;
+    }
+    async importKey(format, keyData, algorithm, extractable, keyUsages) {
+      const kind = StringCtor(format);
+      let material;
+      if (kind === 'jwk') {
+        if (keyData === null || typeof keyData !== 'object' || isArray(keyData)) throw new TypeErrorCtor('a JWK must be an object');
+        // Plain data only: getters run here, in the guest, and nothing but JSON values crosses.
+        material = JSONparse(JSONstringify(keyData));
+      } else material = dataOf(keyData, 'keyData');
+      return makeKey(await call('importKey', kind, material, wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages)));
+    }
+    async exportKey(format, key) {
+      const kind = StringCtor(format);
+      const exported = await call('exportKey', kind, handleOf(key, 'key'));
+      return kind === 'jwk' ? exported : latin1ToBytes(exported).buffer;
+    }
+    async generateKey(algorithm, extractable, keyUsages) {
+      return keyOrPair(await call('generateKey', wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages)));
+    }
+    async sign(algorithm, key, data) {
+      return latin1ToBytes(await call('sign', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data'))).buffer;
+    }
+    async verify(algorithm, key, signature, data) {
+      return (await call('verify', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(signature, 'signature'), dataOf(data, 'data'))) === true;
+    }
+    async encrypt(algorithm, key, data) {
+      return latin1ToBytes(await call('encrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data'))).buffer;
+    }
+    async decrypt(algorithm, key, data) {
+      return latin1ToBytes(await call('decrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data'))).buffer;
+    }
+    async deriveBits(algorithm, baseKey, length = null) {
+      const bits = length === null || length === undefined ? null : NumberCtor(length);
+      return latin1ToBytes(await call('deriveBits', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), bits)).buffer;
+    }
+    async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
+      return makeKey(
+        await call('deriveKey', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), wireAlgorithm(derivedKeyType), extractable === true, usagesOf(keyUsages)),
+      );
+    }
+  }
+  defineProperty(SubtleCrypto.prototype, toStringTag, { value: 'SubtleCrypto', configurable: true });
+  const subtle = new SubtleCrypto();
+  constructingSubtle = false;
+
+  defineProperty(cryptoObject, 'subtle', { value: subtle, enumerable: true, writable: false, configurable: false });
+  expose('CryptoKey', CryptoKey);
+  expose('SubtleCrypto', SubtleCrypto);
+});
