@@ -39,7 +39,14 @@
 
   for (const name of ownKeys(global)) {
     if (typeof name === 'string' && standardGlobals.has(name)) continue;
-    if (!delete global[name]) throw new Error(`harden: cannot remove global ${String(name)}`);
+    if (hasOwn(global, name) && getOwnPropertyDescriptor(global, name).configurable) {
+      delete global[name];
+      continue;
+    }
+    // V8 installs some globals that cannot be deleted (`gc` when the host runs with --expose-gc;
+    // flags apply to every isolate): the name stays, its value becomes a read-only undefined.
+    // Anything that cannot be neutralised either stops the bootstrap: fail closed.
+    defineProperty(global, name, { value: undefined, writable: false });
   }
 
   // ---- code generation from strings -------------------------------------------------------
