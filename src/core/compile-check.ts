@@ -2,13 +2,16 @@
 // the service to refuse a broken function when it is saved, rather than at every execution.
 // Nothing runs: the source is only compiled, in a small throwaway isolate.
 import ivm from 'isolated-vm';
-import { detectForm, displayFilename } from './source.ts';
-import type { ExecutionError, SourceForm } from './types.ts';
+import { ExecutionFailure } from './failure.ts';
+import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
+import type { ExecutionError, SourceForm, SourceLanguage } from './types.ts';
 
 export interface SyntaxCheckOptions {
   /** Detected from the source (and filename) when absent, as the engine does. */
   form?: SourceForm | undefined;
   filename?: string | undefined;
+  /** TypeScript is stripped of its types first, exactly as the engine does. */
+  language?: SourceLanguage | undefined;
 }
 
 // Enough to parse any source within the size limit; compiling allocates little.
@@ -17,13 +20,23 @@ const positionPattern = /\s*\[([^\]]*):(\d+):(\d+)\]$/;
 const moduleOnlySyntax = /Cannot use import statement|Unexpected token 'export'|await is only valid|import\.meta/;
 
 /**
- * Compiles JavaScript source (TypeScript must already be turned into JavaScript) and answers
- * null when it compiles, or the error an execution would report: SYNTAX_ERROR with the 1-based
- * line and column, or VALIDATION_ERROR for a module that imports something.
+ * Compiles a function's source and answers null when it compiles, or the error an execution
+ * would report: SYNTAX_ERROR with the 1-based line and column, or VALIDATION_ERROR for a module
+ * that imports something.
  */
-export async function checkSyntax(source: string, options: SyntaxCheckOptions = {}): Promise<ExecutionError | null> {
-  const form = options.form ?? detectForm(source, options.filename);
-  const filename = displayFilename(options.filename, form);
+export async function checkSyntax(original: string, options: SyntaxCheckOptions = {}): Promise<ExecutionError | null> {
+  const language = detectLanguage(options.filename, options.language);
+  const form = options.form ?? detectForm(original, options.filename);
+  const filename = displayFilename(options.filename, form, language);
+  let source = original;
+  if (language === 'typescript') {
+    try {
+      source = stripTypes(original, filename);
+    } catch (error) {
+      if (error instanceof ExecutionFailure) return error.toExecutionError();
+      throw error;
+    }
+  }
   const isolate = new ivm.Isolate({ memoryLimit: checkIsolateMemoryMb });
   try {
     if (form === 'script') {
@@ -34,7 +47,7 @@ export async function checkSyntax(source: string, options: SyntaxCheckOptions = 
       } catch (error) {
         // As the engine does: a detected script that only parses as a module is a module.
         if (options.form === undefined && error instanceof Error && error.name === 'SyntaxError' && moduleOnlySyntax.test(error.message)) {
-          return await checkModule(isolate, source, displayFilename(options.filename, 'module'));
+          return await checkModule(isolate, source, displayFilename(options.filename, 'module', language));
         }
         return syntaxError(error, filename);
       }

@@ -3,6 +3,7 @@
 // database password) come only from the environment, never from flags visible in `ps`.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseHostPatterns } from '../core/ext/fetch/policy.ts';
 import { limitBounds } from '../core/limits.ts';
 
 export interface ServiceConfig {
@@ -41,6 +42,12 @@ export interface ServiceConfig {
   historyPerFunction: number;
   /** On SIGTERM, how long in-flight executions may take to finish. */
   shutdownGraceMs: number;
+  /** The operator's fetch policy; each function narrows the host list to its own. */
+  network: {
+    allowHosts: string[];
+    allowHttp: boolean;
+    allowPrivateNetwork: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -54,10 +61,10 @@ interface Setting {
   flag: string;
   env: string;
   describe: string;
-  kind: 'string' | 'int';
+  kind: 'string' | 'int' | 'bool';
   min?: number;
   max?: number;
-  defaultValue: string | number | undefined;
+  defaultValue: string | number | boolean | undefined;
   /** Read from the environment only. */
   envOnly?: boolean;
 }
@@ -86,6 +93,9 @@ const settings = {
   maxSourceBytes: { flag: 'max-source-bytes', env: 'TEEJS_MAX_SOURCE_BYTES', describe: 'bytes of a function source', kind: 'int', min: 1024, max: 10 * 1024 * 1024, defaultValue: 100_000 },
   maxParamsBytes: { flag: 'max-params-bytes', env: 'TEEJS_MAX_PARAMS_BYTES', describe: 'bytes of JSON params', kind: 'int', min: 2, max: 64 * 1024 * 1024, defaultValue: 1024 * 1024 },
   historyPerFunction: { flag: 'history', env: 'TEEJS_HISTORY', describe: 'finished executions kept per function', kind: 'int', min: 1, max: 10_000_000, defaultValue: 1000 },
+  allowHosts: { flag: 'allow-hosts', env: 'TEEJS_ALLOW_HOSTS', describe: 'hosts functions may fetch at most, comma-separated (* any public host)', kind: 'string', defaultValue: '*' },
+  allowHttp: { flag: 'allow-http', env: 'TEEJS_ALLOW_HTTP', describe: 'let functions fetch plain http: URLs (https only by default)', kind: 'bool', defaultValue: false },
+  allowPrivateNetwork: { flag: 'allow-private-network', env: 'TEEJS_ALLOW_PRIVATE_NETWORK', describe: 'let functions reach loopback and private addresses (development only)', kind: 'bool', defaultValue: false },
   shutdownGraceMs: { flag: 'shutdown-grace', env: 'TEEJS_SHUTDOWN_GRACE_MS', describe: 'on SIGTERM, time for in-flight executions to finish, ms', kind: 'int', min: 0, max: 3_600_000, defaultValue: 65_000 },
 } satisfies Record<string, Setting>;
 
@@ -93,7 +103,7 @@ type Key = keyof typeof settings;
 
 export function configHelp(): string {
   const lines = Object.values(settings).map((setting: Setting) => {
-    const flag = setting.envOnly ? '' : `--${setting.flag} ${setting.kind === 'int' ? 'N' : 'VALUE'}`;
+    const flag = setting.envOnly ? '' : `--${setting.flag}${setting.kind === 'bool' ? '' : setting.kind === 'int' ? ' N' : ' VALUE'}`;
     const shown = setting.defaultValue === undefined ? '' : ` (default ${setting.defaultValue})`;
     return `  ${flag.padEnd(28)}${setting.env.padEnd(26)}${setting.describe}${shown}`;
   });
@@ -102,8 +112,8 @@ export function configHelp(): string {
 
 /** Reads flags and environment; throws ConfigError naming the setting that is wrong. */
 export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfig {
-  const options: Record<string, { type: 'string' }> = {};
-  for (const setting of Object.values(settings) as Setting[]) if (!setting.envOnly) options[setting.flag] = { type: 'string' };
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const setting of Object.values(settings) as Setting[]) if (!setting.envOnly) options[setting.flag] = { type: setting.kind === 'bool' ? 'boolean' : 'string' };
   let flags: Record<string, string | boolean | undefined>;
   try {
     flags = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
@@ -114,10 +124,16 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
   const value = <K extends Key>(key: K): (typeof settings)[K]['defaultValue'] => {
     const setting: Setting = settings[key];
     const flagValue = setting.envOnly ? undefined : flags[setting.flag];
+    if (flagValue === true) return true as never;
     const raw = typeof flagValue === 'string' ? flagValue : env[setting.env] === '' ? undefined : env[setting.env];
     const origin = typeof flagValue === 'string' ? `--${setting.flag}` : setting.env;
     if (raw === undefined) return setting.defaultValue as never;
     if (setting.kind === 'string') return raw as never;
+    if (setting.kind === 'bool') {
+      if (raw === 'true' || raw === '1') return true as never;
+      if (raw === 'false' || raw === '0') return false as never;
+      throw new ConfigError(`${origin} must be true or false, got '${raw}'`);
+    }
     if (!/^\d+$/.test(raw)) throw new ConfigError(`${origin} must be a whole number, got '${raw}'`);
     const number = Number(raw);
     if (number < setting.min! || number > setting.max!) throw new ConfigError(`${origin} must be from ${setting.min} to ${setting.max}, got ${number}`);
@@ -153,12 +169,25 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
     },
     historyPerFunction: value('historyPerFunction') as number,
     shutdownGraceMs: value('shutdownGraceMs') as number,
+    network: {
+      allowHosts: (value('allowHosts') as string)
+        .split(',')
+        .map((host) => host.trim())
+        .filter((host) => host !== ''),
+      allowHttp: value('allowHttp') as boolean,
+      allowPrivateNetwork: value('allowPrivateNetwork') as boolean,
+    },
   };
   checkConsistency(config);
   return config;
 }
 
 function checkConsistency(config: ServiceConfig): void {
+  try {
+    parseHostPatterns(config.network.allowHosts, 'TEEJS_ALLOW_HOSTS');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   const { limits } = config;
   if (limits.defaultTimeoutMs > limits.maxTimeoutMs) throw new ConfigError('the default timeout is above the maximum timeout');
   if (limits.defaultMemoryMb > limits.maxMemoryMb) throw new ConfigError('the default memory limit is above the maximum memory limit');

@@ -14,6 +14,7 @@ export async function createExecutor(config: ServiceConfig, secrets: SecretStore
     maxSourceBytes: config.limits.maxSourceBytes,
     maxParamsBytes: config.limits.maxParamsBytes,
   };
-  if (config.executors === 0) return new Engine({ secrets, limits });
-  return ExecutorPool.start({ secrets, processes: config.executors, engine: { limits }, ...(log ? { log } : {}) });
+  const network = { ...config.network };
+  if (config.executors === 0) return new Engine({ secrets, limits, network });
+  return ExecutorPool.start({ secrets, processes: config.executors, engine: { limits, network }, ...(log ? { log } : {}) });
 }

@@ -32,6 +32,14 @@ describe('checkSyntax', () => {
     assert.equal((await checkSyntax('export default 1', { form: 'script' }))?.code, 'SYNTAX_ERROR', 'an explicit form is kept');
   });
 
+  it('checks TypeScript after stripping its types, at the lines of the TypeScript source', async () => {
+    assert.equal(await checkSyntax('export default (params: { n: number }): number => params.n * 2', { language: 'typescript' }), null);
+    const error = await checkSyntax('interface P { n: number }\nexport default (params: P) => {\n  return params.n +;\n}', { language: 'typescript' });
+    assert.equal(error?.code, 'SYNTAX_ERROR');
+    assert.equal(error?.line, 3);
+    assert.equal((await checkSyntax('enum Color { Red }\nexport default () => Color.Red', { language: 'typescript' }))?.code, 'SYNTAX_ERROR', 'syntax that needs code generation is refused');
+  });
+
   it('refuses imports, and runs nothing while checking', async () => {
     assert.equal((await checkSyntax('import x from "node:fs";\nexport default x'))?.code, 'VALIDATION_ERROR');
     // A top-level infinite loop would hang if it ran.

@@ -121,6 +121,21 @@ describe('service lifecycle', () => {
     assert.match(tooLong.body.error.message, /timeoutMs must be at most 60000/);
   });
 
+  it('stores and runs TypeScript functions', async () => {
+    const fn = await t.api.newFunction(alice.key, {
+      name: 'typed',
+      language: 'typescript',
+      source: 'interface Params { a: number; b: number }\nexport default (params: Params): number => params.a + params.b',
+    });
+    assert.equal(fn.language, 'typescript');
+    const run = await t.api.post(`/v1/functions/${fn.id}/executions`, alice.key, { params: { a: 2, b: 3 } });
+    assert.equal(run.body.status, 'success', run.text);
+    assert.equal(run.body.result, 5);
+    const broken = await t.api.patch(`/v1/functions/${fn.id}`, alice.key, { source: 'export default (params: {a: number) => 1' });
+    assert.equal(broken.status, 400);
+    assert.equal(broken.body.error.code, 'SYNTAX_ERROR');
+  });
+
   it('runs functions sync and async, records the version that ran, and lists the history with filters', async () => {
     const { api } = t;
     const fn = await api.newFunction(alice.key, {

@@ -9,7 +9,6 @@ import type { ExecutionRequest, ExecutionResult } from '../../core/types.ts';
 import type { Executor } from '../../executor/executor.ts';
 import type { ExecutionRecord, FunctionRecord, FunctionVersion, Store } from '../../store/index.ts';
 import type { ServiceConfig } from '../config.ts';
-import { toJavaScript } from '../functions/language.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import { redactExecution } from '../secrets/redact.ts';
 import type { SecretVault } from '../secrets/vault.ts';
@@ -180,9 +179,9 @@ export class ExecutionRunner {
   async #run(execution: ExecutionRecord, code: FunctionVersion | FunctionRecord): Promise<void> {
     const { store, executor, vault, metrics, config, log } = this.#options;
     try {
-      const prepared = toJavaScript(code.source, code.language);
       const request: ExecutionRequest = {
-        source: prepared.ok ? prepared.javascript : code.source,
+        source: code.source,
+        language: code.language,
         executionId: execution.id,
         functionId: execution.functionId,
         userId: execution.userId,
@@ -190,6 +189,8 @@ export class ExecutionRunner {
         timeoutMs: code.timeoutMs,
         memoryMb: code.memoryMb,
         allowedSecrets: code.allowedSecrets,
+        // The function's hosts narrow the operator's list; none listed means no fetch at all.
+        network: { allowHosts: code.allowedHosts },
         ...(code.form ? { form: code.form } : {}),
       };
       let result: ExecutionResult = await executor.execute(request);

@@ -10,14 +10,14 @@ import type { ServiceConfig } from '../config.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
 import { errors, Id, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
-import { toJavaScript } from './language.ts';
+import { parseHostPattern } from '../../core/ext/fetch/policy.ts';
 
 const FunctionName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'unique per user: letters, digits, . _ -, at most 64' });
 export const SecretName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: 'letters, digits, _ . -, at most 128' });
 const HostName = Type.String({
-  pattern: '^(?:\\*\\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::[0-9]{1,5})?$',
-  maxLength: 260,
-  description: 'a host name the function may fetch (lower case; `*.` allows its subdomains)',
+  minLength: 1,
+  maxLength: 253,
+  description: 'a host the function may fetch: api.example.com, an IP address, *.example.com (its subdomains) or * (any host the operator allows)',
 });
 
 const editable = {
@@ -163,7 +163,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
       const current = await store.getFunction(userId, request.params.id);
       if (!current) throw notFound('function');
       const patch: FunctionPatch = { ...request.body };
-      const touchesCode = ['source', 'language', 'form', 'timeoutMs', 'memoryMb'].some((field) => field in patch);
+      const touchesCode = ['source', 'language', 'form', 'timeoutMs', 'memoryMb', 'allowedHosts'].some((field) => field in patch);
       if (touchesCode) await checkCode({ ...current, ...patch }, config);
       const updated = await store.updateFunction(userId, current.id, patch, new Date().toISOString());
       if (!updated) throw notFound('function');
@@ -217,9 +217,14 @@ async function checkCode(code: FunctionCode, config: ServiceConfig): Promise<voi
   if (code.memoryMb > limits.maxMemoryMb) throw new ApiError(400, 'VALIDATION_ERROR', `body/memoryMb must be at most ${limits.maxMemoryMb} (the operator maximum)`);
   const bytes = Buffer.byteLength(code.source, 'utf8');
   if (bytes > limits.maxSourceBytes) throw new ApiError(400, 'VALIDATION_ERROR', `body/source is ${bytes} bytes, over the limit of ${limits.maxSourceBytes}`);
-  const prepared = toJavaScript(code.source, code.language);
-  if (!prepared.ok) throw new ApiError(400, 'SYNTAX_ERROR', prepared.message);
-  const problem = await checkSyntax(prepared.javascript, { form: code.form ?? undefined });
+  code.allowedHosts.forEach((host, index) => {
+    try {
+      parseHostPattern(host);
+    } catch (error) {
+      throw new ApiError(400, 'VALIDATION_ERROR', `body/allowedHosts/${index}: ${(error as Error).message}`);
+    }
+  });
+  const problem = await checkSyntax(code.source, { form: code.form ?? undefined, language: code.language });
   if (!problem) return;
   const details: Record<string, unknown> = {};
   if (problem.line !== undefined) details.line = problem.line;
