@@ -16,7 +16,7 @@ when DATABASE_URL is set. API documentation at /docs and /openapi.json once star
 
 Options (flag, environment variable, meaning):
 ${configHelp()}
-  -h, --help                this text
+  -h, --help                  this text
 
 SIGTERM or SIGINT stops it gracefully: running executions finish first (queued ones wait
 in the store for the next start).
@@ -49,14 +49,17 @@ export async function serveCommand(args: string[]): Promise<number> {
   process.stdout.write(banner(service, config));
 
   return new Promise<number>((resolve) => {
-    let signals = 0;
+    let firstSignalAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
+      if (firstSignalAt > 0) {
+        // Ctrl-C reaches both the launcher (which forwards it) and this process: a repeat
+        // within a second is the same request; a later one means "stop now".
+        if (Date.now() - firstSignalAt < 1000) return;
         logger.warn('second signal: exiting without waiting');
         resolve(exitStatus.executionError);
         return;
       }
+      firstSignalAt = Date.now();
       logger.info({ signal }, 'shutting down: finishing running executions');
       service.stop().then(
         () => {

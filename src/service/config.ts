@@ -104,8 +104,8 @@ type Key = keyof typeof settings;
 export function configHelp(): string {
   const lines = Object.values(settings).map((setting: Setting) => {
     const flag = setting.envOnly ? '' : `--${setting.flag}${setting.kind === 'bool' ? '' : setting.kind === 'int' ? ' N' : ' VALUE'}`;
-    const shown = setting.defaultValue === undefined ? '' : ` (default ${setting.defaultValue})`;
-    return `  ${flag.padEnd(28)}${setting.env.padEnd(26)}${setting.describe}${shown}`;
+    const shown = setting.defaultValue === undefined || setting.defaultValue === false ? '' : ` (default ${setting.defaultValue})`;
+    return `  ${flag.padEnd(28)}${setting.env.padEnd(30)}${setting.describe}${shown}`;
   });
   return lines.join('\n');
 }
