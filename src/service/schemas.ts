@@ -31,7 +31,8 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
 /** Text without NUL characters (PostgreSQL text cannot hold them). */
 export const noNul = '^[^\\u0000]*$';
 
-export const Id = Type.String({ minLength: 1, maxLength: 128 });
+/** Ids this service issues are UUIDs; anything else (a NUL byte, a slash...) never reaches a query. */
+export const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' });
 
 export const PageQuery = {
   limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: 'page size, 1 to 100 (default 20)' })),

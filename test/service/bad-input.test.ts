@@ -69,6 +69,10 @@ describe('bad input', () => {
     assertError(await api.get('/v1/functions/does-not-exist', alice.key), 404, 'NOT_FOUND');
     assertError(await api.get(`/v1/functions/${'x'.repeat(5000)}`, alice.key), 414, 'URI_TOO_LONG');
     assertError(await api.get('/v1/functions/%E0%A4%A', alice.key), 400, 'VALIDATION_ERROR');
+    // A NUL byte never reaches a query (PostgreSQL would refuse it with an error of its own).
+    assertError(await api.get('/v1/functions/a%00b', alice.key), 400, 'VALIDATION_ERROR', /params\/id/);
+    assertError(await api.get('/v1/secrets/a%00b', alice.key), 400, 'VALIDATION_ERROR', /params\/name/);
+    assertError(await api.get('/v1/audit/secrets?name=a%00b', alice.key), 400, 'VALIDATION_ERROR', /name/);
   });
 
   it('answers 413 for an oversized body and 415 for a body that is not JSON', async () => {

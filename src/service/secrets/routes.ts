@@ -5,13 +5,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { keyIdOf, userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
-import { ApiError, notFound, quotaExceeded } from '../errors.ts';
+import { notFound, quotaExceeded } from '../errors.ts';
 import { SecretName } from '../functions/routes.ts';
 import { errors, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
 
 const SecretMeta = Type.Object({ name: Type.String(), version: Type.Integer(), createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'SecretMeta' });
 const SetSecret = Type.Object({ value: Type.String({ description: 'the secret; stored encrypted, never returned' }) }, { additionalProperties: false });
-const NameParams = Type.Object({ name: Type.String({ maxLength: 128 }) });
+const NameParams = Type.Object({ name: SecretName });
 const AuditEntry = Type.Object({
   id: Type.String(),
   secretName: Type.String(),
@@ -20,9 +20,8 @@ const AuditEntry = Type.Object({
   executionId: Type.Union([Type.String(), Type.Null()], { description: 'the execution that read' }),
   at: Timestamp,
 });
-const AuditQuery = Type.Object({ ...PageQuery, name: Type.Optional(Type.String({ maxLength: 128 })) }, { additionalProperties: false });
+const AuditQuery = Type.Object({ ...PageQuery, name: Type.Optional(SecretName) }, { additionalProperties: false });
 
-const secretNamePattern = new RegExp(SecretName.pattern!);
 
 export async function secretRoutes(app: FastifyInstance, { store, vault, config }: ServiceContext): Promise<void> {
   app.addSchema(SecretMeta);
@@ -42,7 +41,6 @@ export async function secretRoutes(app: FastifyInstance, { store, vault, config 
     async (request, reply) => {
       const userId = userIdOf(request);
       const { name } = request.params;
-      if (!secretNamePattern.test(name)) throw new ApiError(400, 'VALIDATION_ERROR', `params/name must match pattern "${SecretName.pattern}"`);
       const bytes = Buffer.byteLength(request.body.value, 'utf8');
       if (bytes > config.quotas.secretBytes) {
         throw quotaExceeded(`quota exceeded: a secret value may have at most ${config.quotas.secretBytes} bytes, this one has ${bytes}`, 60);
