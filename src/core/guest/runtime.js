@@ -63,6 +63,22 @@
   let nextRequest = 1;
   let reportUncaught = null;
 
+  // Arguments of a synchronous wait are copied off the host's heap (isolated-vm copies them for
+  // applySyncPromise), where they escape the host's garbage-collection pressure: a guest passing
+  // 50 MB strings in a loop drove the host past 5 GB. Capabilities bound their own arguments;
+  // this is the net under them.
+  const maxWaitArgumentChars = 1024 * 1024;
+
+  function checkWaitArguments(op, args) {
+    let chars = 0;
+    for (let i = 0; i < args.length; i++) {
+      if (typeof args[i] === 'string') chars += args[i].length;
+    }
+    if (chars > maxWaitArgumentChars) {
+      throw makeError('RangeError', `${StringCtor(op)}: arguments of ${chars} characters, over the limit of ${maxWaitArgumentChars}`);
+    }
+  }
+
   const kit = freeze({
     /** Synchronous host call; `args` are primitives. Throws a guest error on refusal. */
     call(op, ...args) {
@@ -70,6 +86,7 @@
     },
     /** Synchronous call to an asynchronous host handler: the isolate waits for the answer. */
     wait(op, ...args) {
+      checkWaitArguments(op, args);
       // The answer comes back as JSON text: applySyncPromise copies only primitives.
       return unwrap(JSONparse(hostWait.applySyncPromise(undefined, [op, ...args], { arguments: { copy: true } })));
     },

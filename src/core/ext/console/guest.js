@@ -20,6 +20,11 @@
 
   const maxDepth = 4;
   const maxItems = 100;
+  // One message is cut here rather than copied whole to the host, which keeps at most 1 MB of
+  // output per execution by default anyway: copying a 50 MB string took the host's thread for
+  // over 100 ms per call.
+  const maxMessageChars = 1024 * 1024;
+  const stringSlice = String.prototype.slice;
 
   function formatKey(key) {
     return /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSONstringify(key);
@@ -79,7 +84,9 @@
     const seen = new SetCtor();
     const parts = [];
     for (const arg of args) apply(arrayPush, parts, [format(arg, 0, seen)]);
-    return apply(arrayJoin, parts, [' ']);
+    const message = apply(arrayJoin, parts, [' ']);
+    if (message.length <= maxMessageChars) return message;
+    return `${apply(stringSlice, message, [0, maxMessageChars])}... [truncated: ${message.length - maxMessageChars} more characters]`;
   }
 
   const consoleObject = {};

@@ -16,10 +16,16 @@
   const Uint8ArrayCtor = Uint8Array;
   const charCodeAt = String.prototype.charCodeAt;
   const isInteger = Number.isInteger;
+  // The host's bound (ext/crypto/index.ts), checked here first so that a longer string is never
+  // copied out of the isolate only to be refused.
+  const maxHashInputLength = 16 * 1024 * 1024;
 
   const crypto = {
     sha256(data) {
       if (typeof data !== 'string') throw new TypeError('crypto.sha256(data): data must be a string');
+      if (data.length > maxHashInputLength) {
+        throw new RangeError(`crypto.sha256(data): data longer than ${maxHashInputLength} characters`);
+      }
       return kit.call('crypto.sha256', data);
     },
     randomBytes(n) {

@@ -3,9 +3,14 @@
 'use strict';
 
 (function installSecrets(global, kit, expose) {
+  // The host checks the same bound (ext/secrets/index.ts); checking here first means a huge name
+  // is never copied out of the isolate.
+  const maxNameLength = 256;
   const secrets = {
     get(name) {
-      if (typeof name !== 'string') throw new TypeError('secrets.get(name): name must be a string');
+      if (typeof name !== 'string' || name.length === 0 || name.length > maxNameLength) {
+        throw new TypeError(`secrets.get(name): name must be a string of 1 to ${maxNameLength} characters`);
+      }
       return kit.wait('secrets.get', name);
     },
   };
