@@ -325,6 +325,55 @@ describe('error text', () => {
   });
 });
 
+describe('host call arguments', () => {
+  test('are bounded before they leave the isolate', async () => {
+    const result = await run(
+      engine,
+      moduleOf(`
+        const huge = 'n'.repeat(2 * 1024 * 1024);
+        const outcome = (call) => { try { call(); return 'accepted'; } catch (e) { return e.name + ': ' + e.message; } };
+        return {
+          secretName: outcome(() => secrets.get('n'.repeat(257))),
+          hashInput: outcome(() => crypto.sha256('h'.repeat(16 * 1024 * 1024 + 1))),
+          syncWait: outcome(() => slow.block(huge)),
+        };
+      `),
+    );
+    assert.deepEqual(succeeded(result), {
+      secretName: 'TypeError: secrets.get(name): name must be a string of 1 to 256 characters',
+      hashInput: 'RangeError: crypto.sha256(data): data longer than 16777216 characters',
+      syncWait: 'RangeError: slow.block: arguments of 2097152 characters, over the limit of 1048576',
+    });
+  });
+
+  test('a guest passing huge strings to a synchronous host call cannot grow the host', async () => {
+    const before = process.memoryUsage().rss;
+    const result = await run(
+      engine,
+      moduleOf(`
+        const huge = 'x'.repeat(20_000_000);
+        let refused = 0;
+        for (let i = 0; i < 40; i++) { try { secrets.get(huge); } catch { refused++; } }
+        return refused;
+      `),
+    );
+    assert.equal(succeeded(result), 40);
+    const growth = process.memoryUsage().rss - before;
+    // Copied out of the isolate whole, these 40 strings grew the host by about 800 MB.
+    assert.ok(growth < 400 * 1024 * 1024, `host RSS grew by ${Math.round(growth / 1024 / 1024)} MB`);
+  });
+
+  test('one console message is cut at 1 MiB characters, with a marker', async () => {
+    const roomy = makeEngine({ limits: { maxLogBytes: 16 * 1024 * 1024 } });
+    const result = await run(roomy, moduleOf("console.log('x'.repeat(3 * 1024 * 1024)); return 1;"));
+    succeeded(result);
+    const [entry] = result.logs;
+    assert.ok(entry!.message.startsWith('x'.repeat(1024 * 1024)));
+    assert.match(entry!.message, /\.\.\. \[truncated: 2097152 more characters\]$/);
+    await roomy.drain();
+  });
+});
+
 describe('the hosting process', () => {
   // V8 sometimes meets a guest's huge allocation with a fatal out-of-memory error instead of the
   // isolate's memory limit; isolated-vm then reports a catastrophic error and the process aborts
