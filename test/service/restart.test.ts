@@ -98,6 +98,11 @@ describe('kill and restart', () => {
     const finished = await third.api.get(`/v1/executions/${drained.body.executionId}`, user.key);
     assert.equal(finished.body.status, 'success', third.output());
     assert.deepEqual(finished.body.result, { slept: 1500 });
+    // The executor pool reports itself in the metrics.
+    const metrics = (await third.api.get('/metrics')).text;
+    assert.match(metrics, /^teejs_pool_executors 1$/m);
+    assert.match(metrics, /^teejs_executor_restarts_total 0$/m);
+    assert.match(metrics, /^teejs_pool_warm_sandboxes \d+$/m);
     third.child.kill('SIGTERM');
     assert.equal((await third.exited).code, 0);
   });
