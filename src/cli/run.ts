@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveNetworkPolicy, type NetworkOptions } from '../core/ext/fetch/policy.ts';
 import { InMemorySecretStore, type ExecutionRequest } from '../core/index.ts';
 import { ExecutorPool } from '../executor/index.ts';
 import { formatReport } from './report.ts';
@@ -11,8 +12,9 @@ import { exitStatus, UsageError } from './usage.ts';
 export const runHelp = (): number => {
   process.stdout.write(`Usage: teejs run FILE [options]
 
-Runs FILE (.js/.mjs: an ES module with a default export, or a script that defines main()) once,
-in a fresh V8 isolate.
+Runs FILE once, in a fresh V8 isolate: an ES module with a default export, or a script that
+defines main(); JavaScript (.js/.mjs/.cjs) or TypeScript (.ts/.mts/.cts, types are stripped,
+not checked).
 
 Options:
   --params JSON          parameters passed to the function (default {})
@@ -22,6 +24,12 @@ Options:
   --secret NAME=VALUE    a secret the function can read with secrets.get(NAME); repeatable
   --timeout MS           time limit in milliseconds (default 30000)
   --memory MB            memory limit in megabytes (default 128, at least 8)
+  --allow-host PATTERN   a host fetch() may reach: a name, *.domain (subdomains only) or *
+                         (any public host); repeatable. Without it, fetch refuses every URL
+  --allow-http           allow plain http:// URLs (https only by default)
+  --allow-private-network
+                         allow loopback, private (RFC 1918), CGNAT and unique-local addresses
+                         (cloud metadata addresses stay blocked)
   --json                 print exactly one ExecutionResult as JSON on stdout
   -h, --help             this text
 
@@ -38,6 +46,9 @@ const options = {
   secret: { type: 'string', multiple: true },
   timeout: { type: 'string' },
   memory: { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  'allow-http': { type: 'boolean' },
+  'allow-private-network': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -73,9 +84,20 @@ export async function runCommand(args: string[]): Promise<number> {
     secrets.set(userId, pair.slice(0, eq), pair.slice(eq + 1));
   }
 
+  const network: NetworkOptions = {
+    allowHosts: values['allow-host'] ?? [],
+    allowHttp: values['allow-http'] === true,
+    allowPrivateNetwork: values['allow-private-network'] === true,
+  };
+  try {
+    resolveNetworkPolicy(network);
+  } catch (error) {
+    throw new UsageError(`--allow-host: ${(error as Error).message}`);
+  }
+
   // Guest code runs in an executor process, as in the service: a guest that crashes V8 ends
   // this run with EXECUTOR_CRASHED instead of taking the CLI down with it.
-  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false });
+  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network } });
   const result = await executors.execute(request);
   await executors.close();
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatReport(result, process.stdout.isTTY === true));

@@ -225,17 +225,24 @@
     return out;
   }
 
-  const encodingLabels = { __proto__: null };
-  for (const [encoding, labels] of [
-    ['utf-8', ['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'utf-8', 'utf8', 'x-unicode20utf8']],
-    ['utf-16le', ['csunicode', 'iso-10646-ucs-2', 'ucs-2', 'unicode', 'unicodefeff', 'utf-16', 'utf-16le']],
-    ['utf-16be', ['unicodefffe', 'utf-16be']],
-    ['windows-1252', [
-      'ansi_x3.4-1968', 'ascii', 'cp1252', 'cp819', 'csisolatin1', 'ibm819', 'iso-8859-1', 'iso-ir-100', 'iso8859-1',
-      'iso88591', 'iso_8859-1', 'iso_8859-1:1987', 'l1', 'latin1', 'us-ascii', 'windows-1252', 'x-cp1252',
-    ]],
-  ]) {
-    for (const label of labels) encodingLabels[label] = encoding;
+  // Tables are built on first use: an execution that never decodes text does not pay for them.
+  let encodingLabels = null;
+  function encodingOf(label) {
+    if (encodingLabels === null) {
+      encodingLabels = { __proto__: null };
+      for (const [encoding, labels] of [
+        ['utf-8', ['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'utf-8', 'utf8', 'x-unicode20utf8']],
+        ['utf-16le', ['csunicode', 'iso-10646-ucs-2', 'ucs-2', 'unicode', 'unicodefeff', 'utf-16', 'utf-16le']],
+        ['utf-16be', ['unicodefffe', 'utf-16be']],
+        ['windows-1252', [
+          'ansi_x3.4-1968', 'ascii', 'cp1252', 'cp819', 'csisolatin1', 'ibm819', 'iso-8859-1', 'iso-ir-100', 'iso8859-1',
+          'iso88591', 'iso_8859-1', 'iso_8859-1:1987', 'l1', 'latin1', 'us-ascii', 'windows-1252', 'x-cp1252',
+        ]],
+      ]) {
+        for (const label of labels) encodingLabels[label] = encoding;
+      }
+    }
+    return encodingLabels[label];
   }
 
   const asciiWhitespaceEdges = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
@@ -248,7 +255,7 @@
     #bomSeen = false;
     constructor(label = 'utf-8', options = undefined) {
       const key = apply(toLowerCase, apply(stringReplace, StringCtor(label), [asciiWhitespaceEdges, '']), []);
-      const encoding = encodingLabels[key];
+      const encoding = encodingOf(key);
       if (encoding === undefined) throw new RangeErrorCtor(`The encoding label provided ('${StringCtor(label)}') is not supported.`);
       this.#encoding = encoding;
       this.#fatal = options !== undefined && options !== null && !!options.fatal;
@@ -328,8 +335,14 @@
   // ---- base64 --------------------------------------------------------------------------------
 
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const sextets = new Uint8ArrayCtor(128).fill(255);
-  for (let i = 0; i < 64; i++) sextets[apply(charCodeAt, alphabet, [i])] = i;
+  let sextets = null;
+  function sextetTable() {
+    if (sextets === null) {
+      sextets = new Uint8ArrayCtor(128).fill(255);
+      for (let i = 0; i < 64; i++) sextets[apply(charCodeAt, alphabet, [i])] = i;
+    }
+    return sextets;
+  }
   const asciiWhitespace = /[\t\n\f\r ]/g;
 
   function invalidCharacter(message) {
@@ -364,11 +377,12 @@
     }
     if (text.length % 4 === 1) throw invalidCharacter('atob: the string to be decoded is not correctly encoded');
     const out = { units: new Uint16ArrayCtor(text.length), count: 0 };
+    const table = sextetTable();
     let buffer = 0;
     let bits = 0;
     for (let i = 0; i < text.length; i++) {
       const code = apply(charCodeAt, text, [i]);
-      const value = code < 128 ? sextets[code] : 255;
+      const value = code < 128 ? table[code] : 255;
       if (value === 255) throw invalidCharacter('atob: the string to be decoded is not correctly encoded');
       buffer = (buffer << 6) | value;
       bits += 6;

@@ -56,7 +56,7 @@
   const removeEventListener = global.EventTarget.prototype.removeEventListener;
   const TextDecoderCtor = global.TextDecoder;
   const textDecode = TextDecoderCtor.prototype.decode;
-  const lenientDecoder = new TextDecoderCtor();
+  let lenientDecoder = null;
 
   const isBrand = (slotGetter, value) => {
     try {
@@ -127,6 +127,7 @@
       try {
         text = decodeURIComponentFn(escapeFn(raw));
       } catch {
+        lenientDecoder ??= new TextDecoderCtor();
         text = apply(textDecode, lenientDecoder, [latin1ToBytes(raw)]);
       }
     }

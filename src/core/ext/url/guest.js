@@ -26,10 +26,10 @@
   // The encoding capability is installed before this one.
   const TextEncoderCtor = global.TextEncoder;
   const TextDecoderCtor = global.TextDecoder;
-  const encoder = new TextEncoderCtor();
   const encode = TextEncoderCtor.prototype.encode;
   const decode = TextDecoderCtor.prototype.decode;
-  const decoder = new TextDecoderCtor();
+  let encoder = null;
+  let decoder = null;
 
   const usv = (value) => apply(toWellFormed, StringCtor(value), []);
   const shorten = (text) => (text.length > 200 ? `${apply(stringSlice, text, [0, 200])}...` : text);
@@ -48,6 +48,8 @@
     } catch {
       // "100%" or escapes that are not UTF-8: the standard's byte-wise decoding.
     }
+    encoder ??= new TextEncoderCtor();
+    decoder ??= new TextDecoderCtor();
     const bytes = apply(encode, encoder, [text]);
     const out = new Uint8Array(bytes.length);
     let n = 0;
