@@ -11,7 +11,7 @@ import { hashApiKey } from './auth/keys.ts';
 import { installAuth } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
-import { frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
+import { ApiError, frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
 import { functionRoutes } from './functions/routes.ts';
@@ -56,7 +56,8 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
     // merged into an object), not refused.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
-    return503OnClosing: true,
+    // Our own 503 while closing (below), in the service's error format.
+    return503OnClosing: false,
     frameworkErrors: frameworkError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
@@ -68,9 +69,14 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
 
   const metrics = new ServiceMetrics({ executor, running: () => runner.running });
   const runner: ExecutionRunner = new ExecutionRunner({ config, store, executor, vault, metrics, log: app.log });
-  const context: ServiceContext = { config, store, vault, executor, runner, metrics, lifecycle: { ready: false } };
+  const context: ServiceContext = { config, store, vault, executor, runner, metrics, lifecycle: { ready: false, closing: false } };
 
   installErrorHandling(app);
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!context.lifecycle.closing) return;
+    reply.header('connection', 'close');
+    throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'the server is shutting down; retry shortly', { headers: { 'retry-after': '5' } });
+  });
   app.addSchema(ErrorBody);
   metrics.instrument(app);
   installAuth(app, { store, adminKeyHash: config.adminKey === undefined ? undefined : hashApiKey(config.adminKey) });

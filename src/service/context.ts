@@ -13,6 +13,6 @@ export interface ServiceContext {
   executor: Executor;
   runner: ExecutionRunner;
   metrics: ServiceMetrics;
-  /** False while starting and once shutting down: /ready answers 503. */
-  lifecycle: { ready: boolean };
+  /** ready: false while starting and once shutting down (/ready answers 503); closing: new requests get 503. */
+  lifecycle: { ready: boolean; closing: boolean };
 }

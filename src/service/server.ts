@@ -69,6 +69,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     const stop = () => {
       stopping ??= (async () => {
         context.lifecycle.ready = false;
+        context.lifecycle.closing = true;
         // Stop taking queued work first; requests in flight (sync executions) finish in close().
         const draining = context.runner.stop(config.shutdownGraceMs);
         await app.close();

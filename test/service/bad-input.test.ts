@@ -75,6 +75,19 @@ describe('bad input', () => {
     assertError(await api.get('/v1/audit/secrets?name=a%00b', alice.key), 400, 'VALIDATION_ERROR', /name/);
   });
 
+  it('answers 503 in the same format while shutting down', async () => {
+    const { lifecycle } = t.service.context;
+    lifecycle.closing = true;
+    try {
+      const answer = await t.service.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${alice.key}` } });
+      assert.equal(answer.statusCode, 503);
+      assert.deepEqual(answer.json(), { error: { code: 'SERVICE_UNAVAILABLE', message: 'the server is shutting down; retry shortly' } });
+      assert.equal(answer.headers['retry-after'], '5');
+    } finally {
+      lifecycle.closing = false;
+    }
+  });
+
   it('answers 413 for an oversized body and 415 for a body that is not JSON', async () => {
     const { api } = t;
     assertError(await api.post('/v1/functions', alice.key, { name: 'big', source: `export default ${JSON.stringify('x'.repeat(70_000))}` }), 413, 'PAYLOAD_TOO_LARGE');
