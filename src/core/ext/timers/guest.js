@@ -11,6 +11,7 @@
   const mapDelete = Map.prototype.delete;
   const NumberCtor = Number;
   const isFinite = Number.isFinite;
+  const stringSplit = String.prototype.split;
 
   const active = new MapCtor();
   let nextId = 1;
@@ -33,7 +34,8 @@
     kit.notify('timers.cancel', key);
   }
 
-  kit.listen('timers.fire', (id) => {
+  function fire(id) {
+    // A callback earlier in the same delivery may have cleared this timer.
     const timer = apply(mapGet, active, [id]);
     if (timer === undefined) return;
     if (!timer.repeat) apply(mapDelete, active, [id]);
@@ -41,6 +43,16 @@
       apply(timer.callback, undefined, timer.args);
     } catch (error) {
       kit.uncaught(error);
+    }
+  }
+
+  // The host delivers every timer that came due in one turn as a list of ids ("3,7,8"). Between
+  // two callbacks the promise jobs of the first one run, as they would between two host timers.
+  kit.listen('timers.fire', async (list) => {
+    const ids = apply(stringSplit, `${list}`, [',']);
+    for (let i = 0; i < ids.length; i++) {
+      if (i > 0) await undefined;
+      fire(NumberCtor(ids[i]));
     }
   });
 

@@ -11,6 +11,20 @@ export const timersCapability: Capability = {
   start(scope, channel) {
     const handles = new Map<number, NodeJS.Timeout>();
     let closed = false;
+    // Timers that came due are delivered together, once per turn of the host's event loop: one
+    // call into the isolate per timer let a guest with a thousand 1 ms intervals take three
+    // quarters of the host's thread. A Set, because an interval that came due twice before a
+    // delivery fires once, as Node's own would after a busy loop.
+    const due = new Set<number>();
+    let delivery: NodeJS.Immediate | null = null;
+
+    function deliver(): void {
+      delivery = null;
+      if (closed || due.size === 0) return;
+      const ids = [...due].join(',');
+      due.clear();
+      channel.emit('timers.fire', ids);
+    }
 
     function cancel(id: unknown): void {
       const handle = typeof id === 'number' ? handles.get(id) : undefined;
@@ -36,7 +50,8 @@ export const timersCapability: Capability = {
           const ms = Math.min(Math.max(delay, repeat ? 1 : 0), maxDelay);
           const fire = () => {
             if (!repeat) handles.delete(id);
-            channel.emit('timers.fire', id);
+            due.add(id);
+            delivery ??= setImmediate(deliver);
           };
           handles.set(id, repeat ? setInterval(fire, ms) : setTimeout(fire, ms));
         },
@@ -48,6 +63,9 @@ export const timersCapability: Capability = {
         closed = true;
         for (const handle of handles.values()) clearTimeout(handle);
         handles.clear();
+        due.clear();
+        if (delivery) clearImmediate(delivery);
+        delivery = null;
       },
     };
   },
