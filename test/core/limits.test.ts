@@ -413,6 +413,24 @@ describe('timers', () => {
     }
   });
 
+  test('timers that come due together keep their order, their promise jobs and their cancellations', async () => {
+    const result = await run(
+      engine,
+      moduleOf(`
+        const order = [];
+        setTimeout(() => { order.push('a'); Promise.resolve().then(() => order.push('a: promise job')); }, 5);
+        setTimeout(() => { order.push('b'); clearTimeout(c); }, 5);
+        const c = setTimeout(() => order.push('c: cleared, must not run'), 5);
+        setTimeout((x, y) => order.push('d ' + x + y), 5, 'with', 'args');
+        let ticks = 0;
+        const interval = setInterval(() => { if (++ticks === 3) clearInterval(interval); }, 1);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        return { order, ticks };
+      `),
+    );
+    assert.deepEqual(succeeded(result), { order: ['a', 'a: promise job', 'b', 'd withargs'], ticks: 3 });
+  });
+
   test('an uncaught error in a timer callback ends the execution', async () => {
     const result = await run(engine, moduleOf('await new Promise(() => setTimeout(() => { throw new RangeError("in a timer"); }, 5));'));
     assert.match(failed(result, 'RUNTIME_ERROR').message, /RangeError: in a timer/);
