@@ -90,7 +90,10 @@ function banner(service: RunningService, config: ServiceConfig): string {
     `  store:      ${service.storeDescription}`,
     `  master key: ${service.masterKey.origin === 'environment' ? 'TEEJS_MASTER_KEY' : `${service.masterKey.file}${service.masterKey.created ? ' (created now, mode 0600: back it up)' : ''}`}`,
     `  executors:  ${config.executors === 0 ? 'in-process (development only)' : `${config.executors} process(es)`}`,
+    `  limits:     ${config.concurrency} executions at once; per function up to ${config.limits.maxTimeoutMs} ms and ${config.limits.maxMemoryMb} MB; ${config.rateLimitPerMinute} requests/min per key`,
+    `  fetch:      hosts ${config.network.allowHosts.join(', ') || '(none)'}${config.network.allowHttp ? ', http allowed' : ', https only'}${config.network.allowPrivateNetwork ? ', private addresses allowed' : ''}`,
     `  docs:       ${url}/docs (OpenAPI document: ${url}/openapi.json)`,
+    '  (the full configuration, secrets masked, is in the log)',
   ];
   if (service.interrupted > 0) lines.push(`  ${service.interrupted} execution(s) left running by the previous stop ended as INTERRUPTED`);
   if (service.bootstrapAdminKey) {
