@@ -5,13 +5,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
+import type { Engine } from '../../src/core/index.ts';
 import { failed, makeEngine, moduleOf, run, secretValues, succeeded } from '../support/engine.ts';
 import { HostState } from '../support/host-state.ts';
 
 const engine = makeEngine();
+const pooled = makeEngine({ pool: { size: 2 } });
 const host = new HostState();
 after(async () => {
   await engine.drain();
+  await pooled.close();
   host.assertUnchanged();
 });
 
@@ -120,7 +123,10 @@ describe('TIME: time', () => {
   });
 });
 
-describe('ISO: isolation between executions', () => {
+// Run on sandboxes made on demand, and on a warm pool's sandboxes made ahead of time: a pooled
+// sandbox must be as fresh as a new one.
+function isolationCases(label: string, engine: Engine): void {
+describe(`ISO: isolation between executions${label}`, () => {
   test("ISO-01: a later run cannot see an earlier run's variables", async () => {
     const first = await run(engine, 'globalSecret = "super secret value";\nfunction main() { return globalSecret; }', { functionId: 'fn1' });
     assert.equal(succeeded(first), 'super secret value');
@@ -221,6 +227,10 @@ describe('ISO: isolation between executions', () => {
     }
   });
 });
+}
+
+isolationCases('', engine);
+isolationCases(' (warm pool)', pooled);
 
 describe('SBX: sandbox', () => {
   test('SBX-01: eval and every way to the Function constructor are refused with a catchable error', async () => {
