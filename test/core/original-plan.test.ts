@@ -126,107 +126,107 @@ describe('TIME: time', () => {
 // Run on sandboxes made on demand, and on a warm pool's sandboxes made ahead of time: a pooled
 // sandbox must be as fresh as a new one.
 function isolationCases(label: string, engine: Engine): void {
-describe(`ISO: isolation between executions${label}`, () => {
-  test("ISO-01: a later run cannot see an earlier run's variables", async () => {
-    const first = await run(engine, 'globalSecret = "super secret value";\nfunction main() { return globalSecret; }', { functionId: 'fn1' });
-    assert.equal(succeeded(first), 'super secret value');
-    const second = await run(
-      engine,
-      'function main() {\n  try { return globalSecret; } catch (e) { return "Variable not found"; }\n}',
-      { functionId: 'fn2' },
-    );
-    assert.equal(succeeded(second), 'Variable not found');
-    const third = await run(engine, moduleOf('return typeof globalThis.globalSecret;'), { functionId: 'fn3' });
-    assert.equal(succeeded(third), 'undefined');
-  });
+  describe(`ISO: isolation between executions${label}`, () => {
+    test("ISO-01: a later run cannot see an earlier run's variables", async () => {
+      const first = await run(engine, 'globalSecret = "super secret value";\nfunction main() { return globalSecret; }', { functionId: 'fn1' });
+      assert.equal(succeeded(first), 'super secret value');
+      const second = await run(
+        engine,
+        'function main() {\n  try { return globalSecret; } catch (e) { return "Variable not found"; }\n}',
+        { functionId: 'fn2' },
+      );
+      assert.equal(succeeded(second), 'Variable not found');
+      const third = await run(engine, moduleOf('return typeof globalThis.globalSecret;'), { functionId: 'fn3' });
+      assert.equal(succeeded(third), 'undefined');
+    });
 
-  test('ISO-02: changes to the global object do not survive the execution', async () => {
-    const first = await run(
-      engine,
-      moduleOf(`
-        globalThis.sharedFlag = 'set by run 1';
-        globalThis.JSON = { parse: () => 'hijacked', stringify: () => 'hijacked' };
-        globalThis.console = { log() {} };
-        delete globalThis.crypto;
-        Object.defineProperty(globalThis, 'Math', { value: { random: () => 4 } });
-        return [typeof crypto, JSON.parse('1')];
-      `),
-    );
-    assert.deepEqual(succeeded(first), ['undefined', 'hijacked']);
-    const second = await run(
-      engine,
-      moduleOf(`
-        console.log('visible');
-        return [typeof globalThis.sharedFlag, JSON.parse('[1]'), typeof crypto.sha256, typeof Math.max, Math.random() < 1];
-      `),
-    );
-    assert.deepEqual(succeeded(second), ['undefined', [1], 'function', 'function', true]);
-    assert.equal(second.logs[0]?.message, 'visible');
-  });
+    test('ISO-02: changes to the global object do not survive the execution', async () => {
+      const first = await run(
+        engine,
+        moduleOf(`
+          globalThis.sharedFlag = 'set by run 1';
+          globalThis.JSON = { parse: () => 'hijacked', stringify: () => 'hijacked' };
+          globalThis.console = { log() {} };
+          delete globalThis.crypto;
+          Object.defineProperty(globalThis, 'Math', { value: { random: () => 4 } });
+          return [typeof crypto, JSON.parse('1')];
+        `),
+      );
+      assert.deepEqual(succeeded(first), ['undefined', 'hijacked']);
+      const second = await run(
+        engine,
+        moduleOf(`
+          console.log('visible');
+          return [typeof globalThis.sharedFlag, JSON.parse('[1]'), typeof crypto.sha256, typeof Math.max, Math.random() < 1];
+        `),
+      );
+      assert.deepEqual(succeeded(second), ['undefined', [1], 'function', 'function', true]);
+      assert.equal(second.logs[0]?.message, 'visible');
+    });
 
-  test('ISO-03: data stored during one execution is gone in the next', async () => {
-    const store = moduleOf(`
-      globalThis.cache = new Map([['user', 'user-1 data']]);
-      globalThis[Symbol.for('teejs.test.store')] = 'stored under a registered symbol';
-      const weak = new WeakMap([[Object, 'weakly stored']]);
-      globalThis.weak = weak;
-      return 'stored';
-    `);
-    assert.equal(succeeded(await run(engine, store)), 'stored');
-    const look = await run(
-      engine,
-      moduleOf(`
-        return [typeof globalThis.cache, globalThis[Symbol.for('teejs.test.store')], typeof globalThis.weak, Object.getOwnPropertySymbols(globalThis).length];
-      `),
-    );
-    // An undefined array element travels as null in JSON.
-    assert.deepEqual(succeeded(look), ['undefined', null, 'undefined', 0]);
-  });
+    test('ISO-03: data stored during one execution is gone in the next', async () => {
+      const store = moduleOf(`
+        globalThis.cache = new Map([['user', 'user-1 data']]);
+        globalThis[Symbol.for('teejs.test.store')] = 'stored under a registered symbol';
+        const weak = new WeakMap([[Object, 'weakly stored']]);
+        globalThis.weak = weak;
+        return 'stored';
+      `);
+      assert.equal(succeeded(await run(engine, store)), 'stored');
+      const look = await run(
+        engine,
+        moduleOf(`
+          return [typeof globalThis.cache, globalThis[Symbol.for('teejs.test.store')], typeof globalThis.weak, Object.getOwnPropertySymbols(globalThis).length];
+        `),
+      );
+      // An undefined array element travels as null in JSON.
+      assert.deepEqual(succeeded(look), ['undefined', null, 'undefined', 0]);
+    });
 
-  test('ISO-04: prototype changes are refused and nothing leaks into the next execution', async () => {
-    const first = await run(
-      engine,
-      moduleOf(`
-        const outcomes = [];
-        for (const attempt of [
-          () => { Array.prototype.evil = () => 'evil'; },
-          () => { Object.prototype.toString = () => 'evil'; },
-          () => { String.prototype.trim = () => 'evil'; },
-          () => { Object.setPrototypeOf(Array.prototype, { evil: 1 }); },
-        ]) {
-          try { attempt(); outcomes.push('changed'); } catch (e) { outcomes.push(e.constructor.name); }
-        }
-        return outcomes;
-      `),
-    );
-    assert.deepEqual(succeeded(first), ['TypeError', 'TypeError', 'TypeError', 'TypeError']);
-    const second = await run(engine, moduleOf("return [typeof [].evil, String({}), ' x '.trim(), Object.getPrototypeOf(Array.prototype) === Object.prototype];"));
-    assert.deepEqual(succeeded(second), ['undefined', '[object Object]', 'x', true]);
-  });
+    test('ISO-04: prototype changes are refused and nothing leaks into the next execution', async () => {
+      const first = await run(
+        engine,
+        moduleOf(`
+          const outcomes = [];
+          for (const attempt of [
+            () => { Array.prototype.evil = () => 'evil'; },
+            () => { Object.prototype.toString = () => 'evil'; },
+            () => { String.prototype.trim = () => 'evil'; },
+            () => { Object.setPrototypeOf(Array.prototype, { evil: 1 }); },
+          ]) {
+            try { attempt(); outcomes.push('changed'); } catch (e) { outcomes.push(e.constructor.name); }
+          }
+          return outcomes;
+        `),
+      );
+      assert.deepEqual(succeeded(first), ['TypeError', 'TypeError', 'TypeError', 'TypeError']);
+      const second = await run(engine, moduleOf("return [typeof [].evil, String({}), ' x '.trim(), Object.getPrototypeOf(Array.prototype) === Object.prototype];"));
+      assert.deepEqual(succeeded(second), ['undefined', '[object Object]', 'x', true]);
+    });
 
-  test('ISO-05: global namespace pollution stays inside its execution', async () => {
-    const baseline = succeeded(await run(engine, moduleOf('return Object.getOwnPropertyNames(globalThis).sort();')));
-    const polluter = await run(
-      engine,
-      [
-        'var pollutedVar = 1;',
-        'function pollutedFunction() {}',
-        'implicitGlobal = 2;',
-        'globalThis.explicitGlobal = 3;',
-        'class PollutedClass {}',
-        'function main() {',
-        '  return [typeof pollutedVar, typeof pollutedFunction, typeof implicitGlobal, typeof explicitGlobal, typeof PollutedClass];',
-        '}',
-      ].join('\n'),
-    );
-    assert.deepEqual(succeeded(polluter), ['number', 'function', 'number', 'number', 'function']);
-    const after = succeeded(await run(engine, moduleOf('return Object.getOwnPropertyNames(globalThis).sort();')));
-    assert.deepEqual(after, baseline);
-    for (const name of ['pollutedVar', 'pollutedFunction', 'implicitGlobal', 'explicitGlobal', 'main']) {
-      assert.ok(!(after as string[]).includes(name), `${name} leaked`);
-    }
+    test('ISO-05: global namespace pollution stays inside its execution', async () => {
+      const baseline = succeeded(await run(engine, moduleOf('return Object.getOwnPropertyNames(globalThis).sort();')));
+      const polluter = await run(
+        engine,
+        [
+          'var pollutedVar = 1;',
+          'function pollutedFunction() {}',
+          'implicitGlobal = 2;',
+          'globalThis.explicitGlobal = 3;',
+          'class PollutedClass {}',
+          'function main() {',
+          '  return [typeof pollutedVar, typeof pollutedFunction, typeof implicitGlobal, typeof explicitGlobal, typeof PollutedClass];',
+          '}',
+        ].join('\n'),
+      );
+      assert.deepEqual(succeeded(polluter), ['number', 'function', 'number', 'number', 'function']);
+      const after = succeeded(await run(engine, moduleOf('return Object.getOwnPropertyNames(globalThis).sort();')));
+      assert.deepEqual(after, baseline);
+      for (const name of ['pollutedVar', 'pollutedFunction', 'implicitGlobal', 'explicitGlobal', 'main']) {
+        assert.ok(!(after as string[]).includes(name), `${name} leaked`);
+      }
+    });
   });
-});
 }
 
 isolationCases('', engine);
