@@ -76,7 +76,7 @@ const settings = {
   databaseUrl: { flag: 'database-url', env: 'DATABASE_URL', describe: 'PostgreSQL URL; the embedded SQLite store when absent', kind: 'string', defaultValue: undefined, envOnly: true },
   adminKey: { flag: 'admin-key', env: 'TEEJS_ADMIN_KEY', describe: 'operator key; generated at first start when absent', kind: 'string', defaultValue: undefined, envOnly: true },
   masterKey: { flag: 'master-key', env: 'TEEJS_MASTER_KEY', describe: 'base64 of 32 bytes encrypting secrets; a key file when absent', kind: 'string', defaultValue: undefined, envOnly: true },
-  nodeId: { flag: 'node-id', env: 'TEEJS_NODE_ID', describe: 'name of this server among several on one database', kind: 'string', defaultValue: os.hostname() },
+  nodeId: { flag: 'node-id', env: 'TEEJS_NODE_ID', describe: 'name of this server among several on one database (default HOST:PORT)', kind: 'string', defaultValue: undefined },
   logLevel: { flag: 'log-level', env: 'TEEJS_LOG_LEVEL', describe: 'fatal, error, warn, info, debug, trace or silent', kind: 'string', defaultValue: 'info' },
   executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(1, os.availableParallelism()) },
   concurrency: { flag: 'concurrency', env: 'TEEJS_CONCURRENCY', describe: 'executions at once on this server', kind: 'int', min: 1, max: 10_000, defaultValue: 10 },
@@ -147,7 +147,8 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
     databaseUrl: value('databaseUrl'),
     adminKey: value('adminKey'),
     masterKey: value('masterKey'),
-    nodeId: value('nodeId') as string,
+    // Two servers on one host never share a port, so HOST:PORT tells them apart by default.
+    nodeId: value('nodeId') ?? `${os.hostname()}:${value('port')}`,
     logLevel: value('logLevel') as string,
     executors: value('executors') as number,
     concurrency: value('concurrency') as number,
