@@ -716,7 +716,8 @@ describe('frozen intrinsics and the override mistake', () => {
 
         class E extends Error { constructor(message) { super(message); this.name = 'E'; this.message = 'custom ' + message; } }
         const e = new E('x');
-        checks.errorSubclass = [e.name, e.message, e instanceof Error, String(e)];
+        class Bare extends Error { constructor() { super(); this.name = 'Bare'; } }
+        checks.errorSubclass = [e.name, e.message, e instanceof Error, String(e), String(new Bare())];
         const plain = new Error();
         plain.message = 'assigned later';
         plain.name = 'Renamed';
@@ -764,7 +765,7 @@ describe('frozen intrinsics and the override mistake', () => {
     );
     assert.deepEqual(succeeded(result), {
       object: ['own toString', 42, 'shadowed', 'not a constructor'],
-      errorSubclass: ['E', 'custom x', true, 'E: custom x'],
+      errorSubclass: ['E', 'custom x', true, 'E: custom x', 'Bare'],
       error: ['assigned later', 'Renamed', 'own error toString'],
       then: 'own then',
       promiseThen: 'patched then',
