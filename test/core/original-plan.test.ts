@@ -437,6 +437,34 @@ describe('SEC: secrets', () => {
   });
 });
 
+describe('concurrent executions', () => {
+  test('executions of different users running at the same time stay apart, whatever each one ends with', async () => {
+    const source = moduleOf(`
+      globalThis.mine = context.userId;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (params.ending === 'timeout') for (;;) {}
+      if (params.ending === 'memory') { const keep = []; for (;;) keep.push(new Array(100_000).fill(0.5)); }
+      if (params.ending === 'throw') throw new Error('ended by ' + context.userId);
+      return { seen: globalThis.mine, user: context.userId, key: secrets.get('api-key') };
+    `);
+    const endings = ['success', 'timeout', 'memory', 'throw'];
+    const runs = Array.from({ length: 16 }, (_, i) => {
+      const userId = i % 2 === 0 ? 'user-1' : 'user-2';
+      const ending = endings[i % endings.length]!;
+      return run(engine, source, { userId, params: { ending }, timeoutMs: 1000, memoryMb: 32 }).then((result) => ({ result, userId, ending }));
+    });
+    for (const { result, userId, ending } of await Promise.all(runs)) {
+      if (ending === 'success') {
+        const key = secretValues[userId as keyof typeof secretValues]['api-key'];
+        assert.deepEqual(succeeded(result), { seen: userId, user: userId, key });
+      } else if (ending === 'timeout') failed(result, 'TIMEOUT');
+      else if (ending === 'memory') failed(result, 'MEMORY_LIMIT');
+      else assert.equal(failed(result, 'RUNTIME_ERROR').message, `Error: ended by ${userId}`);
+      assert.equal(result.userId, userId);
+    }
+  });
+});
+
 describe('the original plan: extra cases', () => {
   test('the same function run as user 1 and user 2 sees its own userId', async () => {
     const source = 'function main(params, context) { return [executionContext.userId, context.userId, executionContext.functionId]; }';
