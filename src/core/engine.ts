@@ -87,9 +87,19 @@ export class Engine {
     await this.#pool?.warm();
   }
 
-  async execute(request: ExecutionRequest): Promise<ExecutionResult> {
+  async execute(given: ExecutionRequest): Promise<ExecutionResult> {
     const started = performance.now();
     const startedAt = new Date();
+    // Read once, up front: a getter on the caller's object must not show one value to the checks
+    // and another to the run.
+    let request: ExecutionRequest;
+    let unreadable: ExecutionError | null = null;
+    try {
+      request = snapshotRequest(given);
+    } catch (error) {
+      request = { source: '' };
+      unreadable = { code: 'VALIDATION_ERROR', message: `the request could not be read: ${(error as Error)?.message ?? String(error)}` };
+    }
     const executionId = request.executionId ?? randomUUID();
     const functionId = String(request.functionId ?? 'anonymous');
     const userId = String(request.userId ?? 'anonymous');
@@ -115,6 +125,7 @@ export class Engine {
       memoryUsedBytes,
     });
 
+    if (unreadable) return finish({ ok: false, error: unreadable });
     let job: SandboxJob;
     try {
       job = this.#prepare(request, executionId, functionId, userId, startedAt);
@@ -212,6 +223,27 @@ export class Engine {
       maxResultBytes: limits.maxResultBytes,
     };
   }
+}
+
+/** A plain copy of the request, each field read exactly once. */
+function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
+  if (request === null || typeof request !== 'object') throw new TypeError('the request must be an object');
+  const { source, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network } =
+    request;
+  return {
+    source,
+    functionId,
+    userId,
+    params,
+    filename,
+    form,
+    language,
+    timeoutMs,
+    memoryMb,
+    executionId,
+    allowedSecrets: allowedSecrets == null ? null : Array.from(allowedSecrets, (name) => String(name)),
+    network: network === undefined ? undefined : structuredClone(network),
+  };
 }
 
 function checkedLimit(name: keyof typeof limitBounds, value: unknown): number {

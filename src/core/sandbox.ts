@@ -297,7 +297,9 @@ export class Sandbox {
       // Strict, so writes to frozen built-ins throw; line 1 of the user's file stays line 1.
       let script: ivm.Script;
       try {
-        const source = `"use strict";\n${job.source}`;
+        // A hashbang is valid only at the very start of a script: keep its line, as a comment.
+        const body = job.source.startsWith('#!') ? `//${job.source.slice(2)}` : job.source;
+        const source = `"use strict";\n${body}`;
         const key = codeCacheKey('script', job.filename, source);
         script = isolate.compileScriptSync(source, { filename: job.filename, lineOffset: -1, ...cacheOptions(key) });
         remember(key, script);

@@ -146,7 +146,6 @@ describe('teejs run', { concurrency: 2 }, () => {
 
   test(
     'the readable report does not pass terminal control sequences from guest text to the terminal',
-    { todo: 'src/cli/report.ts prints log and error text raw: escape C0/C1 controls other than newline and tab' },
     async () => {
       const finished = await teejsRun(fixture('terminal-escapes.mjs'));
       assert.equal(finished.code, 1);

@@ -291,3 +291,17 @@ describe('source forms', () => {
     assert.deepEqual(shared, { list: ['caller'] });
   });
 });
+
+test('a classic script may start with a hashbang; its line numbers stay the file\'s own', async () => {
+  const { Engine } = await import('../../src/core/index.ts');
+  const engine = new Engine();
+  try {
+    const ok = await engine.execute({ source: '#!/usr/bin/env teejs\nfunction main() { return 7; }', form: 'script' });
+    assert.equal(ok.status, 'success', JSON.stringify(ok.error));
+    assert.equal(ok.result, 7);
+    const thrown = await engine.execute({ source: '#!/usr/bin/env teejs\nfunction main() {\n  throw new Error("line 3");\n}', form: 'script', filename: 'bang.js' });
+    assert.match(thrown.error!.stack!, /bang\.js:3:/);
+  } finally {
+    await engine.close();
+  }
+});

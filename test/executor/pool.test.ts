@@ -67,6 +67,37 @@ test('an executor that dies ends only its own executions, with EXECUTOR_CRASHED,
   );
 });
 
+test('a guest that makes V8 abort its executor ends EXECUTOR_CRASHED; executions in other executors complete', async () => {
+  // V8 meets this allocation pattern with a fatal out-of-memory error rather than the isolate's
+  // limit (isolated-vm#527) often enough: isolated-vm then aborts the whole process. Only a process
+  // boundary contains that. Some attempts end as a plain MEMORY_LIMIT instead; try a few times.
+  const crasher = `export default () => {
+    const e = new Error('x'.repeat(50e6));
+    const s = e.stack.split('\\n').filter((l) => !l.includes('zz')).join('\\n');
+    return JSON.stringify({ a: String(e.message), b: s }).length;
+  }`;
+  let crashes = 0;
+  for (let attempt = 0; attempt < 5 && crashes === 0; attempt++) {
+    const others = Array.from({ length: 6 }, (_, i) => pool.execute({ source: sleepy(300, i) }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const crashed = await pool.execute({ source: crasher });
+    const results = await Promise.all(others);
+    assert.ok(['EXECUTOR_CRASHED', 'MEMORY_LIMIT'].includes(crashed.error?.code ?? ''), JSON.stringify(crashed.error));
+    if (crashed.error?.code !== 'EXECUTOR_CRASHED') continue;
+    crashes++;
+    assert.match(crashed.error.message, /SIGABRT/);
+    const survivors = results.filter((result) => result.status === 'success');
+    assert.ok(survivors.length >= 1, 'executions in the other executor completed');
+    for (const result of results) {
+      if (result.status !== 'success') assert.equal(result.error?.code, 'EXECUTOR_CRASHED');
+      else assert.equal(typeof result.result, 'number');
+    }
+    for (let i = 0; i < 50 && pool.stats().executors.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(crashes > 0, 'the guest crashed its executor in at least one attempt');
+  assert.equal((await pool.execute({ source: 'export default () => "still serving"' })).result, 'still serving');
+});
+
 test('an executor that stops responding is killed after the time limit plus grace; nothing waits forever', async () => {
   const { pid } = pool.stats().executors[0]!;
   const started = Date.now();
