@@ -465,6 +465,23 @@ describe('fetch: limits', () => {
     await engine.drain();
   });
 
+  test('requests fired all at once: at most maxRequests are accepted, the rest refused at once', async () => {
+    const engine = makeEngine({ network: { allowHosts: ['127.0.0.1'], allowHttp: true, allowPrivateNetwork: true, maxRequests: 10, maxConcurrent: 2 } });
+    const local = await startLoopbackServer();
+    const result = await run(
+      engine,
+      moduleOf(`const outcomes = await Promise.allSettled(Array.from({ length: 300 }, () => fetch(params.origin + '/slow?ms=20')));
+                return outcomes.map((o) => o.status === 'fulfilled' ? o.value.status : o.reason.message)
+                  .reduce((count, key) => ({ ...count, [key]: (count[key] ?? 0) + 1 }), {});`),
+      { params: { origin: local.origin } },
+    );
+    assert.deepEqual(succeeded(result), { 200: 10, 'too many requests: the limit is 10 per execution': 290 });
+    assert.equal(result.network.length, 11);
+    assert.equal(local.seen.length, 10);
+    await local.close();
+    await engine.drain();
+  });
+
   test('at most maxConcurrent requests at once; the others wait their turn', async () => {
     const engine = makeEngine({ network: { allowHosts: ['127.0.0.1'], allowHttp: true, allowPrivateNetwork: true, maxConcurrent: 2 } });
     const local = await startLoopbackServer();

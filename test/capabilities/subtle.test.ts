@@ -247,7 +247,43 @@ describe('ECDSA P-256: RFC 6979 A.2.5', () => {
   });
 });
 
+describe('the other algorithms round-trip', () => {
+  test('ECDH and X25519 agreement (public key passed as a CryptoKey), HKDF into AES-CBC, AES-CTR, RSA-PSS', async () => {
+    const result = await inGuest(`
+      const s = crypto.subtle;
+      const a = await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+      const b = await s.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+      const ab = hex(await s.deriveBits({ name: 'ECDH', public: b.publicKey }, a.privateKey, 256));
+      const ba = hex(await s.deriveBits({ name: 'ECDH', public: a.publicKey }, b.privateKey, 256));
+      const x = await s.generateKey('X25519', false, ['deriveBits']);
+      const y = await s.generateKey('X25519', false, ['deriveBits']);
+      const xy = hex(await s.deriveBits({ name: 'X25519', public: y.publicKey }, x.privateKey, 256));
+      const yx = hex(await s.deriveBits({ name: 'X25519', public: x.publicKey }, y.privateKey, 256));
+      const ikm = await s.importKey('raw', utf8('input key material'), 'HKDF', false, ['deriveKey']);
+      const cbcKey = await s.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(16), info: utf8('cbc') }, ikm,
+        { name: 'AES-CBC', length: 128 }, false, ['encrypt', 'decrypt']);
+      const iv = new Uint8Array(16);
+      const cbc = new TextDecoder().decode(await s.decrypt({ name: 'AES-CBC', iv }, cbcKey, await s.encrypt({ name: 'AES-CBC', iv }, cbcKey, utf8('cbc text'))));
+      const ctrKey = await s.generateKey({ name: 'AES-CTR', length: 128 }, false, ['encrypt', 'decrypt']);
+      const counter = new Uint8Array(16);
+      const ctr = new TextDecoder().decode(await s.decrypt({ name: 'AES-CTR', counter, length: 64 }, ctrKey, await s.encrypt({ name: 'AES-CTR', counter, length: 64 }, ctrKey, utf8('ctr text'))));
+      const rsa = await s.generateKey({ name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify']);
+      const signature = await s.sign({ name: 'RSA-PSS', saltLength: 32 }, rsa.privateKey, utf8('m'));
+      return { ecdh: ab === ba && ab.length === 64, x25519: xy === yx, cbc, ctr,
+               rsa: [await s.verify({ name: 'RSA-PSS', saltLength: 32 }, rsa.publicKey, signature, utf8('m')), rsa.publicKey.algorithm.modulusLength,
+                     rsa.publicKey.algorithm.publicExponent instanceof Uint8Array] };`);
+    assert.deepEqual(result, { ecdh: true, x25519: true, cbc: 'cbc text', ctr: 'ctr text', rsa: [true, 2048, true] });
+  });
+});
+
 describe('crypto.subtle bounds what a guest can ask of the host', () => {
+  test('RSA keys above 4096 bits are refused', async () => {
+    const result = await inGuest(`
+      try { await crypto.subtle.generateKey({ name: 'RSA-PSS', modulusLength: 8192, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign']); }
+      catch (e) { return [e.name, e.message]; }`);
+    assert.deepEqual(result, ['RangeError', 'crypto.subtle: RSA keys above 4096 bits are not allowed']);
+  });
+
   test('PBKDF2 iterations above the limit are refused; within it, deriveBits works', async () => {
     const result = await inGuest(`
       const base = await crypto.subtle.importKey('raw', utf8('password'), 'PBKDF2', false, ['deriveBits']);
@@ -260,6 +296,21 @@ describe('crypto.subtle bounds what a guest can ask of the host', () => {
       bits: '120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b',
       tooMany: ['RangeError', 'crypto.subtle: PBKDF2 iterations above 1000000 are not allowed'],
     });
+  });
+
+  test('operations fired without awaiting them are bounded: the excess is a RangeError, the rest completes', async () => {
+    const result = await inGuest(`
+      // Slow operations (PBKDF2), fired faster than the host's two workers can finish them.
+      const base = await crypto.subtle.importKey('raw', utf8('password'), 'PBKDF2', false, ['deriveBits']);
+      const slow = { name: 'PBKDF2', hash: 'SHA-256', salt: utf8('salt'), iterations: 50000 };
+      const outcomes = await Promise.allSettled(Array.from({ length: 60 }, () => crypto.subtle.deriveBits(slow, base, 256)));
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      return { done: outcomes.length - refused.length, refused: refused.length,
+               reasons: [...new Set(refused.map((o) => o.reason.name + ': ' + o.reason.message))] };`);
+    const { done, refused, reasons } = result as { done: number; refused: number; reasons: string[] };
+    assert.ok(done >= 16 && refused > 0, JSON.stringify(result));
+    assert.equal(done + refused, 60);
+    assert.deepEqual(reasons, ['RangeError: crypto.subtle: too many operations at once (at most 16 pending)']);
   });
 
   test('the crypto object keeps its own functions; subtle was added, nothing replaced', async () => {

@@ -45,8 +45,11 @@ function refuse(message: string): GuestError {
   return new GuestError('TypeError', message);
 }
 
-/** Validates what the guest sent as if an attacker wrote it. */
-export function parseWireRequest(value: unknown): WireRequest {
+/**
+ * Validates what the guest sent as if an attacker wrote it. A body over `maxBodyBytes` is not
+ * scanned: the request will be refused for its size.
+ */
+export function parseWireRequest(value: unknown, maxBodyBytes = Infinity): WireRequest {
   const invalid = (why: string) => refuse(`fetch: invalid request (${why})`);
   if (value === null || typeof value !== 'object') throw invalid('not an object');
   const wire = value as Record<string, unknown>;
@@ -66,7 +69,7 @@ export function parseWireRequest(value: unknown): WireRequest {
     pairs.push([name.toLowerCase(), text]);
   }
   if (headerBytes > maxHeaderBytes) throw invalid(`headers larger than ${maxHeaderBytes} bytes`);
-  if (body !== null && (typeof body !== 'string' || !latin1Pattern.test(body))) throw invalid('body');
+  if (body !== null && (typeof body !== 'string' || (body.length <= maxBodyBytes && !latin1Pattern.test(body)))) throw invalid('body');
   if (redirect !== 'follow' && redirect !== 'manual' && redirect !== 'error') throw invalid('redirect');
   return { id, url, method, headers: pairs, body, redirect };
 }
@@ -117,18 +120,22 @@ export class FetchSession {
 
   /** The guest's fetch: resolves with the final response or rejects with a guest TypeError. */
   async send(value: unknown): Promise<WireResponse> {
-    const request = parseWireRequest(value);
+    const request = parseWireRequest(value, this.#policy.maxRequestBodyBytes);
     if (this.#closed) throw refuse('fetch: the execution has ended');
     if (this.#inFlight.has(request.id)) throw refuse('fetch: duplicate request id');
+    const url = URL.parse(request.url);
+    if (url === null) throw refuse(`Invalid URL: ${request.url.slice(0, 200)}`);
+    const first: Exchange = { url, method: request.method, headers: request.headers, body: request.body };
+    // Counted before it waits for a slot: a guest cannot pile up more waiting requests than it
+    // may make, so the host's memory for them stays bounded.
+    this.#count(first);
     const controller = new AbortController();
     const signal = AbortSignal.any([controller.signal, this.#scope.signal]);
     this.#inFlight.set(request.id, controller);
     try {
-      const url = URL.parse(request.url);
-      if (url === null) throw refuse(`Invalid URL: ${request.url.slice(0, 200)}`);
       await this.#slot(signal);
       try {
-        return await this.#follow({ url, method: request.method, headers: request.headers, body: request.body }, request.redirect, signal);
+        return await this.#follow(first, request.redirect, signal);
       } finally {
         this.#release();
       }
@@ -181,7 +188,25 @@ export class FetchSession {
       if (redirect === 'error') throw refuse(`redirect not allowed (redirect: "error"): ${answer.response.status} to ${answer.next}`);
       if (hops >= this.#policy.maxRedirects) throw refuse(`too many redirects: more than ${this.#policy.maxRedirects}`);
       exchange = this.#redirected(exchange, answer.response.status, answer.next);
+      this.#count(exchange);
     }
+  }
+
+  /** Every request, redirect hops included, counts against maxRequests. */
+  #count(exchange: Exchange): void {
+    const limit = this.#policy.maxRequests;
+    if (this.#attempts < limit) {
+      this.#attempts++;
+      return;
+    }
+    const message = `too many requests: the limit is ${limit} per execution`;
+    // Only the first refusal is recorded: the record stays bounded however often a guest tries.
+    if (!this.#overLimitRecorded) {
+      this.#overLimitRecorded = true;
+      const { url, method, body } = exchange;
+      this.#scope.network.push({ method, url: recordedUrl(url), status: null, bytesIn: 0, bytesOut: body?.length ?? 0, durationMs: 0, blocked: message });
+    }
+    throw refuse(message);
   }
 
   /** The request to make after a redirect, as the Fetch standard's HTTP-redirect fetch says. */
@@ -211,15 +236,6 @@ export class FetchSession {
       record.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     };
 
-    if (this.#attempts >= policy.maxRequests) {
-      const message = `too many requests: the limit is ${policy.maxRequests} per execution`;
-      if (!this.#overLimitRecorded) {
-        this.#overLimitRecorded = true;
-        this.#scope.network.push({ ...record, blocked: message });
-      }
-      throw refuse(message);
-    }
-    this.#attempts++;
     this.#scope.network.push(record);
 
     const blocked = (message: string): GuestError => {

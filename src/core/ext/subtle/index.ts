@@ -13,6 +13,9 @@ export const subtleLimits = Object.freeze({
   maxDataBytes: 16 * 1024 * 1024,
   maxKeys: 1000,
   maxConcurrent: 2,
+  /** Operations accepted (running or waiting) at once, and the bytes they carry. */
+  maxPending: 16,
+  maxPendingBytes: 64 * 1024 * 1024,
   maxPbkdf2Iterations: 1_000_000,
   maxRsaModulusLength: 4096,
   maxDerivedBits: 4096,
@@ -136,26 +139,44 @@ function failure(error: unknown): { error: { name: string; message: string } } {
   return { error: { name: 'OperationError', message: 'The operation failed for an operation-specific reason' } };
 }
 
-/** At most `limit` operations of one execution on the host's thread pool at once. */
+/**
+ * At most `maxConcurrent` operations of one execution on the host's thread pool at once, and
+ * at most `maxPending` accepted (with their data) at all: a guest that fires operations without
+ * awaiting them gets a RangeError, not an ever-growing queue of copies on the host.
+ */
 class Gate {
-  readonly #limit: number;
   #active = 0;
+  #pending = 0;
+  #pendingBytes = 0;
   readonly #waiting: Array<() => void> = [];
 
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    while (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active++;
+  async run<T>(bytes: number, work: () => Promise<T>): Promise<T> {
+    if (this.#pending >= subtleLimits.maxPending || this.#pendingBytes + bytes > subtleLimits.maxPendingBytes) {
+      throw new GuestError('RangeError', `crypto.subtle: too many operations at once (at most ${subtleLimits.maxPending} pending)`);
+    }
+    this.#pending++;
+    this.#pendingBytes += bytes;
     try {
-      return await work();
+      while (this.#active >= subtleLimits.maxConcurrent) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      this.#active++;
+      try {
+        return await work();
+      } finally {
+        this.#active--;
+        this.#waiting.shift()?.();
+      }
     } finally {
-      this.#active--;
-      this.#waiting.shift()?.();
+      this.#pending--;
+      this.#pendingBytes -= bytes;
     }
   }
+}
+
+/** The bytes an operation's arguments carry (its strings; JWKs and numbers are small). */
+function carriedBytes(args: unknown[]): number {
+  let total = 0;
+  for (const arg of args) if (typeof arg === 'string') total += arg.length;
+  return total;
 }
 
 export const subtleCapability: Capability = {
@@ -164,11 +185,11 @@ export const subtleCapability: Capability = {
   start() {
     const { subtle } = webcrypto;
     const keys = new KeyTable();
-    const gate = new Gate(subtleLimits.maxConcurrent);
+    const gate = new Gate();
     const operation =
       <A extends unknown[]>(work: (...args: A) => Promise<unknown>) =>
       (...args: unknown[]) =>
-        gate.run(async () => {
+        gate.run(carriedBytes(args), async () => {
           try {
             return { value: await work(...(args as A)) };
           } catch (error) {
