@@ -496,6 +496,21 @@ describe('fetch: limits', () => {
     await engine.drain();
   });
 
+  test('a waiting request that is aborted gives its turn to the next one', async () => {
+    const engine = makeEngine({ network: { allowHosts: ['127.0.0.1'], allowHttp: true, allowPrivateNetwork: true, maxConcurrent: 1 } });
+    const result = await guest(
+      engine,
+      `const first = fetch(params.origin + '/slow?ms=100').then((r) => r.text());
+       const controller = new AbortController();
+       const waiting = fetch(params.origin + '/json', { signal: controller.signal }).then(() => 'not aborted', (e) => e.name);
+       const next = fetch(params.origin + '/json').then((r) => r.status);
+       controller.abort();
+       return Promise.all([first, waiting, next]);`,
+    );
+    assert.deepEqual(succeeded(result), ['late', 'AbortError', 200]);
+    await engine.drain();
+  });
+
   test('request bodies over the limit are refused', async () => {
     const engine = makeEngine({ network: { allowHosts: ['127.0.0.1'], allowHttp: true, allowPrivateNetwork: true, maxRequestBodyBytes: 1000 } });
     const { thrown } = await refusal(engine, 'fetch(params.origin + "/echo", { method: "POST", body: "x".repeat(1001) })');

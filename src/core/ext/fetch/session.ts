@@ -166,7 +166,16 @@ export class FetchSession {
     while (this.#active >= this.#policy.maxConcurrent) {
       await new Promise<void>((resolve) => {
         this.#queue.push(resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        // An aborted waiter leaves the queue, so that a freed slot never goes to it.
+        signal.addEventListener(
+          'abort',
+          () => {
+            const index = this.#queue.indexOf(resolve);
+            if (index !== -1) this.#queue.splice(index, 1);
+            resolve();
+          },
+          { once: true },
+        );
       });
       if (signal.aborted || this.#closed) throw refuse('fetch aborted');
     }
