@@ -3,7 +3,7 @@
 // allowed hosts, https only unless allowed, no private addresses (checked on the address
 // connected to), bounded counts, sizes and times, each request recorded in `network`.
 import { guestScript, type Capability } from '../../capability.ts';
-import { parseHostPatterns, resolveNetworkPolicy, type NetworkOptions } from './policy.ts';
+import { parseHostPatterns, resolveNetworkPolicy, type HostPattern, type NetworkOptions } from './policy.ts';
 import { FetchSession } from './session.ts';
 
 export function fetchCapability(options: NetworkOptions = {}): Capability {
@@ -15,9 +15,9 @@ export function fetchCapability(options: NetworkOptions = {}): Capability {
       // Nothing is made until the guest's first fetch: executions that never fetch pay nothing.
       let session: FetchSession | null = null;
       const open = () => {
-        // The engine has validated the function's own list (ExecutionRequest.network).
-        const functionHosts = scope.networkAllowHosts ? parseHostPatterns(scope.networkAllowHosts, 'network.allowHosts') : null;
-        return (session ??= new FetchSession(policy, scope, functionHosts));
+        session ??= new FetchSession(policy, scope, functionHosts(scope.networkAllowHosts));
+        if (scope.signal.aborted) session.close();
+        return session;
       };
       return {
         requests: {
@@ -30,6 +30,19 @@ export function fetchCapability(options: NetworkOptions = {}): Capability {
       };
     },
   };
+}
+
+/**
+ * The function's own host list. The engine has validated it; should it still not parse, no
+ * host is allowed (fail closed), never every host.
+ */
+function functionHosts(list: readonly string[] | null): HostPattern[] | null {
+  if (list === null) return null;
+  try {
+    return parseHostPatterns(list, 'network.allowHosts');
+  } catch {
+    return [];
+  }
 }
 
 export type { NetworkOptions } from './policy.ts';
