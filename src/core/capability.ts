@@ -55,6 +55,11 @@ export interface Capability {
   /** The guest installer: a script that evaluates to `(global, kit, expose) => void`. */
   readonly guestSource: string;
   readonly guestFilename: string;
+  /**
+   * The globals this capability exposes, when it may be installed lazily: on the first read of
+   * one of them rather than at bootstrap. Executions that never use it then pay nothing for it.
+   */
+  readonly lazyGlobals?: readonly string[];
   start(scope: ExecutionScope, channel: GuestChannel): CapabilityInstance;
 }
 

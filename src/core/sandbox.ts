@@ -145,7 +145,8 @@ export class Sandbox {
     const hostCall = new ivm.Callback((op: unknown, ...args: unknown[]) => this.#call(op, args));
     const hostWait = new ivm.Reference(async (op: unknown, ...args: unknown[]) => JSON.stringify(await this.#wait(op, args)));
     const hostPost = new ivm.Callback((op: unknown, id: unknown, ...args: unknown[]) => this.#post(op, id, args), { ignored: true });
-    const options = new ivm.ExternalCopy({ internalFilePrefix }).copyInto();
+    const lazy = this.#capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null));
+    const options = new ivm.ExternalCopy({ internalFilePrefix, lazy }).copyInto();
 
     const args = [hardenFn.derefInto(), hostCall, hostWait, hostPost, options, ...installers.map((installer) => installer.derefInto())];
     const control =

@@ -1,4 +1,4 @@
-// Evaluates to `harden(global, exposed)`, run once per sandbox after the capabilities
+// Evaluates to `harden(global, exposed) => freezeReachable`, run once per sandbox after the capabilities
 // are installed and before any guest code exists. Afterwards:
 //  - the global object holds only standard ECMAScript built-ins and the exposed capabilities;
 //  - code generation from strings (eval, every Function constructor) throws a catchable EvalError;
@@ -160,20 +160,29 @@
 
   // ---- deep freeze ---------------------------------------------------------------------------
   const seen = new WeakSet([global]);
-  const queue = [...hiddenIntrinsics];
-  for (const name of getOwnPropertyNames(global)) queue.push(global[name]);
-  while (queue.length > 0) {
-    const value = queue.pop();
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) continue;
-    seen.add(value);
-    freeze(value);
-    queue.push(getPrototypeOf(value));
-    for (const key of ownKeys(value)) {
-      const descriptor = getOwnPropertyDescriptor(value, key);
-      if (hasOwn(descriptor, 'value')) queue.push(descriptor.value);
-      else queue.push(descriptor.get, descriptor.set);
+  function freezeReachable(...roots) {
+    const queue = roots;
+    while (queue.length > 0) {
+      const value = queue.pop();
+      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) continue;
+      seen.add(value);
+      freeze(value);
+      queue.push(getPrototypeOf(value));
+      for (const key of ownKeys(value)) {
+        const descriptor = getOwnPropertyDescriptor(value, key);
+        if (hasOwn(descriptor, 'value')) queue.push(descriptor.value);
+        else queue.push(descriptor.get, descriptor.set);
+      }
     }
   }
+  // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
+  const roots = [...hiddenIntrinsics];
+  for (const name of getOwnPropertyNames(global)) {
+    const descriptor = getOwnPropertyDescriptor(global, name);
+    if (hasOwn(descriptor, 'value')) roots.push(descriptor.value);
+    else roots.push(descriptor.get, descriptor.set);
+  }
+  freezeReachable(...roots);
 
   // Global bindings keep their usual attributes (writable, configurable), as in browsers and
   // Node: a guest may shadow `crypto` with its own `let crypto`, which changes nothing for the
@@ -186,4 +195,7 @@
   const globalPrototype = getPrototypeOf(global);
   freeze(globalPrototype);
   setPrototypeOf(global, new Proxy(globalPrototype, freeze(create(null))));
+
+  // Lazily installed capabilities freeze what they make, the same way, when they are first used.
+  return freezeReachable;
 });

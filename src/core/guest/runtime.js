@@ -10,7 +10,7 @@
 (function bootstrap(harden, hostCall, hostWait, hostPost, options, ...installers) {
   const global = globalThis;
   // Captured before any guest code runs; the harden step freezes these anyway.
-  const { defineProperty, freeze } = Object;
+  const { create, defineProperty, freeze, getOwnPropertyDescriptor, getOwnPropertyNames, hasOwn } = Object;
   const { apply } = Reflect;
   const JSONparse = JSON.parse;
   const JSONstringify = JSON.stringify;
@@ -115,14 +115,85 @@
     },
   });
 
+  // What lazily installed capabilities see as `global`: the bindings as the runtime made them
+  // (standard built-ins, other capabilities), not whatever the guest has put on its global since.
+  const pristine = create(null);
+  for (const name of getOwnPropertyNames(global)) {
+    const descriptor = getOwnPropertyDescriptor(global, name);
+    if (hasOwn(descriptor, 'value')) defineProperty(pristine, name, { value: descriptor.value, configurable: true });
+  }
+
   const exposed = [];
   function expose(name, value) {
     defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
+    defineProperty(pristine, name, { value, configurable: true });
     apply(arrayPush, exposed, [name]);
   }
 
-  for (const install of installers) install(global, kit, expose);
-  harden(global, exposed);
+  // A lazy capability (options.lazy[i] lists its globals) is installed when one of its globals is
+  // first read: executions that never use fetch or URL do not pay for building and freezing them.
+  // Its installer gets the runtime's own bindings (`pristine`) as `global`, so a guest that put
+  // its own `URL` on the global does not change how its fetch works. (A guest that replaces a
+  // standard global such as Uint8Array before first use changes only its own copy of the
+  // capability, which has no more authority than the guest itself: the host checks every call.)
+  let freezeReachable = null;
+  function defineLazy(install, names) {
+    let state = 'pending';
+    let failure = null;
+    const values = new MapCtor();
+    const accessors = new MapCtor();
+    function installNow() {
+      if (state === 'failed') throw failure;
+      if (state !== 'pending') return;
+      state = 'installing';
+      try {
+        install(pristine, kit, (name, value) => apply(mapSet, values, [name, value]));
+      } catch (error) {
+        state = 'failed';
+        failure = error;
+        throw error;
+      }
+      state = 'installed';
+      for (const name of names) {
+        const value = apply(mapGet, values, [name]);
+        // Before hardening (an eager installer used it) the harden walk freezes it with the rest.
+        if (freezeReachable) freezeReachable(value);
+        const current = getOwnPropertyDescriptor(global, name);
+        if (current && current.get === apply(mapGet, accessors, [name])) {
+          defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
+        }
+      }
+    }
+    for (const name of names) {
+      const get = {
+        get [name]() {
+          installNow();
+          return apply(mapGet, values, [name]);
+        },
+      };
+      const set = {
+        set [name](value) {
+          defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
+        },
+      };
+      const getter = getOwnPropertyDescriptor(get, name).get;
+      apply(mapSet, accessors, [name, getter]);
+      defineProperty(global, name, { get: getter, set: getOwnPropertyDescriptor(set, name).set, enumerable: false, configurable: true });
+      defineProperty(pristine, name, { get: getter });
+      apply(arrayPush, exposed, [name]);
+    }
+  }
+
+  for (let i = 0; i < installers.length; i++) {
+    const lazyNames = options.lazy && options.lazy[i];
+    if (lazyNames) defineLazy(installers[i], lazyNames);
+    else installers[i](global, kit, expose);
+  }
+  freezeReachable = harden(global, exposed);
+  // What hardening removed from the global (V8's extras) is gone for lazy installers too.
+  for (const name of getOwnPropertyNames(pristine)) {
+    if (!hasOwn(global, name)) delete pristine[name];
+  }
 
   // ---- running the guest function ----------------------------------------------------------
 

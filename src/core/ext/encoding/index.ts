@@ -5,6 +5,7 @@ import { guestScript, type Capability } from '../../capability.ts';
 export const encodingCapability: Capability = {
   name: 'encoding',
   ...guestScript(new URL('./guest.js', import.meta.url)),
+  lazyGlobals: ['TextEncoder', 'TextDecoder', 'atob', 'btoa'],
   start() {
     return {};
   },

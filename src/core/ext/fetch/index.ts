@@ -11,6 +11,7 @@ export function fetchCapability(options: NetworkOptions = {}): Capability {
   return {
     name: 'fetch',
     ...guestScript(new URL('./guest.js', import.meta.url)),
+    lazyGlobals: ['Headers', 'Request', 'Response', 'fetch'],
     start(scope) {
       // Nothing is made until the guest's first fetch: executions that never fetch pay nothing.
       let session: FetchSession | null = null;

@@ -22,7 +22,8 @@
   const toStringTag = Symbol.toStringTag;
   // Installed before this capability: crypto (the object `subtle` joins) and web (DOMException).
   const cryptoObject = global.crypto;
-  const DOMExceptionCtor = global.DOMException;
+  // Read when first needed: DOMException belongs to a lazily installed capability (ext/web).
+  const domException = (message, name) => new global.DOMException(message, name);
   if (cryptoObject === null || typeof cryptoObject !== 'object') throw new TypeErrorCtor('subtle: the crypto capability must be installed first');
 
   // ---- bytes: latin1 strings (one character per byte) are how they cross ---------------------
@@ -151,7 +152,7 @@
   /** The host answers DOMException-type failures as data; they become guest DOMExceptions. */
   function answer(reply) {
     if (reply !== null && typeof reply === 'object' && reply.error !== undefined) {
-      throw new DOMExceptionCtor(StringCtor(reply.error.message), StringCtor(reply.error.name));
+      throw domException(StringCtor(reply.error.message), StringCtor(reply.error.name));
     }
     return reply.value;
   }

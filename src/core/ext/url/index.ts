@@ -49,6 +49,7 @@ function urlText(value: unknown, what: string): string {
 export const urlCapability: Capability = {
   name: 'url',
   ...guestScript(new URL('./guest.js', import.meta.url)),
+  lazyGlobals: ['URL', 'URLSearchParams'],
   start() {
     return {
       calls: {

@@ -5,6 +5,7 @@ import { guestScript, type Capability } from '../../capability.ts';
 export const webCapability: Capability = {
   name: 'web',
   ...guestScript(new URL('./guest.js', import.meta.url)),
+  lazyGlobals: ['DOMException', 'Event', 'EventTarget', 'AbortSignal', 'AbortController', 'structuredClone', 'queueMicrotask'],
   start() {
     return {};
   },
