@@ -122,23 +122,24 @@ export interface SoakResult {
   concurrency: number;
   atEarly: RssSample;
   atEnd: RssSample;
+  /** Samples along the way (including early and end): a leak grows steadily, warm-up levels off. */
+  series: Array<{ executions: number } & RssSample>;
   errors: number;
   firstError: string | null;
   durationMs: number;
 }
 
 /**
- * Runs `total` executions at a fixed concurrency and samples RSS after the first `early` and at
- * the end: a leak shows as growth between the two.
+ * Runs `total` executions at a fixed concurrency and samples RSS after the first `early`, at a
+ * few points on the way and at the end: a leak shows as growth that does not level off.
  */
 export async function soak(
   runner: Runner,
   workload: Workload,
-  early: number,
-  total: number,
-  concurrency: number,
+  marks: { early: number; total: number; concurrency: number; samples: number; settleMs: number },
   progress: (done: number) => void,
 ): Promise<SoakResult> {
+  const { early, total, concurrency } = marks;
   let errors = 0;
   let firstError: string | null = null;
   const started = performance.now();
@@ -159,14 +160,26 @@ export async function soak(
       }),
     );
   };
+  const sampleAt = async (executions: number) => {
+    await runUntil(executions);
+    await delay(marks.settleMs); // isolates stopped meanwhile finish unwinding
+    return { executions, ...(await sampleRss(runner.pids?.() ?? [])) };
+  };
   const ticker = setInterval(() => progress(done), 5000);
   try {
-    await runUntil(early);
-    const atEarly = await sampleRss(runner.pids?.() ?? []);
-    await runUntil(total);
-    await delay(1000); // let isolates finish unwinding
-    const atEnd = await sampleRss(runner.pids?.() ?? []);
-    return { early, total, concurrency, atEarly, atEnd, errors, firstError, durationMs: Math.round(performance.now() - started) };
+    const series = [await sampleAt(early)];
+    for (let i = 1; i <= marks.samples; i++) series.push(await sampleAt(Math.round(early + ((total - early) * i) / marks.samples)));
+    return {
+      early,
+      total,
+      concurrency,
+      atEarly: series[0]!,
+      atEnd: series.at(-1)!,
+      series,
+      errors,
+      firstError,
+      durationMs: Math.round(performance.now() - started),
+    };
   } finally {
     clearInterval(ticker);
   }

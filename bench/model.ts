@@ -29,6 +29,7 @@ export interface Cell {
 }
 
 export interface CpuComparison {
+  workload: string;
   system: string;
   endToEndP50Ms: number;
   /** The workload's own timing (Date.now inside the function), median. */
@@ -49,7 +50,7 @@ export interface BenchResults {
     budgets: Record<string, LoopBudget>;
     maxRoundMs: number;
     idleIsolates: number;
-    soak: { early: number; total: number; concurrency: number };
+    soak: { early: number; total: number; concurrency: number; samples: number; settleMs: number };
     quickSkips: string | null;
   };
   systems: SystemEntry[];

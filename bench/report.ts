@@ -88,15 +88,18 @@ function markdown(results: BenchResults): string {
   if (results.cpu.length) {
     out.push('## CPU-bound work against plain Node', '');
     out.push(
-      'The CPU workload at concurrency 1. "Compute" is the function’s own timing (Date.now inside it, median); "end to end" is the p50 latency. ' +
-        'Speed 1.00× = as fast as the same code called directly in this Node process (its JIT warm from earlier calls; every isolate starts cold).',
+      'The CPU workloads at concurrency 1. "Compute" is the function’s own timing (Date.now inside it, median); "end to end" is the p50 latency. ' +
+        'Speed 1.00× = as fast as the same code called directly in this Node process, where its JIT stays warm from call to call; ' +
+        'every fresh isolate (and every fresh node:vm context’s new function objects) starts it cold.',
       '',
-      '| system | compute ms | compute speed | end-to-end p50 ms | end-to-end speed |',
-      '| --- | --- | --- | --- | --- |',
+      '| workload | system | compute ms | compute speed | end-to-end p50 ms | end-to-end speed |',
+      '| --- | --- | --- | --- | --- | --- |',
     );
     for (const c of results.cpu) {
       const label = results.systems.find((s) => s.id === c.system)?.label ?? c.system;
-      out.push(`| ${label} | ${c.computeMedianMs} | ${c.computeSpeed === null ? 'n/a' : `${n(c.computeSpeed)}×`} | ${n(c.endToEndP50Ms)} | ${n(c.endToEndSpeed)}× |`);
+      out.push(
+        `| ${c.workload} | ${label} | ${c.computeMedianMs} | ${c.computeSpeed === null ? 'n/a' : `${n(c.computeSpeed)}×`} | ${n(c.endToEndP50Ms)} | ${n(c.endToEndSpeed)}× |`,
+      );
     }
     out.push('');
   }
@@ -136,6 +139,21 @@ function markdown(results: BenchResults): string {
       );
     }
     out.push('');
+    const measured = soaks.flatMap(([id, s]) => ('missing' in s ? [] : [{ id, s }]));
+    const marks = measured[0]?.s.series.map((point) => point.executions) ?? [];
+    if (marks.length > 2) {
+      out.push(
+        'The same, along the way (MB, host + executors; a leak keeps growing, warm-up and allocator caches level off):',
+        '',
+        `| system | ${marks.map((mark) => mark.toLocaleString('en')).join(' | ')} |`,
+        `| --- | ${marks.map(() => '---').join(' | ')} |`,
+      );
+      for (const { id, s } of measured) {
+        const label = results.systems.find((x) => x.id === id)?.label ?? id;
+        out.push(`| ${label} | ${s.series.map((point) => n(mb(point.hostBytes + point.childBytes), 1)).join(' | ')} |`);
+      }
+      out.push('');
+    }
   }
 
   const problems = results.cells.filter((c) => c.status === 'errors' || c.status === 'failed' || c.status === 'skipped');

@@ -59,7 +59,7 @@ export function checkTargets(results: BenchResults, systemId: string): TargetChe
   latency('p50Ms', 1, 'hello-world latency at c=1: p50 ≤ 1 ms');
   latency('p99Ms', 3, 'hello-world latency at c=1: p99 ≤ 3 ms');
 
-  const cpu = results.cpu.find((c) => c.system === systemId);
+  const cpu = results.cpu.find((c) => c.workload === 'cpu' && c.system === systemId);
   const speed = (value: number | null | undefined, target: string) => {
     if (unavailable || value === null || value === undefined) return checks.push({ target, ...missing(unavailable ?? 'CPU workload not compared') });
     return checks.push({

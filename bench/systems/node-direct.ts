@@ -10,8 +10,8 @@ export const nodeDirect: System = {
   label: 'plain Node (no isolation)',
   short: 'plain Node',
   parallel: false,
-  note: 'baseline for the CPU-bound workload only',
-  only: ['cpu'],
+  note: 'baseline for the CPU-bound workloads only',
+  only: ['cpu', 'cpu-large'],
   async start() {
     const modules = new Map<string, Main>();
     const mainOf = async (workload: Workload) => {
