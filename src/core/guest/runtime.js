@@ -79,6 +79,59 @@
     }
   }
 
+
+  // ---- bytes: BufferSource views, and latin1 strings (one character per byte), which is how
+  // bytes cross to the host. Read through the intrinsic getters: own properties cannot lie.
+  const Uint8ArrayCtor = Uint8Array;
+  const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+  const intrinsicGetter = (object, key) => Object.getOwnPropertyDescriptor(object, key).get;
+  const arrayBufferLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
+  const typedArrayTag = intrinsicGetter(typedArrayPrototype, Symbol.toStringTag);
+  const typedArrayBuffer = intrinsicGetter(typedArrayPrototype, 'buffer');
+  const typedArrayOffset = intrinsicGetter(typedArrayPrototype, 'byteOffset');
+  const typedArrayByteLength = intrinsicGetter(typedArrayPrototype, 'byteLength');
+  const dataViewBuffer = intrinsicGetter(DataView.prototype, 'buffer');
+  const dataViewOffset = intrinsicGetter(DataView.prototype, 'byteOffset');
+  const dataViewLength = intrinsicGetter(DataView.prototype, 'byteLength');
+  const fromCharCode = String.fromCharCode;
+  const uint8Subarray = Uint8Array.prototype.subarray;
+
+  const bytes = freeze({
+    /** A Uint8Array over the same memory as an ArrayBuffer or view, or null for anything else. */
+    of(value) {
+      if (value === null || typeof value !== 'object') return null;
+      try {
+        return new Uint8ArrayCtor(value, 0, apply(arrayBufferLength, value, []));
+      } catch {
+        // not an ArrayBuffer
+      }
+      if (apply(typedArrayTag, value, []) !== undefined) {
+        return new Uint8ArrayCtor(apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayByteLength, value, []));
+      }
+      try {
+        return new Uint8ArrayCtor(apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, []));
+      } catch {
+        return null;
+      }
+    },
+    /** The typed array's tag (e.g. 'Uint8Array'), or undefined for anything that is not one. */
+    typedArrayTag(value) {
+      return apply(typedArrayTag, value, []);
+    },
+    toLatin1(view) {
+      const parts = [];
+      for (let i = 0; i < view.length; i += 8192) {
+        apply(arrayPush, parts, [apply(fromCharCode, undefined, apply(uint8Subarray, view, [i, i + 8192]))]);
+      }
+      return apply(arrayJoin, parts, ['']);
+    },
+    fromLatin1(text) {
+      const view = new Uint8ArrayCtor(text.length);
+      for (let i = 0; i < text.length; i++) view[i] = apply(charCodeAt, text, [i]);
+      return view;
+    },
+  });
+
   const kit = freeze({
     /** Synchronous host call; `args` are primitives. Throws a guest error on refusal. */
     call(op, ...args) {
@@ -110,6 +163,8 @@
       if (reportUncaught) reportUncaught(error);
     },
     error: makeError,
+    /** Byte helpers shared by the capabilities that move bytes (fetch, encoding, subtle). */
+    bytes,
     codeOf(error) {
       return apply(weakSetHas, codedErrors, [error]) ? apply(mapGet, errorCodes, [error]) : undefined;
     },

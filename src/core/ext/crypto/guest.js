@@ -8,13 +8,8 @@
     'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
     'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
   ]);
-  const typedArrayTag = Object.getOwnPropertyDescriptor(
-    Object.getPrototypeOf(Int8Array.prototype),
-    Symbol.toStringTag,
-  ).get;
   const setHas = Set.prototype.has;
-  const Uint8ArrayCtor = Uint8Array;
-  const charCodeAt = String.prototype.charCodeAt;
+  const uint8Set = Uint8Array.prototype.set;
   const isInteger = Number.isInteger;
   // The host's bound (ext/crypto/index.ts), checked here first so that a longer string is never
   // copied out of the isolate only to be refused.
@@ -38,18 +33,18 @@
       return kit.call('crypto.randomUUID');
     },
     getRandomValues(array) {
-      const tag = array === null || typeof array !== 'object' ? undefined : apply(typedArrayTag, array, []);
+      const tag = array === null || typeof array !== 'object' ? undefined : kit.bytes.typedArrayTag(array);
       if (!apply(setHas, integerArrayTags, [tag])) {
         throw new TypeError('crypto.getRandomValues: argument must be an integer-typed array');
       }
-      if (array.byteLength > 65536) {
-        throw new RangeError(`crypto.getRandomValues: ${array.byteLength} bytes requested, the limit is 65536`);
+      // Through the intrinsic getters: an own `byteLength` on the array cannot change the size.
+      const view = kit.bytes.of(array);
+      if (view.length > 65536) {
+        throw new RangeError(`crypto.getRandomValues: ${view.length} bytes requested, the limit is 65536`);
       }
-      if (array.byteLength === 0) return array;
+      if (view.length === 0) return array;
       // One byte per character (latin1): the cheapest primitive that carries raw bytes.
-      const bytes = kit.call('crypto.randomBinary', array.byteLength);
-      const view = new Uint8ArrayCtor(array.buffer, array.byteOffset, array.byteLength);
-      for (let i = 0; i < view.length; i++) view[i] = apply(charCodeAt, bytes, [i]);
+      apply(uint8Set, view, [kit.bytes.fromLatin1(kit.call('crypto.randomBinary', view.length))]);
       return array;
     },
   };

@@ -5,7 +5,7 @@
 
 (function installEncoding(global, kit, expose) {
   const { apply } = Reflect;
-  const { defineProperty, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+  const { defineProperty } = Object;
   const StringCtor = String;
   const TypeErrorCtor = TypeError;
   const RangeErrorCtor = RangeError;
@@ -27,34 +27,7 @@
 
   // ---- bytes of a BufferSource, read through the intrinsics (own properties cannot lie) ----
 
-  const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
-  const getter = (object, key) => getOwnPropertyDescriptor(object, key).get;
-  const arrayBufferLength = getter(ArrayBuffer.prototype, 'byteLength');
-  const typedArrayTag = getter(typedArrayPrototype, toStringTag);
-  const typedArrayBuffer = getter(typedArrayPrototype, 'buffer');
-  const typedArrayOffset = getter(typedArrayPrototype, 'byteOffset');
-  const typedArrayByteLength = getter(typedArrayPrototype, 'byteLength');
-  const dataViewBuffer = getter(DataView.prototype, 'buffer');
-  const dataViewOffset = getter(DataView.prototype, 'byteOffset');
-  const dataViewLength = getter(DataView.prototype, 'byteLength');
-
-  /** A Uint8Array over the same memory as an ArrayBuffer or view, or null for anything else. */
-  function bufferSourceBytes(value) {
-    if (value === null || typeof value !== 'object') return null;
-    try {
-      return new Uint8ArrayCtor(value, 0, apply(arrayBufferLength, value, []));
-    } catch {
-      // not an ArrayBuffer
-    }
-    if (apply(typedArrayTag, value, []) !== undefined) {
-      return new Uint8ArrayCtor(apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayByteLength, value, []));
-    }
-    try {
-      return new Uint8ArrayCtor(apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, []));
-    } catch {
-      return null;
-    }
-  }
+  const { of: bufferSourceBytes, typedArrayTag: typedArrayTagOf } = kit.bytes;
 
   /** A string of `count` UTF-16 code units from `units`, without one huge argument list. */
   function codeUnitsToString(units, start, count) {
@@ -311,10 +284,10 @@
     }
     encodeInto(source, destination) {
       const text = StringCtor(source);
-      if (apply(typedArrayTag, destination, []) !== 'Uint8Array') {
+      if (typedArrayTagOf(destination) !== 'Uint8Array') {
         throw new TypeErrorCtor('TextEncoder.encodeInto: the destination must be a Uint8Array');
       }
-      const capacity = apply(typedArrayByteLength, destination, []);
+      const capacity = bufferSourceBytes(destination).length;
       let read = 0;
       let written = 0;
       while (read < text.length) {

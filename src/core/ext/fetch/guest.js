@@ -6,13 +6,12 @@
 
 (function installFetch(global, kit, expose) {
   const { apply, ownKeys } = Reflect;
-  const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf } = Object;
+  const { defineProperty, freeze, getOwnPropertyDescriptor } = Object;
   const StringCtor = String;
   const NumberCtor = Number;
   const TypeErrorCtor = TypeError;
   const RangeErrorCtor = RangeError;
   const PromiseCtor = Promise;
-  const Uint8ArrayCtor = Uint8Array;
   const WeakMapCtor = WeakMap;
   const JSONparse = JSON.parse;
   const JSONstringify = JSON.stringify;
@@ -29,7 +28,6 @@
   const arraySort = Array.prototype.sort;
   const arrayJoin = Array.prototype.join;
   const arrayFilter = Array.prototype.filter;
-  const uint8Subarray = Uint8Array.prototype.subarray;
   const weakMapGet = WeakMap.prototype.get;
   const weakMapSet = WeakMap.prototype.set;
   const promiseThen = Promise.prototype.then;
@@ -71,47 +69,9 @@
 
   // ---- bytes: latin1 strings (one character per byte) are how bodies cross -----------------
 
-  const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
-  const getter = (object, key) => getOwnPropertyDescriptor(object, key).get;
-  const arrayBufferLength = getter(ArrayBuffer.prototype, 'byteLength');
-  const typedArrayTag = getter(typedArrayPrototype, toStringTag);
-  const typedArrayBuffer = getter(typedArrayPrototype, 'buffer');
-  const typedArrayOffset = getter(typedArrayPrototype, 'byteOffset');
-  const typedArrayByteLength = getter(typedArrayPrototype, 'byteLength');
-  const dataViewBuffer = getter(DataView.prototype, 'buffer');
-  const dataViewOffset = getter(DataView.prototype, 'byteOffset');
-  const dataViewLength = getter(DataView.prototype, 'byteLength');
+  const { of: bufferSourceBytes, toLatin1: bytesToLatin1, fromLatin1: latin1ToBytes } = kit.bytes;
 
-  function bufferSourceBytes(value) {
-    if (value === null || typeof value !== 'object') return null;
-    try {
-      return new Uint8ArrayCtor(value, 0, apply(arrayBufferLength, value, []));
-    } catch {
-      // not an ArrayBuffer
-    }
-    if (apply(typedArrayTag, value, []) !== undefined) {
-      return new Uint8ArrayCtor(apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayByteLength, value, []));
-    }
-    try {
-      return new Uint8ArrayCtor(apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, []));
-    } catch {
-      return null;
-    }
-  }
 
-  function bytesToLatin1(bytes) {
-    const parts = [];
-    for (let i = 0; i < bytes.length; i += 8192) {
-      apply(arrayPush, parts, [apply(fromCharCode, undefined, apply(uint8Subarray, bytes, [i, i + 8192]))]);
-    }
-    return apply(arrayJoin, parts, ['']);
-  }
-
-  function latin1ToBytes(text) {
-    const bytes = new Uint8ArrayCtor(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = apply(charCodeAt, text, [i]);
-    return bytes;
-  }
 
   /** UTF-8 bytes of a string, as latin1 (native escaping does the encoding). */
   function utf8Latin1(text) {
