@@ -116,6 +116,17 @@ async function settledRss(): Promise<number> {
   return process.memoryUsage.rss();
 }
 
+export interface SoakPlan {
+  /** Executions before the first sample, and in all. */
+  early: number;
+  total: number;
+  concurrency: number;
+  /** Samples after the first one, evenly spaced up to `total`. */
+  samples: number;
+  /** Pause before each sample, for stopped isolates to finish unwinding. */
+  settleMs: number;
+}
+
 export interface SoakResult {
   early: number;
   total: number;
@@ -136,7 +147,7 @@ export interface SoakResult {
 export async function soak(
   runner: Runner,
   workload: Workload,
-  marks: { early: number; total: number; concurrency: number; samples: number; settleMs: number },
+  marks: SoakPlan,
   progress: (done: number) => void,
 ): Promise<SoakResult> {
   const { early, total, concurrency } = marks;
@@ -183,6 +194,16 @@ export async function soak(
   } finally {
     clearInterval(ticker);
   }
+}
+
+/**
+ * RSS growth from the first sample to the last, counting the host and the executor processes
+ * each on its own: one shrinking (returning earlier garbage) must not hide the other growing.
+ */
+export function soakGrowth(soak: SoakResult): { host: number; executors: number; counted: number } {
+  const host = soak.atEnd.hostBytes - soak.atEarly.hostBytes;
+  const executors = soak.atEnd.childBytes - soak.atEarly.childBytes;
+  return { host, executors, counted: Math.max(0, host) + Math.max(0, executors) };
 }
 
 export function mb(bytes: number): number {

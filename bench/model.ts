@@ -1,7 +1,7 @@
 // The shape of one benchmark run's results, as written to bench/results/<mode>.json.
 import type { MachineInfo } from './machine.ts';
 import type { LatencyStats, LoopBudget } from './measure.ts';
-import type { IdleIsolateMemory, SoakResult } from './memory.ts';
+import type { IdleIsolateMemory, SoakPlan, SoakResult } from './memory.ts';
 
 export interface SystemEntry {
   id: string;
@@ -50,7 +50,7 @@ export interface BenchResults {
     budgets: Record<string, LoopBudget>;
     maxRoundMs: number;
     idleIsolates: number;
-    soak: { early: number; total: number; concurrency: number; samples: number; settleMs: number };
+    soak: SoakPlan;
     quickSkips: string | null;
   };
   systems: SystemEntry[];

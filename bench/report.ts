@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from './chart.ts';
-import { mb } from './memory.ts';
+import { mb, soakGrowth } from './memory.ts';
 import type { BenchResults, Cell } from './model.ts';
 import { checkTargets, type TargetCheck } from './targets.ts';
 
@@ -120,9 +120,10 @@ function markdown(results: BenchResults): string {
     const { early, total, concurrency } = results.plan.soak;
     out.push(
       `RSS over many executions (hello world, c=${concurrency}): sampled after ${early.toLocaleString('en')} and after ${total.toLocaleString('en')} executions. ` +
-        'Host = this process (also after a forced GC); executors = the executor processes, summed.',
+        'Each system runs its soak in a process of its own. Host = that process (also after a forced GC); executors = its executor processes, summed. ' +
+          'Growth counts the host and the executors each on its own (one shrinking does not offset the other growing).',
       '',
-      `| system | host MB at ${early.toLocaleString('en')} | host MB at ${total.toLocaleString('en')} | host after GC | executors MB at ${early.toLocaleString('en')} | executors MB at ${total.toLocaleString('en')} | growth, all processes | failures | time |`,
+      `| system | host MB at ${early.toLocaleString('en')} | host MB at ${total.toLocaleString('en')} | host after GC | executors MB at ${early.toLocaleString('en')} | executors MB at ${total.toLocaleString('en')} | growth | failures | time |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const [id, s] of soaks) {
@@ -131,7 +132,7 @@ function markdown(results: BenchResults): string {
         out.push(`| ${label} | missing: ${s.missing} | | | | | | | |`);
         continue;
       }
-      const growth = s.atEnd.hostBytes + s.atEnd.childBytes - s.atEarly.hostBytes - s.atEarly.childBytes;
+      const growth = soakGrowth(s).counted;
       out.push(
         `| ${label} | ${n(mb(s.atEarly.hostBytes), 1)} | ${n(mb(s.atEnd.hostBytes), 1)} | ${n(mb(s.atEarly.hostAfterGcBytes), 1)} → ${n(mb(s.atEnd.hostAfterGcBytes), 1)} | ` +
           `${n(mb(s.atEarly.childBytes), 1)} (${s.atEarly.children}) | ${n(mb(s.atEnd.childBytes), 1)} (${s.atEnd.children}) | ${growth >= 0 ? '+' : ''}${n(mb(growth), 1)} | ` +
@@ -143,14 +144,16 @@ function markdown(results: BenchResults): string {
     const marks = measured[0]?.s.series.map((point) => point.executions) ?? [];
     if (marks.length > 2) {
       out.push(
-        'The same, along the way (MB, host + executors; a leak keeps growing, warm-up and allocator caches level off):',
+        'The same, along the way (MB; host + executors for the pool; a leak keeps growing, warm-up and allocator caches level off):',
         '',
         `| system | ${marks.map((mark) => mark.toLocaleString('en')).join(' | ')} |`,
         `| --- | ${marks.map(() => '---').join(' | ')} |`,
       );
       for (const { id, s } of measured) {
         const label = results.systems.find((x) => x.id === id)?.label ?? id;
-        out.push(`| ${label} | ${s.series.map((point) => n(mb(point.hostBytes + point.childBytes), 1)).join(' | ')} |`);
+        const at = (point: (typeof s.series)[number]) =>
+          point.children ? `${n(mb(point.hostBytes), 1)} + ${n(mb(point.childBytes), 1)}` : n(mb(point.hostBytes), 1);
+        out.push(`| ${label} | ${s.series.map(at).join(' | ')} |`);
       }
       out.push('');
     }

@@ -1,13 +1,15 @@
 // `npm run bench` (full) and `npm run bench:quick` (under a minute). First the memory of idle
-// warm isolates and RSS over many executions, while this process is still clean; then every
-// system on every workload at concurrency 1, 8 and 64, interleaved so that each comparison is
-// measured side by side under the same machine load. Progress goes to stderr; results to
+// warm isolates while this process is still clean, and RSS over many executions (each system in
+// a process of its own); then every system on every workload at concurrency 1, 8 and 64,
+// interleaved so that each comparison is measured side by side under the same machine load. Progress goes to stderr; results to
 // bench/results/<mode>.{md,json,svg}.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { closedLoop, type LatencyStats, type LoopBudget } from './measure.ts';
 import { loadAverage, machineInfo } from './machine.ts';
-import { idleIsolateMemory, soak, type IdleIsolateMemory, type SoakResult } from './memory.ts';
+import { idleIsolateMemory, type IdleIsolateMemory, type SoakResult } from './memory.ts';
 import type { BenchResults, Cell, CpuComparison, SystemEntry } from './model.ts';
 import { writeReports } from './report.ts';
 import { systems, type Runner, type System } from './systems/index.ts';
@@ -93,6 +95,16 @@ async function main(): Promise<void> {
     log(`  ${fmt(idle.teejsRssPerIsolateBytes / 2 ** 20)} MB RSS per teejs isolate, ${fmt(idle.plainRssPerIsolateBytes / 2 ** 20)} MB per plain isolate`);
   }
 
+  // Each soak runs in a process of its own, so the RSS it measures is that system's alone.
+  const soaks: Record<string, SoakResult | { missing: string }> = {};
+  if (!options['no-memory']) {
+    for (const id of soakSystems) {
+      if (!chosenSystems.some((s) => s.id === id)) continue;
+      log(`RSS soak on ${id} in a process of its own: ${soakPlan.total.toLocaleString('en')} hello-world executions at c=${soakPlan.concurrency}…`);
+      soaks[id] = await soakInChild(id);
+    }
+  }
+
   const entries: SystemEntry[] = [];
   const runners = new Map<string, Runner>();
   for (const system of chosenSystems) {
@@ -109,24 +121,6 @@ async function main(): Promise<void> {
     } else {
       runners.set(system.id, started);
       entries.push({ id: system.id, label: system.label, short: system.short, note: system.note, status: 'ok', config: started.config });
-    }
-  }
-
-  // The soak comes before the matrix: later workloads (50 MB allocations, QuickJS's WebAssembly
-  // memory, which never shrinks) would inflate this process's RSS and hide a leak's trend.
-  const soaks: Record<string, SoakResult | { missing: string }> = {};
-  if (!options['no-memory']) {
-    for (const id of soakSystems) {
-      const runner = runners.get(id);
-      if (!chosenSystems.some((s) => s.id === id)) continue;
-      if (!runner) {
-        soaks[id] = { missing: entries.find((e) => e.id === id)?.reason ?? 'not started' };
-        continue;
-      }
-      log(`RSS soak on ${id}: ${soakPlan.total.toLocaleString('en')} hello-world executions at c=${soakPlan.concurrency}…`);
-      soaks[id] = await soak(runner, hello, soakPlan, (done) =>
-        log(`  ${id}: ${done.toLocaleString('en')} / ${soakPlan.total.toLocaleString('en')}`),
-      );
     }
   }
 
@@ -177,6 +171,19 @@ async function main(): Promise<void> {
   mkdirSync(options.out!, { recursive: true });
   const written = await writeReports(results, options.out!);
   log(`done in ${fmt(results.durationMs / 1000, 1)} s; wrote ${written.join(', ')}`);
+}
+
+async function soakInChild(id: string): Promise<SoakResult | { missing: string }> {
+  const script = new URL('./soak.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--no-node-snapshot', script, id, JSON.stringify(soakPlan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  try {
+    return JSON.parse(output) as SoakResult | { missing: string };
+  } catch {
+    return { missing: `the soak process failed (exit code ${code})` };
+  }
 }
 
 /** Baselines (`only`) run just their workloads, at concurrency 1; some workloads only at some. */

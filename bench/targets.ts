@@ -1,6 +1,6 @@
 // The numbers issue 4 asks for, checked against one run: each target with what was measured,
 // whether it holds and by how much.
-import { mb } from './memory.ts';
+import { mb, soakGrowth } from './memory.ts';
 import type { BenchResults } from './model.ts';
 
 export interface TargetCheck {
@@ -12,6 +12,7 @@ export interface TargetCheck {
 }
 
 const x = (value: number) => `${value.toFixed(2)}×`;
+const signedMb = (bytes: number) => `${bytes >= 0 ? '+' : ''}${mb(bytes)} MB`;
 
 export function checkTargets(results: BenchResults, systemId: string): TargetCheck[] {
   const stats = (workload: string, system: string, concurrency: number) => {
@@ -93,14 +94,15 @@ export function checkTargets(results: BenchResults, systemId: string): TargetChe
   if (!soak || 'missing' in soak) {
     checks.push({ target: rssTarget, ...missing(soak ? 'system missing' : 'not measured in this run') });
   } else {
-    // The executors hold the isolates: their memory counts with the host's.
-    const growth = soak.atEnd.hostBytes + soak.atEnd.childBytes - (soak.atEarly.hostBytes + soak.atEarly.childBytes);
+    // The executors hold the isolates: their growth counts with the host's.
+    const growth = soakGrowth(soak);
     const limit = 50 * 2 ** 20;
+    const parts = soak.atEnd.children ? ` (host ${signedMb(growth.host)}, executors ${signedMb(growth.executors)})` : '';
     checks.push({
       target: rssTarget + (soak.atEnd.children ? ' (host + executor processes)' : ' (host)'),
-      measured: `${mb(growth) >= 0 ? '+' : ''}${mb(growth)} MB`,
-      holds: growth <= limit,
-      byHowMuch: growth <= limit ? `${mb(limit - growth)} MB of headroom` : `${mb(growth - limit)} MB over`,
+      measured: `${signedMb(growth.counted)}${parts}`,
+      holds: growth.counted <= limit,
+      byHowMuch: growth.counted <= limit ? `${mb(limit - growth.counted)} MB of headroom` : `${mb(growth.counted - limit)} MB over`,
     });
   }
   return checks;
