@@ -38,6 +38,11 @@ export interface CpuComparison {
   endToEndSpeed: number;
   /** Speed relative to plain Node of the function's own compute. */
   computeSpeed: number | null;
+  /** The same for each part: the recursive fib, then the JSON round trips (allocation-heavy). */
+  fibMedianMs: number;
+  fibSpeed: number | null;
+  jsonMedianMs: number;
+  jsonSpeed: number | null;
 }
 
 export interface BenchResults {

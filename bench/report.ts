@@ -92,13 +92,15 @@ function markdown(results: BenchResults): string {
         'Speed 1.00× = as fast as the same code called directly in this Node process, where its JIT stays warm from call to call; ' +
         'every fresh isolate (and every fresh node:vm context’s new function objects) starts it cold.',
       '',
-      '| workload | system | compute ms | compute speed | end-to-end p50 ms | end-to-end speed |',
-      '| --- | --- | --- | --- | --- | --- |',
+      '| workload | system | compute ms | compute speed | of which fib ms (speed) | of which JSON ms (speed) | end-to-end p50 ms | end-to-end speed |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
     );
+    const times = (value: number | null) => (value === null ? 'n/a' : `${n(value)}×`);
     for (const c of results.cpu) {
       const label = results.systems.find((s) => s.id === c.system)?.label ?? c.system;
       out.push(
-        `| ${c.workload} | ${label} | ${c.computeMedianMs} | ${c.computeSpeed === null ? 'n/a' : `${n(c.computeSpeed)}×`} | ${n(c.endToEndP50Ms)} | ${n(c.endToEndSpeed)}× |`,
+        `| ${c.workload} | ${label} | ${c.computeMedianMs} | ${times(c.computeSpeed)} | ${c.fibMedianMs} (${times(c.fibSpeed)}) | ` +
+          `${c.jsonMedianMs} (${times(c.jsonSpeed)}) | ${n(c.endToEndP50Ms)} | ${n(c.endToEndSpeed)}× |`,
       );
     }
     out.push('');

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { closedLoop, type LatencyStats, type LoopBudget } from './measure.ts';
 import { loadAverage, machineInfo } from './machine.ts';
 import { idleIsolateMemory, type IdleIsolateMemory, type SoakResult } from './memory.ts';
-import type { BenchResults, Cell, CpuComparison, SystemEntry } from './model.ts';
+import { cpuComparison, guestTiming, type GuestTiming } from './cpu.ts';
+import type { BenchResults, Cell, SystemEntry } from './model.ts';
 import { writeReports } from './report.ts';
 import { systems, type Runner, type System } from './systems/index.ts';
 import { workloads, type Workload } from './workloads/index.ts';
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   }
 
   const cells: Cell[] = [];
-  const guestElapsed = new Map<string, number[]>();
+  const guestTimings = new Map<string, GuestTiming[]>();
   const plan = chosenWorkloads.flatMap((workload) =>
     concurrencies.flatMap((concurrency) => chosenSystems.map((system) => ({ workload, concurrency, system }))),
   );
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     const where = `[${index}/${plan.length}] ${workload.id} c=${concurrency} ${system.id}`.padEnd(44);
     const applicable = appliesTo(system, workload, concurrency);
     if (applicable) process.stderr.write(`${where} `); // the rest of the line when the cell is done
-    const cell = await runCell(workload, concurrency, system, runners.get(system.id), cells, guestElapsed);
+    const cell = await runCell(workload, concurrency, system, runners.get(system.id), cells, guestTimings);
     cells.push(cell);
     if (cell.stats) log(describeStats(cell.stats));
     else if (applicable) log(`${cell.status}: ${cell.reason}`);
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
     await runner.close().catch((error: unknown) => log(`closing ${id} failed: ${String(error)}`));
   }
 
-  const cpu = cpuComparison(cells, guestElapsed);
+  const cpu = cpuComparison(cells, guestTimings);
   const results: BenchResults = {
     mode,
     machine,
@@ -198,7 +199,7 @@ async function runCell(
   system: System,
   runner: Runner | undefined,
   done: readonly Cell[],
-  guestElapsed: Map<string, number[]>,
+  guestTimings: Map<string, GuestTiming[]>,
 ): Promise<Cell> {
   const base = { workload: workload.id, system: system.id, concurrency };
   if (!appliesTo(system, workload, concurrency)) return { ...base, status: 'not-applicable', reason: system.note ?? 'not run' };
@@ -214,42 +215,14 @@ async function runCell(
       return { ...base, status: 'skipped', reason: `one round of ${concurrency} requests would take ~${fmt(roundMs / 1000, 1)} s (limit ${maxRoundMs / 1000} s)` };
     }
   }
-  const elapsed: number[] = [];
+  const timings: GuestTiming[] = [];
   const stats = await closedLoop(runner, workload, concurrency, budgetFor(concurrency), (outcome) => {
-    const ms = (outcome.result as { elapsedMs?: unknown } | null)?.elapsedMs;
-    if (typeof ms === 'number') elapsed.push(ms);
+    const timing = guestTiming(outcome);
+    if (timing) timings.push(timing);
   });
-  if (concurrency === 1 && elapsed.length) guestElapsed.set(`${workload.id}/${system.id}`, elapsed);
+  if (concurrency === 1 && timings.length) guestTimings.set(`${workload.id}/${system.id}`, timings);
   await new Promise((resolve) => setTimeout(resolve, settleMs)); // background refills finish before the next cell
   return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
-}
-
-/** The CPU workloads at concurrency 1 in every system against the same code run in plain Node. */
-function cpuComparison(cells: readonly Cell[], guestElapsed: Map<string, number[]>): CpuComparison[] {
-  const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  return ['cpu', 'cpu-large'].flatMap((workload) => {
-    const node = cells.find((c) => c.workload === workload && c.system === 'node-direct' && c.concurrency === 1);
-    const nodeGuest = guestElapsed.get(`${workload}/node-direct`);
-    if (!node?.stats || node.status !== 'ok' || !nodeGuest) return [];
-    const nodeCompute = median(nodeGuest);
-    return cells
-      .filter((c) => c.workload === workload && c.concurrency === 1 && c.stats && c.status === 'ok')
-      .map((c) => {
-        const compute = median(guestElapsed.get(`${workload}/${c.system}`) ?? []);
-        return {
-          workload,
-          system: c.system,
-          endToEndP50Ms: c.stats!.p50Ms,
-          computeMedianMs: compute,
-          endToEndSpeed: round3(node.stats!.p50Ms / c.stats!.p50Ms),
-          computeSpeed: compute > 0 ? round3(nodeCompute / compute) : null,
-        };
-      });
-  });
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }
 
 main().catch((error: unknown) => {
