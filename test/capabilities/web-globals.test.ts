@@ -306,7 +306,8 @@ describe('structuredClone', () => {
 
   test('refuses what cannot be cloned with a DataCloneError; transfers ArrayBuffers', async () => {
     const result = await inGuest(`
-      const refused = [() => {}, Symbol('s'), new WeakMap(), Promise.resolve(), { f() {} }, new AbortController(), new Event('x')].map((value) => {
+      const refused = [() => {}, Symbol('s'), new WeakMap(), Promise.resolve(), { f() {} }, new AbortController(), new Event('x'),
+        new URL('https://example.com/'), new URLSearchParams('a=1'), new Headers(), new Response('x'), new TextDecoder()].map((value) => {
         try { structuredClone(value); return 'cloned'; } catch (e) { return [e.name, e instanceof DOMException, e.code]; }
       });
       const buffer = new Uint8Array([5, 6]).buffer;
@@ -318,7 +319,7 @@ describe('structuredClone', () => {
                instance: structuredClone(new Point()) };`);
     const refusal = ['DataCloneError', true, 25];
     assert.deepEqual(result, {
-      refused: Array(7).fill(refusal),
+      refused: Array(12).fill(refusal),
       transfer: [0, [5, 6]],
       twice: 'DataCloneError',
       instance: { x: 1 },

@@ -10,7 +10,7 @@
 (function bootstrap(harden, hostCall, hostWait, hostPost, options, ...installers) {
   const global = globalThis;
   // Captured before any guest code runs; the harden step freezes these anyway.
-  const { create, defineProperty, freeze, getOwnPropertyDescriptor, getOwnPropertyNames, hasOwn } = Object;
+  const { create, defineProperty, freeze, getOwnPropertyDescriptor, getOwnPropertyNames, getPrototypeOf, hasOwn } = Object;
   const { apply } = Reflect;
   const JSONparse = JSON.parse;
   const JSONstringify = JSON.stringify;
@@ -132,6 +132,21 @@
     },
   });
 
+  // Platform classes (URL, Headers, TextDecoder, CryptoKey...): structuredClone refuses their
+  // instances with a DataCloneError, as browsers do, whichever capability made them.
+  const platformPrototypes = new WeakSetCtor();
+  const platform = freeze({
+    register(prototype) {
+      apply(weakSetAdd, platformPrototypes, [prototype]);
+    },
+    is(value) {
+      for (let proto = getPrototypeOf(value); proto !== null; proto = getPrototypeOf(proto)) {
+        if (apply(weakSetHas, platformPrototypes, [proto])) return true;
+      }
+      return false;
+    },
+  });
+
   const kit = freeze({
     /** Synchronous host call; `args` are primitives. Throws a guest error on refusal. */
     call(op, ...args) {
@@ -165,6 +180,7 @@
     error: makeError,
     /** Byte helpers shared by the capabilities that move bytes (fetch, encoding, subtle). */
     bytes,
+    platform,
     codeOf(error) {
       return apply(weakSetHas, codedErrors, [error]) ? apply(mapGet, errorCodes, [error]) : undefined;
     },

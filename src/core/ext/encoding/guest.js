@@ -367,6 +367,7 @@
     return codeUnitsToString(out.units, 0, out.count);
   }
 
+  for (const Class of [TextEncoder, TextDecoder]) kit.platform.register(Class.prototype);
   expose('TextEncoder', TextEncoder);
   expose('TextDecoder', TextDecoder);
   expose('atob', atob);

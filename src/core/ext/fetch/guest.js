@@ -546,6 +546,7 @@
   freeze(normalizedMethods);
   freeze(forbiddenMethods);
   freeze(redirectModes);
+  for (const Class of [Headers, Request, Response]) kit.platform.register(Class.prototype);
   expose('Headers', Headers);
   expose('Request', Request);
   expose('Response', Response);

@@ -179,6 +179,7 @@
   constructingSubtle = false;
 
   defineProperty(cryptoObject, 'subtle', { value: subtle, enumerable: true, writable: false, configurable: false });
+  for (const Class of [CryptoKey, SubtleCrypto]) kit.platform.register(Class.prototype);
   expose('CryptoKey', CryptoKey);
   expose('SubtleCrypto', SubtleCrypto);
 });

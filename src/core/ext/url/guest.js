@@ -298,6 +298,7 @@
   }
   defineProperty(URL.prototype, toStringTag, { value: 'URL', configurable: true });
 
+  for (const Class of [URL, URLSearchParams]) kit.platform.register(Class.prototype);
   expose('URL', URL);
   expose('URLSearchParams', URLSearchParams);
 });

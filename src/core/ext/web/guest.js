@@ -511,16 +511,9 @@
   }
 
   // A guest's own class instances are cloned as plain objects (their own data), as the
-  // standard says; instances of this file's platform classes are refused, as in browsers.
-  // (Later capabilities' classes, such as URL or Headers, keep their state in private fields
-  // and clone as empty objects: a known difference from browsers.)
-  const platformPrototypes = new SetCtor();
-  function isPlatformObject(value) {
-    for (let proto = getPrototypeOf(value); proto !== null; proto = getPrototypeOf(proto)) {
-      if (apply(setHas, platformPrototypes, [proto])) return true;
-    }
-    return false;
-  }
+  // standard says; instances of platform classes (this file's, URL, Headers, TextDecoder,
+  // CryptoKey...: every capability registers its classes with kit.platform) are refused.
+  const isPlatformObject = kit.platform.is;
 
   function describeFunction(fn) {
     try {
@@ -572,9 +565,7 @@
     ]);
   }
 
-  for (const Class of [DOMException, Event, EventTarget, AbortSignal, AbortController]) {
-    apply(setAdd, platformPrototypes, [Class.prototype]);
-  }
+  for (const Class of [DOMException, Event, EventTarget, AbortSignal, AbortController]) kit.platform.register(Class.prototype);
   freeze(legacyCodes);
 
   expose('DOMException', DOMException);
