@@ -1,4 +1,5 @@
-// Shared by both backends: paging cursors and JSON columns.
+// Shared by both backends: paging cursors, JSON columns, and reading rows into records.
+import type { ApiKey, ExecutionRecord, FunctionCode, FunctionRecord, FunctionVersion, SecretAuditEntry, SecretMeta, User } from './types.ts';
 
 /** Cursors are the `seq` of the last row of a page, as text; anything else is refused. */
 export function parseCursor(cursor: string | undefined): number | undefined {
@@ -26,4 +27,106 @@ export function pageOf<Row, T>(rows: Row[], limit: number, seqOf: (row: Row) => 
 
 export function jsonText(value: unknown): string {
   return JSON.stringify(value === undefined ? null : value);
+}
+
+/** How a backend's column values look: what differs between SQLite and PostgreSQL. */
+export interface ColumnReaders {
+  /** A timestamp column as an ISO string. */
+  time(value: unknown): string;
+  /** A JSON column (text in SQLite, parsed by pg), or the fallback when NULL. */
+  json<T>(value: unknown, fallback: T): T;
+  /** A boolean column (0/1 in SQLite, true/false in PostgreSQL). */
+  bool(value: unknown): boolean;
+}
+
+type Row = Record<string, unknown>;
+
+/** Row-to-record readers for one backend; the shapes are the same for both. */
+export function rowReaders({ time, json, bool }: ColumnReaders) {
+  const timeOrNull = (value: unknown) => (value === null || value === undefined ? null : time(value));
+  const textOrNull = (value: unknown) => (value === null || value === undefined ? null : String(value));
+  const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+  const userOf = (row: Row): User => ({ id: String(row.id), name: String(row.name), createdAt: time(row.created_at) });
+
+  const apiKeyOf = (row: Row): ApiKey => ({
+    id: String(row.id),
+    userId: textOrNull(row.user_id),
+    role: row.role === 'admin' ? 'admin' : 'user',
+    name: String(row.name),
+    prefix: String(row.prefix),
+    createdAt: time(row.created_at),
+    lastUsedAt: timeOrNull(row.last_used_at),
+    revokedAt: timeOrNull(row.revoked_at),
+  });
+
+  const codeOf = (row: Row): FunctionCode => ({
+    source: String(row.source),
+    language: row.language === 'typescript' ? 'typescript' : 'javascript',
+    form: row.form === 'module' ? 'module' : row.form === 'script' ? 'script' : null,
+    timeoutMs: Number(row.timeout_ms),
+    memoryMb: Number(row.memory_mb),
+    allowedSecrets: json<string[]>(row.allowed_secrets, []),
+    allowedHosts: json<string[]>(row.allowed_hosts, []),
+  });
+
+  const functionOf = (row: Row): FunctionRecord => ({
+    id: String(row.id),
+    userId: String(row.user_id),
+    name: String(row.name),
+    description: String(row.description),
+    version: Number(row.version),
+    ...codeOf(row),
+    executionCount: Number(row.execution_count),
+    lastExecutionAt: timeOrNull(row.last_execution_at),
+    createdAt: time(row.created_at),
+    updatedAt: time(row.updated_at),
+  });
+
+  const versionOf = (row: Row): FunctionVersion => ({
+    functionId: String(row.function_id),
+    version: Number(row.version),
+    ...codeOf(row),
+    createdAt: time(row.created_at),
+  });
+
+  const secretMetaOf = (row: Row): SecretMeta => ({
+    name: String(row.name),
+    version: Number(row.version),
+    createdAt: time(row.created_at),
+    updatedAt: time(row.updated_at),
+  });
+
+  const auditOf = (row: Row): SecretAuditEntry => ({
+    id: String(row.id),
+    secretName: String(row.secret_name),
+    action: String(row.action) as SecretAuditEntry['action'],
+    keyId: textOrNull(row.key_id),
+    executionId: textOrNull(row.execution_id),
+    at: time(row.at),
+  });
+
+  const executionOf = (row: Row): ExecutionRecord => ({
+    id: String(row.id),
+    userId: String(row.user_id),
+    functionId: String(row.function_id),
+    functionVersion: Number(row.function_version),
+    async: bool(row.is_async),
+    status: String(row.status) as ExecutionRecord['status'],
+    phase: String(row.phase) as ExecutionRecord['phase'],
+    params: json<unknown>(row.params, null),
+    result: json<unknown>(row.result, null),
+    error: json<ExecutionRecord['error']>(row.error, null),
+    logs: json<ExecutionRecord['logs']>(row.logs, []),
+    network: json<ExecutionRecord['network']>(row.network, []),
+    secretsRead: json<string[]>(row.secrets_read, []),
+    createdAt: time(row.created_at),
+    startedAt: timeOrNull(row.started_at),
+    finishedAt: timeOrNull(row.finished_at),
+    durationMs: numberOrNull(row.duration_ms),
+    cpuTimeMs: numberOrNull(row.cpu_time_ms),
+    memoryUsedBytes: numberOrNull(row.memory_used_bytes),
+  });
+
+  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf };
 }

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import type { ErrorCode } from '../../core/types.ts';
 import { loadMigrations } from '../migrations.ts';
-import { jsonText, pageOf, parseCursor } from '../rows.ts';
+import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
   CreateResult,
@@ -480,102 +480,13 @@ function iso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }
 
-function isoOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : iso(value);
-}
-
-function numberOrNull(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
 function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-function userOf(row: Row): User {
-  return { id: String(row.id), name: String(row.name), createdAt: iso(row.created_at) };
-}
-
-function apiKeyOf(row: Row): ApiKey {
-  return {
-    id: String(row.id),
-    userId: row.user_id === null ? null : String(row.user_id),
-    role: row.role === 'admin' ? 'admin' : 'user',
-    name: String(row.name),
-    prefix: String(row.prefix),
-    createdAt: iso(row.created_at),
-    lastUsedAt: isoOrNull(row.last_used_at),
-    revokedAt: isoOrNull(row.revoked_at),
-  };
-}
-
-function codeOf(row: Row): FunctionCode {
-  return {
-    source: String(row.source),
-    language: row.language === 'typescript' ? ('typescript' as const) : ('javascript' as const),
-    form: row.form === 'module' ? 'module' : row.form === 'script' ? 'script' : null,
-    timeoutMs: Number(row.timeout_ms),
-    memoryMb: Number(row.memory_mb),
-    // json columns arrive parsed.
-    allowedSecrets: (row.allowed_secrets ?? []) as string[],
-    allowedHosts: (row.allowed_hosts ?? []) as string[],
-  };
-}
-
-function functionOf(row: Row): FunctionRecord {
-  return {
-    id: String(row.id),
-    userId: String(row.user_id),
-    name: String(row.name),
-    description: String(row.description),
-    version: Number(row.version),
-    ...codeOf(row),
-    executionCount: Number(row.execution_count),
-    lastExecutionAt: isoOrNull(row.last_execution_at),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
-function versionOf(row: Row): FunctionVersion {
-  return { functionId: String(row.function_id), version: Number(row.version), ...codeOf(row), createdAt: iso(row.created_at) };
-}
-
-function secretMetaOf(row: Row): SecretMeta {
-  return { name: String(row.name), version: Number(row.version), createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
-}
-
-function auditOf(row: Row): SecretAuditEntry {
-  return {
-    id: String(row.id),
-    secretName: String(row.secret_name),
-    action: String(row.action) as SecretAuditEntry['action'],
-    keyId: row.key_id === null ? null : String(row.key_id),
-    executionId: row.execution_id === null ? null : String(row.execution_id),
-    at: iso(row.at),
-  };
-}
-
-function executionOf(row: Row): ExecutionRecord {
-  return {
-    id: String(row.id),
-    userId: String(row.user_id),
-    functionId: String(row.function_id),
-    functionVersion: Number(row.function_version),
-    async: row.is_async === true,
-    status: String(row.status) as ExecutionRecord['status'],
-    phase: String(row.phase) as ExecutionRecord['phase'],
-    params: row.params ?? null,
-    result: row.result ?? null,
-    error: (row.error ?? null) as ExecutionRecord['error'],
-    logs: (row.logs ?? []) as ExecutionRecord['logs'],
-    network: (row.network ?? []) as ExecutionRecord['network'],
-    secretsRead: (row.secrets_read ?? []) as string[],
-    createdAt: iso(row.created_at),
-    startedAt: isoOrNull(row.started_at),
-    finishedAt: isoOrNull(row.finished_at),
-    durationMs: numberOrNull(row.duration_ms),
-    cpuTimeMs: numberOrNull(row.cpu_time_ms),
-    memoryUsedBytes: numberOrNull(row.memory_used_bytes),
-  };
-}
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf } = rowReaders({
+  time: iso,
+  // json columns arrive parsed.
+  json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (value as T)),
+  bool: (value) => value === true,
+});

@@ -4,7 +4,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { ErrorCode } from '../../core/types.ts';
 import { loadMigrations } from '../migrations.ts';
-import { jsonText, pageOf, parseCursor } from '../rows.ts';
+import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
   CreateResult,
@@ -496,102 +496,12 @@ function now(): string {
   return new Date().toISOString();
 }
 
-function text(value: SQLInputValue | undefined): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function parsed<T>(value: SQLInputValue | undefined, fallback: T): T {
-  return value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T);
-}
-
 function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-function userOf(row: Row): User {
-  return { id: String(row.id), name: String(row.name), createdAt: String(row.created_at) };
-}
-
-function apiKeyOf(row: Row): ApiKey {
-  return {
-    id: String(row.id),
-    userId: text(row.user_id),
-    role: row.role === 'admin' ? 'admin' : 'user',
-    name: String(row.name),
-    prefix: String(row.prefix),
-    createdAt: String(row.created_at),
-    lastUsedAt: text(row.last_used_at),
-    revokedAt: text(row.revoked_at),
-  };
-}
-
-function codeOf(row: Row): FunctionCode {
-  return {
-    source: String(row.source),
-    language: row.language === 'typescript' ? ('typescript' as const) : ('javascript' as const),
-    form: row.form === 'module' ? 'module' : row.form === 'script' ? 'script' : null,
-    timeoutMs: Number(row.timeout_ms),
-    memoryMb: Number(row.memory_mb),
-    allowedSecrets: parsed<string[]>(row.allowed_secrets, []),
-    allowedHosts: parsed<string[]>(row.allowed_hosts, []),
-  };
-}
-
-function functionOf(row: Row): FunctionRecord {
-  return {
-    id: String(row.id),
-    userId: String(row.user_id),
-    name: String(row.name),
-    description: String(row.description),
-    version: Number(row.version),
-    ...codeOf(row),
-    executionCount: Number(row.execution_count),
-    lastExecutionAt: text(row.last_execution_at),
-    createdAt: String(row.created_at),
-    updatedAt: String(row.updated_at),
-  };
-}
-
-function versionOf(row: Row): FunctionVersion {
-  return { functionId: String(row.function_id), version: Number(row.version), ...codeOf(row), createdAt: String(row.created_at) };
-}
-
-function secretMetaOf(row: Row): SecretMeta {
-  return { name: String(row.name), version: Number(row.version), createdAt: String(row.created_at), updatedAt: String(row.updated_at) };
-}
-
-function auditOf(row: Row): SecretAuditEntry {
-  return {
-    id: String(row.id),
-    secretName: String(row.secret_name),
-    action: String(row.action) as SecretAuditEntry['action'],
-    keyId: text(row.key_id),
-    executionId: text(row.execution_id),
-    at: String(row.at),
-  };
-}
-
-function executionOf(row: Row): ExecutionRecord {
-  const number = (value: SQLInputValue | undefined) => (value === null || value === undefined ? null : Number(value));
-  return {
-    id: String(row.id),
-    userId: String(row.user_id),
-    functionId: String(row.function_id),
-    functionVersion: Number(row.function_version),
-    async: Number(row.is_async) === 1,
-    status: String(row.status) as ExecutionRecord['status'],
-    phase: String(row.phase) as ExecutionRecord['phase'],
-    params: parsed<unknown>(row.params, null),
-    result: parsed<unknown>(row.result, null),
-    error: parsed(row.error, null),
-    logs: parsed(row.logs, []),
-    network: parsed(row.network, []),
-    secretsRead: parsed(row.secrets_read, []),
-    createdAt: String(row.created_at),
-    startedAt: text(row.started_at),
-    finishedAt: text(row.finished_at),
-    durationMs: number(row.duration_ms),
-    cpuTimeMs: number(row.cpu_time_ms),
-    memoryUsedBytes: number(row.memory_used_bytes),
-  };
-}
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf } = rowReaders({
+  time: String,
+  json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T)),
+  bool: (value) => Number(value) === 1,
+});
