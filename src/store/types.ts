@@ -1,7 +1,7 @@
 // The service's persistence, seen through one repository interface. The SQLite (embedded) and
 // PostgreSQL backends both implement it and pass the same test suite. Every read and write of a
 // tenant's data takes the tenant's user id, so a query can never reach another tenant's rows.
-import type { ErrorCode, ExecutionError, LogEntry, NetworkRecord, SourceForm, SourceLanguage } from '../core/types.ts';
+import type { ErrorCode, ExecutionError, ExecutionResult, LogEntry, NetworkRecord, SourceForm, SourceLanguage } from '../core/types.ts';
 
 export interface User {
   id: string;
@@ -133,19 +133,8 @@ export interface NewExecution {
   leaseExpiresAt: string | null;
 }
 
-export interface ExecutionOutcome {
-  status: 'success' | 'error';
-  result: unknown;
-  error: ExecutionError | null;
-  logs: LogEntry[];
-  network: NetworkRecord[];
-  secretsRead: string[];
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  cpuTimeMs: number;
-  memoryUsedBytes: number;
-}
+/** What an execution produced: the core's result without the identity the record already holds. */
+export type ExecutionOutcome = Omit<ExecutionResult, 'executionId' | 'functionId' | 'userId'>;
 
 export interface Page<T> {
   items: T[];
