@@ -223,7 +223,7 @@ export function crashedResult(request: ExecutionRequest & { executionId: string 
     userId: String(request.userId ?? 'anonymous'),
     status: 'error',
     result: null,
-    error: { code: 'EXECUTOR_CRASHED', message: `${reason}; the execution was lost, other executions were not affected` },
+    error: { code: 'EXECUTOR_CRASHED', message: `${reason}; the execution was lost (executions in other executor processes were not affected)` },
     logs: [],
     network: [],
     secretsRead: [],
