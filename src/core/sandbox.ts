@@ -17,32 +17,26 @@ const handoffSource = readFileSync(new URL('./guest/handoff.js', import.meta.url
 const functionSpecifier = 'teejs:function';
 const handoffSpecifier = 'teejs:handoff';
 
-/** V8 code cache of the runtime's own scripts, made by the first isolate, used by the rest. */
-const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
-
 // Bootstrapping runs no guest code, so it may take the isolate synchronously ("foreground":
 // fastest, used when an execution is waiting for this sandbox) or through isolated-vm's async
 // API on the isolate's own thread ("background": more total work, thread hops, but the main
 // thread stays free for running executions; used by the warm pool).
 export type BootMode = 'foreground' | 'background';
 
-const codeCacheOptions = (filename: string) => {
-  const cachedData = codeCache.get(filename);
-  return cachedData ? { filename, cachedData } : { filename, produceCachedData: true };
-};
+// The runtime's own scripts never change in a process: hash each once, not per sandbox.
+const internalKeys = new Map<string, string>();
 
-function keepCodeCache(filename: string, script: ivm.Script & ivm.CachedDataResult): ivm.Script {
-  if (!codeCache.has(filename) && script.cachedData) codeCache.set(filename, script.cachedData);
-  return script;
-}
-
+/** Compiles one of the runtime's own scripts (through the same V8 code cache as functions) and runs it. */
 async function runInternal(mode: BootMode, isolate: ivm.Isolate, context: ivm.Context, source: string, filename: string): Promise<ivm.Reference> {
-  if (mode === 'foreground') {
-    const script = keepCodeCache(filename, isolate.compileScriptSync(source, codeCacheOptions(filename)));
-    return script.runSync(context, { reference: true }) as ivm.Reference;
+  let key = internalKeys.get(filename);
+  if (key === undefined) {
+    key = codeCacheKey('internal', filename, source);
+    internalKeys.set(filename, key);
   }
-  const script = keepCodeCache(filename, await isolate.compileScript(source, codeCacheOptions(filename)));
-  return (await script.run(context, { reference: true })) as ivm.Reference;
+  const options = { filename, ...cacheOptions(key) };
+  const script = mode === 'foreground' ? isolate.compileScriptSync(source, options) : await isolate.compileScript(source, options);
+  remember(key, script);
+  return (mode === 'foreground' ? script.runSync(context, { reference: true }) : await script.run(context, { reference: true })) as ivm.Reference;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
