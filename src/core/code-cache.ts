@@ -1,8 +1,8 @@
-// V8 code cache for the runtime's own scripts and for function sources, keyed by a hash of what
-// was compiled. The cached data is produced by V8 from our own compilation and kept in host
-// memory only: no caller or guest can supply it (V8 code cache contains machine code and must
-// never come from outside). V8 also checks that cached data matches the source it is given, and
-// rejects it otherwise.
+// V8 code cache for function sources (the runtime's own code is compiled into the startup
+// snapshot, see snapshot.ts), keyed by a hash of what was compiled. The cached data is produced
+// by V8 from our own compilation and kept in host memory only: no caller or guest can supply it
+// (V8 code cache contains machine code and must never come from outside). V8 also checks that
+// cached data matches the source it is given, and rejects it otherwise.
 import { createHash } from 'node:crypto';
 import type ivm from 'isolated-vm';
 

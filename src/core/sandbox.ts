@@ -1,45 +1,28 @@
-// A Sandbox is one V8 isolate with one context, bootstrapped (capabilities installed, intrinsics
-// frozen) and used for exactly one execution, then disposed. It can be made ahead of demand
-// (the warm pool) because nothing about the execution is known to it until `run`.
+// A Sandbox is one V8 isolate with one context, made from the startup snapshot (capabilities
+// installed, intrinsics frozen: see snapshot.ts), attached to this host, used for exactly one
+// execution, then disposed. It can be made ahead of demand (the warm pool) because nothing about
+// the execution is known to it until `run`.
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import type { Capability, CapabilityInstance, ExecutionScope, GuestChannel } from './capability.ts';
-import { guestScript } from './capability.ts';
 import { cacheOptions, codeCacheKey, remember } from './code-cache.ts';
 import { ExecutionFailure, GuestError } from './failure.ts';
+import { internalFilePrefix, startupSnapshot } from './snapshot.ts';
 import type { ExecutionError, SourceForm } from './types.ts';
 
-const internalFilePrefix = 'teejs:internal/';
-const runtime = guestScript(new URL('./guest/runtime.js', import.meta.url));
-const harden = guestScript(new URL('./guest/harden.js', import.meta.url));
 const entrySource = readFileSync(new URL('./guest/entry.js', import.meta.url), 'utf8');
 const handoffSource = readFileSync(new URL('./guest/handoff.js', import.meta.url), 'utf8');
 const functionSpecifier = 'teejs:function';
+const attachSource = '__teejsAttach';
+const attachOptions = { filename: `${internalFilePrefix}attach.js` };
 const handoffSpecifier = 'teejs:handoff';
 
 // Bootstrapping runs no guest code, so it may take the isolate synchronously ("foreground":
 // fastest, used when an execution is waiting for this sandbox) or through isolated-vm's async
 // API on the isolate's own thread ("background": more total work, thread hops, but the main
-// thread stays free for running executions; used by the warm pool).
+// thread stays free for running executions; used by the warm pool). Creating the isolate
+// itself is synchronous either way: isolated-vm has no other API for it.
 export type BootMode = 'foreground' | 'background';
-
-// The runtime's own scripts never change in a process: hash each once, not per sandbox.
-const internalKeys = new Map<string, string>();
-
-/** Compiles one of the runtime's own scripts (through the same V8 code cache as functions) and runs it. */
-async function runInternal(mode: BootMode, isolate: ivm.Isolate, context: ivm.Context, source: string, filename: string): Promise<ivm.Reference> {
-  let key = internalKeys.get(filename);
-  if (key === undefined) {
-    key = codeCacheKey('internal', filename, source);
-    internalKeys.set(filename, key);
-  }
-  const options = { filename, ...cacheOptions(key) };
-  const script = mode === 'foreground' ? isolate.compileScriptSync(source, options) : await isolate.compileScript(source, options);
-  remember(key, script);
-  return (mode === 'foreground' ? script.runSync(context, { reference: true }) : await script.run(context, { reference: true })) as ivm.Reference;
-}
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface SandboxOptions {
   memoryMb: number;
@@ -94,6 +77,8 @@ export class Sandbox {
     const isolate = new ivm.Isolate({
       memoryLimit: options.memoryMb,
       onCatastrophicError: options.onCatastrophicError ?? defaultCatastrophe,
+      // Capabilities installed and built-ins hardened already: see snapshot.ts.
+      snapshot: startupSnapshot(options.capabilities),
     });
     try {
       const mode = options.mode ?? 'foreground';
@@ -127,28 +112,22 @@ export class Sandbox {
   async #bootstrap(mode: BootMode): Promise<void> {
     const isolate = this.#isolate;
     const context = this.#context;
-    if (mode === 'foreground') await yieldToEventLoop();
-    const installers: ivm.Reference[] = [];
-    for (const capability of this.#capabilities) {
-      installers.push(await runInternal(mode, isolate, context, capability.guestSource, capability.guestFilename));
-    }
-    const hardenFn = await runInternal(mode, isolate, context, harden.guestSource, harden.guestFilename);
-    const bootstrapFn = await runInternal(mode, isolate, context, runtime.guestSource, runtime.guestFilename);
-    if (mode === 'foreground') await yieldToEventLoop();
-
     const hostCall = new ivm.Callback((op: unknown, ...args: unknown[]) => this.#call(op, args));
     const hostWait = new ivm.Reference(async (op: unknown, ...args: unknown[]) => JSON.stringify(await this.#wait(op, args)));
     const hostPost = new ivm.Callback((op: unknown, id: unknown, ...args: unknown[]) => this.#post(op, id, args), { ignored: true });
-    const lazy = this.#capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null));
-    const options = new ivm.ExternalCopy({ internalFilePrefix, lazy }).copyInto();
-
-    const args = [hardenFn.derefInto(), hostCall, hostWait, hostPost, options, ...installers.map((installer) => installer.derefInto())];
-    const control =
-      mode === 'foreground'
-        ? bootstrapFn.applySync(undefined, args, { result: { reference: true } })
-        : await bootstrapFn.apply(undefined, args, { result: { reference: true } });
+    // The snapshot's runtime waits for its host channel; it answers with `control`. (A script,
+    // not context.global.get: isolated-vm refuses to read properties of an object that has a
+    // Proxy in its prototype chain, as the hardened global does.)
+    const attachScript = mode === 'foreground' ? isolate.compileScriptSync(attachSource, attachOptions) : await isolate.compileScript(attachSource, attachOptions);
+    const attach = (mode === 'foreground'
+      ? attachScript.runSync(context, { reference: true })
+      : await attachScript.run(context, { reference: true })) as ivm.Reference<(...args: unknown[]) => unknown>;
+    if (attach.typeof !== 'function') throw new Error('the startup snapshot has no runtime to attach');
+    const args = [hostCall, hostWait, hostPost];
+    const resultOptions = { result: { reference: true } } as const;
+    const control = mode === 'foreground' ? attach.applySync(undefined, args, resultOptions) : await attach.apply(undefined, args, resultOptions);
+    attach.release();
     this.#control = control as ivm.Reference<(...args: unknown[]) => unknown>;
-    for (const reference of [hardenFn, bootstrapFn, ...installers]) reference.release();
     // The entry modules of module-form functions do not depend on the function: ready them now.
     const entryOptions = { filename: `${internalFilePrefix}entry.js` };
     const handoffOptions = { filename: `${internalFilePrefix}handoff.js` };

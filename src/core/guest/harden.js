@@ -1,5 +1,7 @@
-// Evaluates to `harden(global, exposed) => freezeReachable`, run once per sandbox after the capabilities
-// are installed and before any guest code exists. Afterwards:
+// Evaluates to `harden(global, exposed, deferredPaths) => { freezeReachable, finish }`. It runs once
+// per process, inside the startup snapshot every sandbox is made from (guest/snapshot.js), after
+// the capabilities are installed and before any guest code exists; `finish` runs in each sandbox
+// once V8 has made its context, still before any guest code. Afterwards:
 //  - the global object holds only standard ECMAScript built-ins and the exposed capabilities;
 //  - code generation from strings (eval, every Function constructor) throws a catchable EvalError;
 //  - every intrinsic reachable from the global object (and the hidden ones) is frozen, with the
@@ -8,7 +10,7 @@
 //    while reads of undeclared names still throw ReferenceError.
 'use strict';
 
-(function harden(global, exposed) {
+(function harden(global, exposed, deferredPaths) {
   const {
     create,
     defineProperty,
@@ -37,17 +39,67 @@
   ]);
   for (const name of exposed) standardGlobals.add(name);
 
-  for (const name of ownKeys(global)) {
-    if (typeof name === 'string' && standardGlobals.has(name)) continue;
-    if (hasOwn(global, name) && getOwnPropertyDescriptor(global, name).configurable) {
-      delete global[name];
-      continue;
-    }
-    // V8 installs some globals that cannot be deleted (`gc` when the host runs with --expose-gc;
-    // flags apply to every isolate): the name stays, its value becomes a read-only undefined.
-    // Anything that cannot be neutralised either stops the bootstrap: fail closed.
-    defineProperty(global, name, { value: undefined, writable: false });
+  // ---- intrinsics not reachable by a global name -----------------------------------------
+  // Named as guest/probe.js names them: its property paths may start at one of these.
+  const hidden = {
+    GeneratorFunction: getPrototypeOf(function* () {}),
+    AsyncFunction: getPrototypeOf(async function () {}),
+    AsyncGeneratorFunction: getPrototypeOf(async function* () {}),
+    Generator: getPrototypeOf((function* () {})()),
+    AsyncGenerator: getPrototypeOf((async function* () {})()),
+    ArrayIterator: getPrototypeOf([][Symbol.iterator]()),
+    MapIterator: getPrototypeOf(new Map()[Symbol.iterator]()),
+    SetIterator: getPrototypeOf(new Set()[Symbol.iterator]()),
+    StringIterator: getPrototypeOf(''[Symbol.iterator]()),
+    RegExpStringIterator: getPrototypeOf(/x/[Symbol.matchAll]('')),
+    TypedArray: getPrototypeOf(Int8Array),
+    ThrowTypeError: getOwnPropertyDescriptor(function () { 'use strict'; return arguments; }(), 'callee').get,
+  };
+  if (typeof Iterator === 'function') {
+    hidden.IteratorHelper = getPrototypeOf([].values().map((x) => x));
+    hidden.WrapForValidIterator = getPrototypeOf(Iterator.from({ next() { return { done: true }; } }));
   }
+  if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
+    const segments = new Intl.Segmenter().segment('');
+    hidden.Segments = getPrototypeOf(segments);
+    hidden.SegmentIterator = getPrototypeOf(segments[Symbol.iterator]());
+  }
+  const hiddenIntrinsics = Object.values(hidden);
+
+  // ---- objects V8 still changes --------------------------------------------------------------
+  // V8 adds some built-ins to each context it makes from a snapshot, into objects that must then
+  // be neither frozen nor gone (guest/probe.js finds them, as property paths). Those objects are
+  // frozen by `finish`, in each sandbox, once V8 is done with them.
+  const deferred = new Set();
+  for (const path of deferredPaths) {
+    const [first, ...rest] = path;
+    const hiddenName = /^%(.*)%$/.exec(first);
+    if (hiddenName && !hasOwn(hidden, hiddenName[1])) throw new Error(`harden: unknown intrinsic ${first}`);
+    let object = hiddenName ? hidden[hiddenName[1]] : getOwnPropertyDescriptor(global, first)?.value;
+    for (const key of rest) {
+      if (object === null || (typeof object !== 'object' && typeof object !== 'function')) break;
+      object = key === '[[Prototype]]' ? getPrototypeOf(object) : getOwnPropertyDescriptor(object, key)?.value;
+      if (object === null || (typeof object !== 'object' && typeof object !== 'function')) break;
+    }
+    if (object !== global && object !== null && (typeof object === 'object' || typeof object === 'function')) deferred.add(object);
+  }
+
+  function pruneGlobals() {
+    for (const name of ownKeys(global)) {
+      if (typeof name === 'string' && standardGlobals.has(name)) continue;
+      const descriptor = getOwnPropertyDescriptor(global, name);
+      if (deferred.has(descriptor.value)) continue;
+      if (descriptor.configurable) {
+        delete global[name];
+        continue;
+      }
+      // V8 installs some globals that cannot be deleted (`gc` when the host runs with --expose-gc;
+      // flags apply to every isolate): the name stays, its value becomes a read-only undefined.
+      // Anything that cannot be neutralised either stops the bootstrap: fail closed.
+      defineProperty(global, name, { value: undefined, writable: false });
+    }
+  }
+  pruneGlobals();
 
   // ---- code generation from strings -------------------------------------------------------
   // isolated-vm allows eval whatever V8 flags say, so the guest's own constructors are replaced
@@ -83,30 +135,6 @@
     enumerable: false,
     configurable: true,
   });
-
-  // ---- intrinsics not reachable by a global name -----------------------------------------
-  const hiddenIntrinsics = [
-    getPrototypeOf(function* () {}),
-    getPrototypeOf(async function () {}),
-    getPrototypeOf(async function* () {}),
-    getPrototypeOf([][Symbol.iterator]()),
-    getPrototypeOf(new Map()[Symbol.iterator]()),
-    getPrototypeOf(new Set()[Symbol.iterator]()),
-    getPrototypeOf(''[Symbol.iterator]()),
-    getPrototypeOf(/x/[Symbol.matchAll]('')),
-    getPrototypeOf((function* () {})()),
-    getPrototypeOf((async function* () {})()),
-    getPrototypeOf(Int8Array),
-    getOwnPropertyDescriptor(function () { 'use strict'; return arguments; }(), 'callee').get,
-  ];
-  if (typeof Iterator === 'function') {
-    hiddenIntrinsics.push(getPrototypeOf([].values().map((x) => x)));
-    hiddenIntrinsics.push(getPrototypeOf(Iterator.from({ next() { return { done: true }; } })));
-  }
-  if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
-    const segments = new Intl.Segmenter().segment('');
-    hiddenIntrinsics.push(getPrototypeOf(segments), getPrototypeOf(segments[Symbol.iterator]()));
-  }
 
   // ---- the override mistake ------------------------------------------------------------------
   // Once a prototype is frozen, `obj.name = x` fails for every object inheriting a non-writable
@@ -159,14 +187,17 @@
   }
 
   // ---- deep freeze ---------------------------------------------------------------------------
-  const seen = new WeakSet([global]);
+  // The global object is never frozen. It is compared by identity rather than kept in `seen`:
+  // each context made from the snapshot has a global object of its own, which V8 puts in place of
+  // the snapshot's everywhere it was referenced, but not in the hash of a WeakSet.
+  const seen = new WeakSet();
   function freezeReachable(...roots) {
     const queue = roots;
     while (queue.length > 0) {
       const value = queue.pop();
-      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) continue;
+      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || value === global || seen.has(value)) continue;
       seen.add(value);
-      freeze(value);
+      if (!deferred.has(value)) freeze(value);
       queue.push(getPrototypeOf(value));
       for (const key of ownKeys(value)) {
         const descriptor = getOwnPropertyDescriptor(value, key);
@@ -176,13 +207,16 @@
     }
   }
   // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
-  const roots = [...hiddenIntrinsics];
-  for (const name of getOwnPropertyNames(global)) {
-    const descriptor = getOwnPropertyDescriptor(global, name);
-    if (hasOwn(descriptor, 'value')) roots.push(descriptor.value);
-    else roots.push(descriptor.get, descriptor.set);
+  function globalValues() {
+    const values = [];
+    for (const name of getOwnPropertyNames(global)) {
+      const descriptor = getOwnPropertyDescriptor(global, name);
+      if (hasOwn(descriptor, 'value')) values.push(descriptor.value);
+      else values.push(descriptor.get, descriptor.set);
+    }
+    return values;
   }
-  freezeReachable(...roots);
+  freezeReachable(...hiddenIntrinsics, ...globalValues());
 
   // Global bindings keep their usual attributes (writable, configurable), as in browsers and
   // Node: a guest may shadow `crypto` with its own `let crypto`, which changes nothing for the
@@ -196,6 +230,20 @@
   freeze(globalPrototype);
   setPrototypeOf(global, new Proxy(globalPrototype, freeze(create(null))));
 
+  // In each sandbox, before any guest code: freeze what V8 added or changed since the snapshot
+  // (the deferred objects, new built-ins such as Float16Array) and prune the global again
+  // (V8 re-adds e.g. WebAssembly and SharedArrayBuffer to every context it makes).
+  let finished = false;
+  function finish() {
+    if (finished) return;
+    finished = true;
+    const roots = [...deferred];
+    for (const object of deferred) seen.delete(object);
+    deferred.clear();
+    pruneGlobals();
+    freezeReachable(...roots, ...globalValues());
+  }
+
   // Lazily installed capabilities freeze what they make, the same way, when they are first used.
-  return freezeReachable;
+  return { freezeReachable, finish };
 });

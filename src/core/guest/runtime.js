@@ -1,13 +1,14 @@
-// The first script of every sandbox. It evaluates to `bootstrap`, which the host calls once,
-// before any guest code exists, with the capability installers (ext/*/guest.js), the harden
-// step and three host channel functions. It returns the one `control` function that only the
-// host holds; nothing here is ever reachable from a global.
+// The first part of every sandbox's startup snapshot (see guest/snapshot.js). It evaluates to
+// `bootstrap`, which runs once per process, inside the snapshot, with the capability installers
+// (ext/*/guest.js) and the harden step. It returns `attach`, which each sandbox calls once, before
+// any guest code exists, with its three host channel functions; `attach` returns the one
+// `control` function that only the host holds. Nothing here is ever reachable from a global.
 //
 // Everything crossing the host channel is a primitive or a plain copied object, so no host
 // object (Reference, Callback, host Error) is ever kept where guest code can see it.
 'use strict';
 
-(function bootstrap(harden, hostCall, hostWait, hostPost, options, ...installers) {
+(function bootstrap(harden, options, ...installers) {
   const global = globalThis;
   // Captured before any guest code runs; the harden step freezes these anyway.
   const { create, defineProperty, freeze, getOwnPropertyDescriptor, getOwnPropertyNames, getPrototypeOf, hasOwn } = Object;
@@ -33,6 +34,11 @@
   const arrayFilter = Array.prototype.filter;
   const errorTypes = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
   const internalFile = options.internalFilePrefix;
+
+  // The host's channel: set by `attach`, in each sandbox (a snapshot holds no host objects).
+  let hostCall = null;
+  let hostWait = null;
+  let hostPost = null;
 
   // Errors the runtime raises on behalf of the host (a missing secret, a validation failure)
   // carry a machine-readable code. Guest code cannot forge membership of this set.
@@ -260,11 +266,16 @@
     if (lazyNames) defineLazy(installers[i], lazyNames);
     else installers[i](global, kit, expose);
   }
-  freezeReachable = harden(global, exposed);
+  const hardened = harden(global, exposed, options.deferred);
+  freezeReachable = hardened.freezeReachable;
+
   // What hardening removed from the global (V8's extras) is gone for lazy installers too.
-  for (const name of getOwnPropertyNames(pristine)) {
-    if (!hasOwn(global, name)) delete pristine[name];
+  function prunePristine() {
+    for (const name of getOwnPropertyNames(pristine)) {
+      if (!hasOwn(global, name)) delete pristine[name];
+    }
   }
+  prunePristine();
 
   // ---- running the guest function ----------------------------------------------------------
 
@@ -429,7 +440,7 @@
     if (handler) apply(handler, undefined, args);
   }
 
-  return function control(op, a, b, c) {
+  function control(op, a, b, c) {
     switch (op) {
       case 'prepare':
         context = prepare(a, b, c);
@@ -445,5 +456,15 @@
       default:
         throw new ErrorCtor('unknown control operation');
     }
+  }
+
+  return function attach(call, wait, post) {
+    if (hostCall !== null) throw new ErrorCtor('the sandbox is already attached');
+    hostCall = call;
+    hostWait = wait;
+    hostPost = post;
+    hardened.finish();
+    prunePristine();
+    return control;
   };
 });
