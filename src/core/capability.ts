@@ -52,7 +52,11 @@ export interface CapabilityInstance {
 export interface Capability {
   /** Prefix of its operation names: `console` serves `console.write`. */
   readonly name: string;
-  /** The guest installer: a script that evaluates to `(global, kit, expose) => void`. */
+  /**
+   * The guest installer: a file that is one function expression `(global, kit, expose) => void`,
+   * strict from inside (`'use strict'` opens its body: the file is loaded into the startup
+   * snapshot as `part = <file>`, where a file-level directive would not be one; see snapshot.ts).
+   */
   readonly guestSource: string;
   readonly guestFilename: string;
   /**

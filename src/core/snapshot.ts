@@ -13,11 +13,8 @@ export const internalFilePrefix = 'teejs:internal/';
 const runtime = guestScript(new URL('./guest/runtime.js', import.meta.url));
 const harden = guestScript(new URL('./guest/harden.js', import.meta.url));
 const driver = guestScript(new URL('./guest/snapshot.js', import.meta.url));
+const warmup = guestScript(new URL('./guest/warmup.js', import.meta.url));
 const probe = guestScript(new URL('./guest/probe.js', import.meta.url));
-
-type Part = { source: string; filename: string };
-
-const part = (script: { guestSource: string; guestFilename: string }): Part => ({ source: script.guestSource, filename: script.guestFilename });
 
 // By content, so that engines with the same capabilities share one; by array identity first,
 // so that finding it costs nothing per sandbox.
@@ -39,22 +36,37 @@ export function startupSnapshot(capabilities: readonly Capability[]): ivm.Extern
   return snapshot;
 }
 
+/**
+ * Each of the runtime's files is one function expression; run as `__teejsParts.<name> = <file>`
+ * (on the file's first line, so its line numbers stay its own), it leaves that function where
+ * guest/snapshot.js picks it up. Scripts rather than eval, so that the warm-up's compiled code is
+ * shared with the snapshot's context.
+ */
+function part(name: string, script: { guestSource: string; guestFilename: string }): ivm.SnapshotScriptInfo {
+  return { code: `globalThis.__teejsParts.${name} = ${script.guestSource}`, filename: script.guestFilename };
+}
+
 function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
   deferredPaths ??= probeDeferredPaths();
-  const input = {
-    runtime: part(runtime),
-    harden: part(harden),
-    installers: capabilities.map((capability) => ({ source: capability.guestSource, filename: capability.guestFilename })),
-    options: {
-      internalFilePrefix,
-      lazy: capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null)),
-      deferred: deferredPaths,
-    },
+  const options = {
+    internalFilePrefix,
+    installers: capabilities.length,
+    lazy: capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null)),
+    deferred: deferredPaths,
   };
-  return ivm.Isolate.createSnapshot([
-    { code: `globalThis.__teejsSnapshotInput = ${JSON.stringify(input)};`, filename: `${internalFilePrefix}snapshot-input.js` },
-    { code: driver.guestSource, filename: driver.guestFilename },
-  ]);
+  return ivm.Isolate.createSnapshot(
+    [
+      {
+        code: `globalThis.__teejsSnapshotInput = ${JSON.stringify({ options })}; globalThis.__teejsParts = {};`,
+        filename: `${internalFilePrefix}snapshot-input.js`,
+      },
+      part('runtime', runtime),
+      part('harden', harden),
+      ...capabilities.map((capability, i) => part(`installer${i}`, capability)),
+      { code: driver.guestSource, filename: driver.guestFilename },
+    ],
+    warmup.guestSource,
+  );
 }
 
 /**

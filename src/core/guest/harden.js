@@ -8,9 +8,9 @@
 //    "override mistake" tamed as SES does, so `obj.toString = f` still works on guest objects;
 //  - assignments to undeclared names in strict code create ordinary globals (implicit globals),
 //    while reads of undeclared names still throw ReferenceError.
-'use strict';
-
 (function harden(global, exposed, deferredPaths) {
+  'use strict';
+
   const {
     create,
     defineProperty,

@@ -6,9 +6,9 @@
 //
 // Everything crossing the host channel is a primitive or a plain copied object, so no host
 // object (Reference, Callback, host Error) is ever kept where guest code can see it.
-'use strict';
+(function bootstrap(harden, options, installers) {
+  'use strict';
 
-(function bootstrap(harden, options, ...installers) {
   const global = globalThis;
   // Captured before any guest code runs; the harden step freezes these anyway.
   const { create, defineProperty, freeze, getOwnPropertyDescriptor, getOwnPropertyNames, getPrototypeOf, hasOwn } = Object;

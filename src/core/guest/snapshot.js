@@ -1,24 +1,31 @@
-// Runs once per process, inside the isolate whose heap becomes the startup snapshot that every
-// sandbox is created from (see ../snapshot.ts). It runs the whole bootstrap that used to run in
-// each sandbox (capability installers, harden, runtime), so a sandbox starts hardened and only
-// has to be connected to its host: that is what `__teejsAttach` does, once, before any guest
-// code exists, removing itself from the global object first.
+// Runs once per process, last of the scripts that make the startup snapshot every sandbox is
+// created from (see ../snapshot.ts). Before it, each of the runtime's own files ran as a script
+// of its own, `__teejsParts.<name> = <the file>`, so each part is the function its file is. This
+// runs the whole bootstrap that used to run in each sandbox (capability installers, harden,
+// runtime): a sandbox starts hardened and only has to be connected to its host. That is what
+// `__teejsAttach` does, once, before any guest code exists, removing itself first.
 //
-// No host object exists in this isolate: the snapshot can hold none. The host's channel
-// functions arrive with `__teejsAttach`, in each sandbox.
-'use strict';
-
+// No host object exists in this isolate: a snapshot can hold none. The host's channel functions
+// arrive with `__teejsAttach`, in each sandbox.
 (function buildSnapshot(global) {
-  const input = global.__teejsSnapshotInput;
+  'use strict';
+
+  const { options } = global.__teejsSnapshotInput;
+  const parts = global.__teejsParts;
   delete global.__teejsSnapshotInput;
+  delete global.__teejsParts;
 
-  // Each part is one of the runtime's own files, a script that evaluates to a function. Indirect
-  // eval keeps the file's name on its stack frames (sourceURL); it is the last code generated
-  // from a string in this heap: harden.js replaces eval and every Function constructor.
-  const load = ({ source, filename }) => (0, eval)(`${source}\n//# sourceURL=${filename}`);
+  function part(name) {
+    const value = parts[name];
+    // A file that is not one function expression (e.g. a file-level 'use strict' left in front of
+    // it) assigns something else: stop here rather than build a broken runtime.
+    if (typeof value !== 'function') throw new TypeError(`snapshot part ${name} is not a function expression`);
+    return value;
+  }
 
-  const bootstrap = load(input.runtime);
-  const attach = bootstrap(load(input.harden), input.options, ...input.installers.map(load));
+  const installers = [];
+  for (let i = 0; i < options.installers; i++) installers.push(part(`installer${i}`));
+  const attach = part('runtime')(part('harden'), options, installers);
 
   Object.defineProperty(global, '__teejsAttach', {
     configurable: true,

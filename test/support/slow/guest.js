@@ -1,8 +1,8 @@
 // Guest side of the tests' `slow` capability: host operations that take as long as asked, to
 // show that the time limit covers a guest waiting on the host (asynchronously or synchronously).
-'use strict';
-
 (function installSlow(global, kit, expose) {
+  'use strict';
+
   const slow = {
     /** Resolves after `ms` on the host's clock. */
     wait(ms) {

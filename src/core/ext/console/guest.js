@@ -1,8 +1,8 @@
 // Guest side of `console`: formats arguments into one string inside the isolate (so no guest
 // object ever crosses) and hands it to the host, which bounds and records it.
-'use strict';
-
 (function installConsole(global, kit, expose) {
+  'use strict';
+
   const { apply } = Reflect;
   const { getPrototypeOf, keys, prototype: ObjectPrototype } = Object;
   const { isArray } = Array;

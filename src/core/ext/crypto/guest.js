@@ -1,8 +1,8 @@
 // Guest side of `crypto`: hashing and randomness are computed on the host (Node's crypto), and
 // only strings and numbers cross. getRandomValues fills the guest's own typed array in place.
-'use strict';
-
 (function installCrypto(global, kit, expose) {
+  'use strict';
+
   const { apply } = Reflect;
   const integerArrayTags = new Set([
     'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',

@@ -1,9 +1,9 @@
 // Guest side of text and base64 encoding: TextEncoder, TextDecoder (UTF-8, UTF-16LE/BE and
 // windows-1252, as the Encoding Standard decodes them), atob and btoa (forgiving base64).
 // Plain JavaScript inside the isolate: no host call, nothing crosses.
-'use strict';
-
 (function installEncoding(global, kit, expose) {
+  'use strict';
+
   const { apply } = Reflect;
   const { defineProperty } = Object;
   const StringCtor = String;

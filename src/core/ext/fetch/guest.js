@@ -2,9 +2,9 @@
 // request leaves the isolate as plain data (URL, method, header pairs, body bytes as a latin1
 // string) and the host answers with plain data; no host object ever arrives here. Bodies are
 // buffered (the host has already bounded them), so there is no ReadableStream `body`.
-'use strict';
-
 (function installFetch(global, kit, expose) {
+  'use strict';
+
   const { apply, ownKeys } = Reflect;
   const { defineProperty, freeze, getOwnPropertyDescriptor } = Object;
   const StringCtor = String;

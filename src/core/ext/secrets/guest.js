@@ -1,8 +1,8 @@
 // Guest side of `secrets`: a synchronous `get(name)` that asks the host, which checks the
 // executing user and the function's allow-list. The guest never sees the store itself.
-'use strict';
-
 (function installSecrets(global, kit, expose) {
+  'use strict';
+
   // The host checks the same bound (ext/secrets/index.ts); checking here first means a huge name
   // is never copied out of the isolate.
   const maxNameLength = 256;

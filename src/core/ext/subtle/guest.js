@@ -2,9 +2,9 @@
 // done on the host by Node's webcrypto; what crosses is plain data: algorithm parameters with
 // bytes as latin1 strings, and for keys an opaque handle number that only means something to
 // this execution's host side. A guest CryptoKey never holds key material or a host object.
-'use strict';
-
 (function installSubtle(global, kit, expose) {
+  'use strict';
+
   const { apply } = Reflect;
   const { defineProperty, freeze } = Object;
   const StringCtor = String;

@@ -1,9 +1,9 @@
 // Guest side of timers. The host owns the clock: it schedules each timer, clamps its delay to
 // what remains of the execution, and clears every timer when the execution ends, so no timer
 // outlives it. Callbacks run here, in the guest; one that throws ends the execution.
-'use strict';
-
 (function installTimers(global, kit, expose) {
+  'use strict';
+
   const { apply } = Reflect;
   const MapCtor = Map;
   const mapGet = Map.prototype.get;

@@ -2,9 +2,9 @@
 // arrives as plain strings; a setter asks the host for the new components. URLSearchParams is
 // the standard's application/x-www-form-urlencoded list, kept here, and written back into its
 // URL's query whenever it changes.
-'use strict';
-
 (function installUrl(global, kit, expose) {
+  'use strict';
+
   const { apply, ownKeys } = Reflect;
   const { defineProperty, getOwnPropertyDescriptor } = Object;
   const StringCtor = String;

@@ -2,9 +2,9 @@
 // EventTarget, AbortController/AbortSignal, structuredClone and queueMicrotask. All of it is
 // plain JavaScript inside the isolate; none of it needs the host. Private class fields (#x)
 // give every class a brand check that guest code cannot forge.
-'use strict';
-
 (function installWeb(global, kit, expose) {
+  'use strict';
+
   const { apply } = Reflect;
   const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf, keys: objectKeys } = Object;
   const ErrorCtor = Error;
