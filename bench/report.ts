@@ -90,7 +90,9 @@ function markdown(results: BenchResults): string {
     out.push(
       'The CPU workloads at concurrency 1. "Compute" is the function’s own timing (Date.now inside it, median); "end to end" is the p50 latency. ' +
         'Speed 1.00× = as fast as the same code called directly in this Node process, where its JIT stays warm from call to call; ' +
-        'every fresh isolate (and every fresh node:vm context’s new function objects) starts it cold.',
+        'every fresh isolate (and every fresh node:vm context’s new function objects) starts it cold. ' +
+        '"Plain Node, fresh worker per call" is the same code run once in a new worker thread: Node’s first run of it, in a fresh isolate with Node’s own heap settings, ' +
+        'so the gap between it and plain Node is what any fresh isolate pays (a cold JIT), and the rest is the isolates’ configuration and teejs itself.',
       '',
       '| workload | system | compute ms | compute speed | of which fib ms (speed) | of which JSON ms (speed) | end-to-end p50 ms | end-to-end speed |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
