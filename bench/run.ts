@@ -22,6 +22,7 @@ const { values: options } = parseArgs({
     out: { type: 'string', default: new URL('./results/', import.meta.url).pathname },
     systems: { type: 'string' },
     workloads: { type: 'string' },
+    concurrency: { type: 'string' },
     'no-memory': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -33,6 +34,7 @@ if (options.help) {
   --out DIR            where to write <mode>.md, <mode>.json and <mode>.svg (default bench/results/)
   --systems a,b        only these systems (ids: ${systems.map((s) => s.id).join(', ')})
   --workloads a,b      only these workloads (ids: ${workloads.map((w) => w.id).join(', ')})
+  --concurrency 1,8    only these concurrencies (of 1, 8, 64)
   --no-memory          skip the idle-isolate and RSS measurements
 `);
   process.exit(0);
@@ -40,7 +42,12 @@ if (options.help) {
 
 const quick = options.quick;
 const mode = quick ? 'quick' : 'full';
-const concurrencies = [1, 8, 64] as const;
+const allConcurrencies = [1, 8, 64];
+const concurrencies = options.concurrency ? options.concurrency.split(',').map(Number) : allConcurrencies;
+if (concurrencies.length === 0 || concurrencies.some((c) => !allConcurrencies.includes(c))) {
+  process.stderr.write(`--concurrency takes some of ${allConcurrencies.join(', ')}\n`);
+  process.exit(2);
+}
 const lightWorkloads = new Set(['hello', 'secret-log']);
 
 /** How long each (workload, concurrency, system) cell runs. */
