@@ -20,7 +20,9 @@ const probe = guestScript(new URL('./guest/probe.js', import.meta.url));
 // so that finding it costs nothing per sandbox.
 const snapshots = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 const byList = new WeakMap<readonly Capability[], ivm.ExternalCopy<ArrayBuffer>>();
-let deferredPaths: string[][] | null = null;
+/** What V8 adds to each context made from a snapshot: keys (well-known symbols as "@@name") per object path. */
+type V8Change = { path: string[]; added: string[] };
+let v8Changes: V8Change[] | null = null;
 
 /** The startup snapshot for this set of capabilities (built once per process). */
 export function startupSnapshot(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
@@ -47,12 +49,12 @@ function part(name: string, script: { guestSource: string; guestFilename: string
 }
 
 function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
-  deferredPaths ??= probeDeferredPaths();
+  v8Changes ??= probeV8Changes();
   const options = {
     internalFilePrefix,
     installers: capabilities.length,
     lazy: capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null)),
-    deferred: deferredPaths,
+    v8Changes,
   };
   return ivm.Isolate.createSnapshot(
     [
@@ -70,20 +72,21 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
 }
 
 /**
- * Which built-in objects V8 changes in each context it makes from a snapshot (guest/probe.js):
- * measured on this V8 rather than listed by hand, because freezing one of them makes V8 abort the
- * process, and the list changes with V8's shipping features.
+ * What V8 adds to each context it makes from a snapshot (guest/probe.js), measured on this V8
+ * rather than listed by hand: freezing one of the objects it adds to makes V8 abort the process,
+ * and the list changes with V8's shipping features.
  */
-function probeDeferredPaths(): string[][] {
+function probeV8Changes(): V8Change[] {
   const snapshot = ivm.Isolate.createSnapshot([{ code: probe.guestSource, filename: probe.guestFilename }]);
   const isolate = new ivm.Isolate({ snapshot });
   try {
     const context = isolate.createContextSync();
-    const paths = JSON.parse(context.evalSync('__teejsProbe()') as string) as unknown;
-    if (!Array.isArray(paths) || !paths.every((path) => Array.isArray(path) && path.every((key) => typeof key === 'string'))) {
-      throw new Error('the snapshot probe returned something other than property paths');
+    const changes = JSON.parse(context.evalSync('__teejsProbe()') as string) as unknown;
+    const strings = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+    if (!Array.isArray(changes) || !changes.every((change) => strings(change?.path) && strings(change?.added))) {
+      throw new Error('the snapshot probe returned something other than changes by property path');
     }
-    return paths as string[][];
+    return changes as V8Change[];
   } finally {
     isolate.dispose();
     snapshot.release();

@@ -1,4 +1,4 @@
-// Evaluates to `harden(global, exposed, deferredPaths) => { freezeReachable, finish }`. It runs once
+// Evaluates to `harden(global, exposed, v8Changes) => { freezeReachable, finish }`. It runs once
 // per process, inside the startup snapshot every sandbox is made from (guest/snapshot.js), after
 // the capabilities are installed and before any guest code exists; `finish` runs in each sandbox
 // once V8 has made its context, still before any guest code. Afterwards:
@@ -8,7 +8,7 @@
 //    "override mistake" tamed as SES does, so `obj.toString = f` still works on guest objects;
 //  - assignments to undeclared names in strict code create ordinary globals (implicit globals),
 //    while reads of undeclared names still throw ReferenceError.
-(function harden(global, exposed, deferredPaths) {
+(function harden(global, exposed, v8Changes) {
   'use strict';
 
   const {
@@ -21,7 +21,8 @@
     hasOwn,
     setPrototypeOf,
   } = Object;
-  const { ownKeys } = Reflect;
+  const { apply, ownKeys } = Reflect;
+  const arrayPush = Array.prototype.push;
 
   // Standard ECMAScript globals a guest may keep. Everything else the engine puts on a fresh
   // global (V8's own console, SharedArrayBuffer, Atomics, WebAssembly, ...) is deleted.
@@ -68,10 +69,11 @@
 
   // ---- objects V8 still changes --------------------------------------------------------------
   // V8 adds some built-ins to each context it makes from a snapshot, into objects that must then
-  // be neither frozen nor gone (guest/probe.js finds them, as property paths). Those objects are
-  // frozen by `finish`, in each sandbox, once V8 is done with them.
-  const deferred = new Set();
-  for (const path of deferredPaths) {
+  // be neither frozen nor gone. guest/probe.js measured which keys it adds where (`v8Changes`).
+  // Those objects stay unfrozen here and `finish` freezes them in each sandbox, with what V8 put
+  // on them, once V8 is done.
+  function resolve(path) {
+    if (path.length === 0) return global;
     const [first, ...rest] = path;
     const hiddenName = /^%(.*)%$/.exec(first);
     if (hiddenName && !hasOwn(hidden, hiddenName[1])) throw new Error(`harden: unknown intrinsic ${first}`);
@@ -79,27 +81,47 @@
     for (const key of rest) {
       if (object === null || (typeof object !== 'object' && typeof object !== 'function')) break;
       object = key === '[[Prototype]]' ? getPrototypeOf(object) : getOwnPropertyDescriptor(object, key)?.value;
-      if (object === null || (typeof object !== 'object' && typeof object !== 'function')) break;
     }
-    if (object !== global && object !== null && (typeof object === 'object' || typeof object === 'function')) deferred.add(object);
+    if (object === null || (typeof object !== 'object' && typeof object !== 'function')) {
+      throw new Error(`harden: V8 changes ${path.join('.')}, which is not an object here`);
+    }
+    return object;
+  }
+  const keyOf = (name) => (name.startsWith('@@') ? Symbol[name.slice(2)] : name);
+
+  const deferred = new Set();
+  const deferredChanges = [];
+  let globalAdditions = [];
+  for (const { path, added } of v8Changes) {
+    const object = resolve(path);
+    const keys = added.map(keyOf);
+    if (object === global) {
+      globalAdditions = keys;
+      continue;
+    }
+    deferred.add(object);
+    deferredChanges.push({ object, keys, newKeys: keys.filter((key) => !hasOwn(object, key)), keyCount: ownKeys(object).length });
   }
 
-  function pruneGlobals() {
-    for (const name of ownKeys(global)) {
-      if (typeof name === 'string' && standardGlobals.has(name)) continue;
-      const descriptor = getOwnPropertyDescriptor(global, name);
-      if (deferred.has(descriptor.value)) continue;
-      if (descriptor.configurable) {
-        delete global[name];
-        continue;
-      }
-      // V8 installs some globals that cannot be deleted (`gc` when the host runs with --expose-gc;
-      // flags apply to every isolate): the name stays, its value becomes a read-only undefined.
-      // Anything that cannot be neutralised either stops the bootstrap: fail closed.
-      defineProperty(global, name, { value: undefined, writable: false });
+  // Globals V8 needs until it made the context (their value is one it adds to: Atomics).
+  const keptForV8 = [];
+  /** Deletes a global, or neutralises it; says whether the name stays. */
+  function removeGlobal(name) {
+    if (getOwnPropertyDescriptor(global, name).configurable) {
+      delete global[name];
+      return false;
     }
+    // V8 installs some globals that cannot be deleted (`gc` when the host runs with --expose-gc;
+    // flags apply to every isolate): the name stays, its value becomes a read-only undefined.
+    // Anything that cannot be neutralised either stops the bootstrap: fail closed.
+    defineProperty(global, name, { value: undefined, writable: false });
+    return true;
   }
-  pruneGlobals();
+  for (const name of ownKeys(global)) {
+    if (typeof name === 'string' && standardGlobals.has(name)) continue;
+    if (deferred.has(getOwnPropertyDescriptor(global, name).value)) apply(arrayPush, keptForV8, [name]);
+    else removeGlobal(name);
+  }
 
   // ---- code generation from strings -------------------------------------------------------
   // isolated-vm allows eval whatever V8 flags say, so the guest's own constructors are replaced
@@ -230,18 +252,48 @@
   freeze(globalPrototype);
   setPrototypeOf(global, new Proxy(globalPrototype, freeze(create(null))));
 
-  // In each sandbox, before any guest code: freeze what V8 added or changed since the snapshot
-  // (the deferred objects, new built-ins such as Float16Array) and prune the global again
-  // (V8 re-adds e.g. WebAssembly and SharedArrayBuffer to every context it makes).
+  // In each sandbox, before any guest code: freeze what V8 added (the probe said where), remove
+  // what a guest must not have (V8 re-adds WebAssembly and SharedArrayBuffer to every context;
+  // Atomics stayed for V8's sake), and check that V8 added nothing else. Only the known keys are
+  // visited: this runs cold (interpreted) in every sandbox, and walking every property of the
+  // changed objects and of the global again cost about 0.2 ms each time. Returns the names it
+  // removed from the global. The checks count what is there, because isolated-vm's warm-up runs
+  // all this in a context V8 made without a snapshot, where V8 adds nothing.
+  const globalCount = ownKeys(global).length - keptForV8.length;
+  const present = (object, keys) => keys.filter((key) => hasOwn(object, key)).length;
   let finished = false;
   function finish() {
-    if (finished) return;
+    if (finished) throw new Error('harden: finished already');
     finished = true;
-    const roots = [...deferred];
-    for (const object of deferred) seen.delete(object);
+    const roots = [];
+    function collect(object, key) {
+      const descriptor = getOwnPropertyDescriptor(object, key);
+      if (descriptor === undefined) return;
+      if (hasOwn(descriptor, 'value')) apply(arrayPush, roots, [descriptor.value]);
+      else apply(arrayPush, roots, [descriptor.get, descriptor.set]);
+    }
+    for (const { object, keys, newKeys, keyCount } of deferredChanges) {
+      for (const key of keys) collect(object, key);
+      if (ownKeys(object).length !== keyCount + present(object, newKeys)) throw new Error('harden: V8 changed a built-in in a way the snapshot did not foresee');
+      freeze(object);
+    }
     deferred.clear();
-    pruneGlobals();
-    freezeReachable(...roots, ...globalValues());
+    const removed = [...keptForV8];
+    let expectedGlobals = globalCount;
+    for (const name of keptForV8) if (removeGlobal(name)) expectedGlobals++;
+    for (const name of globalAdditions) {
+      if (!hasOwn(global, name)) continue;
+      if (standardGlobals.has(name)) {
+        collect(global, name);
+        expectedGlobals++;
+      } else {
+        if (removeGlobal(name)) expectedGlobals++;
+        apply(arrayPush, removed, [name]);
+      }
+    }
+    if (ownKeys(global).length !== expectedGlobals) throw new Error('harden: V8 put globals on a new context that the snapshot did not foresee');
+    freezeReachable(...roots);
+    return removed;
   }
 
   // Lazily installed capabilities freeze what they make, the same way, when they are first used.

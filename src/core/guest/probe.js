@@ -6,27 +6,41 @@
 // those objects unfrozen, and each sandbox freezes them once V8 is done (see harden.js).
 //
 // The probe records every reachable object's own properties now (snapshot time); after the
-// host made a context from the snapshot, `globalThis.__teejsProbe()` returns, as JSON, the
-// shortest property path from the global object to each object whose properties changed.
-'use strict';
-
+// host made a context from the snapshot, `globalThis.__teejsProbe()` returns, as JSON, for each
+// object whose properties changed, the shortest property path from the global object (or a
+// hidden intrinsic) to it and the keys V8 added or changed there (a well-known symbol key is
+// written "@@name"). The global object itself has the path [].
 (function probe(global) {
+  'use strict';
+
   const { getOwnPropertyDescriptor, getPrototypeOf, hasOwn, is } = Object;
   const { ownKeys } = Reflect;
 
   function shape(object) {
-    const entries = [];
+    const slots = new Map();
     for (const key of ownKeys(object)) {
       const descriptor = getOwnPropertyDescriptor(object, key);
-      entries.push(key, hasOwn(descriptor, 'value') ? descriptor.value : descriptor.get, descriptor.set);
+      slots.set(key, [hasOwn(descriptor, 'value') ? descriptor.value : descriptor.get, descriptor.set]);
     }
-    return entries;
+    return slots;
   }
 
-  function sameShape(a, b) {
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!is(a[i], b[i])) return false;
-    return true;
+  function wellKnownName(symbol) {
+    for (const name of Object.getOwnPropertyNames(Symbol)) if (Symbol[name] === symbol) return `@@${name}`;
+    throw new TypeError(`V8 added a property under a symbol that is not well known: ${String(symbol)}`);
+  }
+
+  function changedKeys(before, after) {
+    const changed = [];
+    for (const [key, [value, set]] of after) {
+      const old = before.get(key);
+      if (old && is(old[0], value) && is(old[1], set)) continue;
+      changed.push(typeof key === 'symbol' ? wellKnownName(key) : key);
+    }
+    for (const key of before.keys()) {
+      if (!after.has(key)) throw new TypeError(`V8 removed ${String(key)} from a built-in: the snapshot cannot account for that`);
+    }
+    return changed;
   }
 
   // Breadth first, so each object is named by its shortest path ("Error", not a path through
@@ -73,13 +87,14 @@
   Object.defineProperty(global, '__teejsProbe', {
     configurable: true,
     value() {
-      const changed = [];
+      const changes = [];
       for (const [object, { path, shape: before }] of recorded) {
-        if (object !== global && object !== getOwnPropertyDescriptor(global, '__teejsProbe').value && !sameShape(before, shape(object))) {
-          changed.push(path);
-        }
+        const after = shape(object);
+        if (object === global) after.delete('__teejsProbe');
+        const added = changedKeys(before, after);
+        if (added.length > 0) changes.push({ path, added });
       }
-      return JSON.stringify(changed);
+      return JSON.stringify(changes);
     },
   });
 })(globalThis);

@@ -266,7 +266,7 @@
     if (lazyNames) defineLazy(installers[i], lazyNames);
     else installers[i](global, kit, expose);
   }
-  const hardened = harden(global, exposed, options.deferred);
+  const hardened = harden(global, exposed, options.v8Changes);
   freezeReachable = hardened.freezeReachable;
 
   // What hardening removed from the global (V8's extras) is gone for lazy installers too.
@@ -463,8 +463,7 @@
     hostCall = call;
     hostWait = wait;
     hostPost = post;
-    hardened.finish();
-    prunePristine();
+    for (const name of hardened.finish()) delete pristine[name];
     return control;
   };
 });
