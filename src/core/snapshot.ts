@@ -15,6 +15,7 @@ const harden = guestScript(new URL('./guest/harden.js', import.meta.url));
 const driver = guestScript(new URL('./guest/snapshot.js', import.meta.url));
 const warmup = guestScript(new URL('./guest/warmup.js', import.meta.url));
 const probe = guestScript(new URL('./guest/probe.js', import.meta.url));
+const intrinsics = guestScript(new URL('./guest/intrinsics.js', import.meta.url));
 
 // By content, so that engines with the same capabilities share one; by array identity first,
 // so that finding it costs nothing per sandbox.
@@ -63,6 +64,7 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
         filename: `${internalFilePrefix}snapshot-input.js`,
       },
       part('runtime', runtime),
+      part('intrinsics', intrinsics),
       part('harden', harden),
       ...capabilities.map((capability, i) => part(`installer${i}`, capability)),
       { code: driver.guestSource, filename: driver.guestFilename },
@@ -77,7 +79,11 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
  * and the list changes with V8's shipping features.
  */
 function probeV8Changes(): V8Change[] {
-  const snapshot = ivm.Isolate.createSnapshot([{ code: probe.guestSource, filename: probe.guestFilename }]);
+  const snapshot = ivm.Isolate.createSnapshot([
+    { code: 'globalThis.__teejsParts = {};', filename: `${internalFilePrefix}probe-input.js` },
+    part('intrinsics', intrinsics),
+    { code: probe.guestSource, filename: probe.guestFilename },
+  ]);
   const isolate = new ivm.Isolate({ snapshot });
   try {
     const context = isolate.createContextSync();

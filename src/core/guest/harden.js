@@ -1,4 +1,4 @@
-// Evaluates to `harden(global, exposed, v8Changes) => { freezeReachable, finish }`. It runs once
+// Evaluates to `harden(global, exposed, v8Changes, hidden) => { freezeReachable, finish }`. It runs once
 // per process, inside the startup snapshot every sandbox is made from (guest/snapshot.js), after
 // the capabilities are installed and before any guest code exists; `finish` runs in each sandbox
 // once V8 has made its context, still before any guest code. Afterwards:
@@ -8,7 +8,7 @@
 //    "override mistake" tamed as SES does, so `obj.toString = f` still works on guest objects;
 //  - assignments to undeclared names in strict code create ordinary globals (implicit globals),
 //    while reads of undeclared names still throw ReferenceError.
-(function harden(global, exposed, v8Changes) {
+(function harden(global, exposed, v8Changes, hidden) {
   'use strict';
 
   const {
@@ -40,31 +40,7 @@
   ]);
   for (const name of exposed) standardGlobals.add(name);
 
-  // ---- intrinsics not reachable by a global name -----------------------------------------
-  // Named as guest/probe.js names them: its property paths may start at one of these.
-  const hidden = {
-    GeneratorFunction: getPrototypeOf(function* () {}),
-    AsyncFunction: getPrototypeOf(async function () {}),
-    AsyncGeneratorFunction: getPrototypeOf(async function* () {}),
-    Generator: getPrototypeOf((function* () {})()),
-    AsyncGenerator: getPrototypeOf((async function* () {})()),
-    ArrayIterator: getPrototypeOf([][Symbol.iterator]()),
-    MapIterator: getPrototypeOf(new Map()[Symbol.iterator]()),
-    SetIterator: getPrototypeOf(new Set()[Symbol.iterator]()),
-    StringIterator: getPrototypeOf(''[Symbol.iterator]()),
-    RegExpStringIterator: getPrototypeOf(/x/[Symbol.matchAll]('')),
-    TypedArray: getPrototypeOf(Int8Array),
-    ThrowTypeError: getOwnPropertyDescriptor(function () { 'use strict'; return arguments; }(), 'callee').get,
-  };
-  if (typeof Iterator === 'function') {
-    hidden.IteratorHelper = getPrototypeOf([].values().map((x) => x));
-    hidden.WrapForValidIterator = getPrototypeOf(Iterator.from({ next() { return { done: true }; } }));
-  }
-  if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
-    const segments = new Intl.Segmenter().segment('');
-    hidden.Segments = getPrototypeOf(segments);
-    hidden.SegmentIterator = getPrototypeOf(segments[Symbol.iterator]());
-  }
+  // ---- intrinsics not reachable by a global name (guest/intrinsics.js) -----------------------
   const hiddenIntrinsics = Object.values(hidden);
 
   // ---- objects V8 still changes --------------------------------------------------------------

@@ -48,26 +48,8 @@
   const recorded = new Map();
   const queue = [[global, []]];
   // Intrinsics no global name leads to, with the names harden.js gives them.
-  const hidden = {
-    GeneratorFunction: getPrototypeOf(function* () {}),
-    AsyncFunction: getPrototypeOf(async function () {}),
-    AsyncGeneratorFunction: getPrototypeOf(async function* () {}),
-    Generator: getPrototypeOf((function* () {})()),
-    AsyncGenerator: getPrototypeOf((async function* () {})()),
-    ArrayIterator: getPrototypeOf([][Symbol.iterator]()),
-    MapIterator: getPrototypeOf(new Map()[Symbol.iterator]()),
-    SetIterator: getPrototypeOf(new Set()[Symbol.iterator]()),
-    StringIterator: getPrototypeOf(''[Symbol.iterator]()),
-    RegExpStringIterator: getPrototypeOf(/x/[Symbol.matchAll]('')),
-    ThrowTypeError: getOwnPropertyDescriptor(function () { 'use strict'; return arguments; }(), 'callee').get,
-    IteratorHelper: getPrototypeOf([].values().map((x) => x)),
-    WrapForValidIterator: getPrototypeOf(Iterator.from({ next() { return { done: true }; } })),
-  };
-  if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
-    const segments = new Intl.Segmenter().segment('');
-    hidden.Segments = getPrototypeOf(segments);
-    hidden.SegmentIterator = getPrototypeOf(segments[Symbol.iterator]());
-  }
+  const hidden = global.__teejsParts.intrinsics();
+  delete global.__teejsParts;
   for (const name of Object.keys(hidden)) queue.push([hidden[name], [`%${name}%`]]);
   for (let next = 0; next < queue.length; next++) {
     const [object, path] = queue[next];

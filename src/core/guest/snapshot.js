@@ -25,7 +25,10 @@
 
   const installers = [];
   for (let i = 0; i < options.installers; i++) installers.push(part(`installer${i}`));
-  const attach = part('runtime')(part('harden'), options, installers);
+  const hidden = part('intrinsics')();
+  const harden = part('harden');
+  const hardenWithIntrinsics = (target, exposed, v8Changes) => harden(target, exposed, v8Changes, hidden);
+  const attach = part('runtime')(hardenWithIntrinsics, options, installers);
 
   Object.defineProperty(global, '__teejsAttach', {
     configurable: true,
