@@ -29,7 +29,7 @@ let v8Changes: V8Change[] | null = null;
 export function startupSnapshot(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
   const known = byList.get(capabilities);
   if (known !== undefined) return known;
-  const key = JSON.stringify(capabilities.map((capability) => [capability.name, capability.guestFilename, capability.guestSource]));
+  const key = JSON.stringify(capabilities.map((c) => [c.name, c.guestFilename, c.guestSource, c.lazyGlobals ?? null]));
   let snapshot = snapshots.get(key);
   if (snapshot === undefined) {
     snapshot = build(capabilities);

@@ -232,8 +232,8 @@
   // what a guest must not have (V8 re-adds WebAssembly and SharedArrayBuffer to every context;
   // Atomics stayed for V8's sake), and check that V8 added nothing else. Only the known keys are
   // visited: this runs cold (interpreted) in every sandbox, and walking every property of the
-  // changed objects and of the global again cost about 0.2 ms each time. Returns the names it
-  // removed from the global. The checks count what is there, because isolated-vm's warm-up runs
+  // changed objects and of the global again cost about 0.2 ms each time. Returns the standard
+  // globals V8 added and the names it removed from the global. The checks count what is there, because isolated-vm's warm-up runs
   // all this in a context V8 made without a snapshot, where V8 adds nothing.
   const globalCount = ownKeys(global).length - keptForV8.length;
   const present = (object, keys) => keys.filter((key) => hasOwn(object, key)).length;
@@ -255,12 +255,14 @@
     }
     deferred.clear();
     const removed = [...keptForV8];
+    const added = [];
     let expectedGlobals = globalCount;
     for (const name of keptForV8) if (removeGlobal(name)) expectedGlobals++;
     for (const name of globalAdditions) {
       if (!hasOwn(global, name)) continue;
       if (standardGlobals.has(name)) {
         collect(global, name);
+        apply(arrayPush, added, [name]);
         expectedGlobals++;
       } else {
         if (removeGlobal(name)) expectedGlobals++;
@@ -269,7 +271,7 @@
     }
     if (ownKeys(global).length !== expectedGlobals) throw new Error('harden: V8 put globals on a new context that the snapshot did not foresee');
     freezeReachable(...roots);
-    return removed;
+    return { added, removed };
   }
 
   // Lazily installed capabilities freeze what they make, the same way, when they are first used.

@@ -463,7 +463,9 @@
     hostCall = call;
     hostWait = wait;
     hostPost = post;
-    for (const name of hardened.finish()) delete pristine[name];
+    const { added, removed } = hardened.finish();
+    for (const name of removed) delete pristine[name];
+    for (const name of added) defineProperty(pristine, name, { value: global[name], configurable: true });
     return control;
   };
 });
