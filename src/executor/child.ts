@@ -4,6 +4,7 @@
 // ones its current executions read: secrets.get asks the host, which checks the request.
 import { Engine } from '../core/engine.ts';
 import type { SecretStore } from '../core/ext/secrets/store.ts';
+import { configureGuestHeaps } from './guest-heap.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 if (typeof process.send !== 'function') {
@@ -30,6 +31,7 @@ const secrets: SecretStore = {
   },
 };
 
+configureGuestHeaps();
 const engineOptions = JSON.parse(process.argv[2] ?? '{}') as ExecutorEngineOptions;
 const engine = new Engine({ ...engineOptions, secrets });
 

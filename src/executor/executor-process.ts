@@ -44,8 +44,8 @@ function readableRoots(): string[] {
 export const executorEnvironment: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' });
 
 /**
- * V8 flags for the executor's own Node isolate (never the guests': isolated-vm resets the heap
- * size flags when it loads, and gives each guest isolate the limits asked for).
+ * V8 flags for the executor's own Node isolate, read when it starts. (The guests' isolates are
+ * created later, after the executor sets their young generation: see guest-heap.ts.)
  *
  * - --max-semi-space-size=2 (MB): under a steady stream of executions V8 grows the young
  *   generation of the executor's own heap up to 64 MB (Node 24, 64-bit) and keeps it while the
