@@ -254,8 +254,11 @@ export class Sandbox {
       abort.abort();
       for (const instance of this.#instances.values()) instance.close?.();
       this.#instances = null;
-      // Disposal (~0.1 ms) happens after the result is on its way.
-      setImmediate(() => this.dispose());
+      // Disposal (~0.1 ms) waits for the promise jobs now queued (the result is on its way), but
+      // not for a later turn of the event loop: isolated-vm kept about 2 MB of every isolate
+      // disposed from a later turn (setImmediate, setTimeout) while other isolates ran, 1.8 GB
+      // over 2,000 executions at concurrency 8 (test/core/memory-release.test.ts).
+      process.nextTick(() => this.dispose());
     }
   }
 
