@@ -40,9 +40,6 @@
   ]);
   for (const name of exposed) standardGlobals.add(name);
 
-  // ---- intrinsics not reachable by a global name (guest/intrinsics.js) -----------------------
-  const hiddenIntrinsics = Object.values(hidden);
-
   // ---- objects V8 still changes --------------------------------------------------------------
   // V8 adds some built-ins to each context it makes from a snapshot, into objects that must then
   // be neither frozen nor gone. guest/probe.js measured which keys it adds where (`v8Changes`).
@@ -189,6 +186,13 @@
   // each context made from the snapshot has a global object of its own, which V8 puts in place of
   // the snapshot's everywhere it was referenced, but not in the hash of a WeakSet.
   const seen = new WeakSet();
+  // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
+  function pushSlots(list, object, key) {
+    const descriptor = getOwnPropertyDescriptor(object, key);
+    if (descriptor === undefined) return;
+    if (hasOwn(descriptor, 'value')) apply(arrayPush, list, [descriptor.value]);
+    else apply(arrayPush, list, [descriptor.get, descriptor.set]);
+  }
   function freezeReachable(...roots) {
     const queue = roots;
     while (queue.length > 0) {
@@ -197,24 +201,12 @@
       seen.add(value);
       if (!deferred.has(value)) freeze(value);
       queue.push(getPrototypeOf(value));
-      for (const key of ownKeys(value)) {
-        const descriptor = getOwnPropertyDescriptor(value, key);
-        if (hasOwn(descriptor, 'value')) queue.push(descriptor.value);
-        else queue.push(descriptor.get, descriptor.set);
-      }
+      for (const key of ownKeys(value)) pushSlots(queue, value, key);
     }
   }
-  // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
-  function globalValues() {
-    const values = [];
-    for (const name of getOwnPropertyNames(global)) {
-      const descriptor = getOwnPropertyDescriptor(global, name);
-      if (hasOwn(descriptor, 'value')) values.push(descriptor.value);
-      else values.push(descriptor.get, descriptor.set);
-    }
-    return values;
-  }
-  freezeReachable(...hiddenIntrinsics, ...globalValues());
+  const roots = Object.values(hidden);
+  for (const name of getOwnPropertyNames(global)) pushSlots(roots, global, name);
+  freezeReachable(...roots);
 
   // Global bindings keep their usual attributes (writable, configurable), as in browsers and
   // Node: a guest may shadow `crypto` with its own `let crypto`, which changes nothing for the
@@ -242,14 +234,8 @@
     if (finished) throw new Error('harden: finished already');
     finished = true;
     const roots = [];
-    function collect(object, key) {
-      const descriptor = getOwnPropertyDescriptor(object, key);
-      if (descriptor === undefined) return;
-      if (hasOwn(descriptor, 'value')) apply(arrayPush, roots, [descriptor.value]);
-      else apply(arrayPush, roots, [descriptor.get, descriptor.set]);
-    }
     for (const { object, keys, newKeys, keyCount } of deferredChanges) {
-      for (const key of keys) collect(object, key);
+      for (const key of keys) pushSlots(roots, object, key);
       if (ownKeys(object).length !== keyCount + present(object, newKeys)) throw new Error('harden: V8 changed a built-in in a way the snapshot did not foresee');
       freeze(object);
     }
@@ -261,7 +247,7 @@
     for (const name of globalAdditions) {
       if (!hasOwn(global, name)) continue;
       if (standardGlobals.has(name)) {
-        collect(global, name);
+        pushSlots(roots, global, name);
         apply(arrayPush, added, [name]);
         expectedGlobals++;
       } else {

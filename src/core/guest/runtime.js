@@ -270,12 +270,9 @@
   freezeReachable = hardened.freezeReachable;
 
   // What hardening removed from the global (V8's extras) is gone for lazy installers too.
-  function prunePristine() {
-    for (const name of getOwnPropertyNames(pristine)) {
-      if (!hasOwn(global, name)) delete pristine[name];
-    }
+  for (const name of getOwnPropertyNames(pristine)) {
+    if (!hasOwn(global, name)) delete pristine[name];
   }
-  prunePristine();
 
   // ---- running the guest function ----------------------------------------------------------
 
