@@ -154,6 +154,14 @@ export interface ExecutionFilter extends PageRequest {
   until?: string | undefined;
 }
 
+/** One user's share of the durable queue, as the scheduler sees it. */
+export interface QueuedUser {
+  userId: string;
+  queued: number;
+  /** createdAt of the user's oldest queued execution. */
+  oldestAt: string;
+}
+
 export type CreateResult<T> = { ok: true; value: T } | { ok: false; reason: 'quota' | 'conflict' };
 
 export interface Store {
@@ -208,8 +216,13 @@ export interface Store {
 
   /** Records an execution as running, unless the user already has `maxActivePerUser` running. */
   createExecution(execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>>;
-  /** Moves up to `limit` queued executions, oldest first, to `started` on this node. */
-  claimQueued(nodeId: string, leaseExpiresAt: string, limit: number): Promise<ExecutionRecord[]>;
+  /**
+   * Moves up to `limit` queued executions, oldest first, to `started` on this node; with
+   * `userId`, only that user's (the scheduler picks whose turn it is, see queuedByUser).
+   */
+  claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]>;
+  /** Every user with queued executions: how many, and when the oldest was created. */
+  queuedByUser(): Promise<QueuedUser[]>;
   completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean>;
   renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void>;
   /**

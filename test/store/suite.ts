@@ -290,6 +290,49 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.equal(await store.completeExecution(mine.ok ? mine.value.id : '', outcome(), 1000), false, 'an interrupted execution stays interrupted');
     });
 
+    it('tells the scheduler who waits in the queue, and claims the queued executions of one user, oldest first', async () => {
+      const [ann, ben] = [randomUUID(), randomUUID()];
+      const fns: Record<string, string> = {};
+      for (const user of [ann, ben]) {
+        await store.createUser({ id: user, name: `fair-${user}`, createdAt: at() });
+        const fn = await store.createFunction(newFunction(user, 'fair'), { maxPerUser: 100 });
+        assert.ok(fn.ok);
+        fns[user] = fn.value.id;
+      }
+      const queue = async (user: string, offsetMs: number) => {
+        const created = await store.createExecution(
+          { id: randomUUID(), userId: user, functionId: fns[user]!, functionVersion: 1, params: {}, createdAt: at(offsetMs), async: true, phase: 'queued', nodeId: null, leaseExpiresAt: null },
+          { maxActivePerUser: 100 },
+        );
+        assert.ok(created.ok);
+        return created.value.id;
+      };
+      // Queued in this order: ann, ann, ben, ann; a started execution is not queued.
+      const a1 = await queue(ann, 10);
+      const a2 = await queue(ann, 20);
+      const b1 = await queue(ben, 30);
+      const a3 = await queue(ann, 40);
+      assert.ok((await store.createExecution({ id: randomUUID(), userId: ben, functionId: fns[ben]!, functionVersion: 1, params: {}, createdAt: at(5), async: false, phase: 'started', nodeId: 'node-a', leaseExpiresAt: at(60_000) }, { maxActivePerUser: 100 })).ok);
+      const mine = async () => (await store.queuedByUser()).filter((q) => q.userId === ann || q.userId === ben).sort((x, y) => x.oldestAt.localeCompare(y.oldestAt));
+      assert.deepEqual(await mine(), [
+        { userId: ann, queued: 3, oldestAt: at(10) },
+        { userId: ben, queued: 1, oldestAt: at(30) },
+      ]);
+
+      const first = await store.claimQueued('node-a', at(60_000), 2, ann);
+      assert.deepEqual(first.map((e) => [e.id, e.phase, e.userId]), [[a1, 'started', ann], [a2, 'started', ann]], 'oldest first, only the one user');
+      assert.deepEqual(await store.claimQueued('node-a', at(60_000), 5, randomUUID()), [], 'a user without queued work gets nothing');
+      assert.deepEqual(await mine(), [
+        { userId: ben, queued: 1, oldestAt: at(30) },
+        { userId: ann, queued: 1, oldestAt: at(40) },
+      ]);
+      const rest = await store.claimQueued('node-b', at(60_000), 5, ben);
+      assert.deepEqual(rest.map((e) => e.id), [b1]);
+      assert.deepEqual((await store.claimQueued('node-b', at(60_000), 5, ann)).map((e) => e.id), [a3]);
+      assert.deepEqual(await mine(), []);
+      assert.deepEqual(await store.claimQueued('node-b', at(60_000), 5, ann), [], 'a claimed execution is not claimed twice');
+    });
+
     it('lists a function\'s executions newest first, with filters and paging, and prunes old history', async () => {
       const owner = randomUUID();
       await store.createUser({ id: owner, name: `history-${owner}`, createdAt: at() });

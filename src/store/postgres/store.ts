@@ -20,6 +20,7 @@ import type {
   NewFunction,
   Page,
   PageRequest,
+  QueuedUser,
   SecretAuditEntry,
   SecretMeta,
   Store,
@@ -384,13 +385,14 @@ export class PostgresStore implements Store {
     });
   }
 
-  async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number): Promise<ExecutionRecord[]> {
+  async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]> {
     if (limit <= 0) return [];
     const rows = await this.#rows(
       `UPDATE executions SET phase = 'started', node_id = $1, lease_expires_at = $2, started_at = now()
-        WHERE id IN (SELECT id FROM executions WHERE phase = 'queued' ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+        WHERE id IN (SELECT id FROM executions WHERE phase = 'queued' AND ($4::text IS NULL OR user_id = $4)
+                      ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING *`,
-      [nodeId, leaseExpiresAt, limit],
+      [nodeId, leaseExpiresAt, limit, userId ?? null],
     );
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(executionOf);
   }
@@ -463,6 +465,11 @@ export class PostgresStore implements Store {
       [userId, functionId, parseCursor(filter.cursor) ?? Number.MAX_SAFE_INTEGER, filter.status ?? null, filter.since ?? null, filter.until ?? null, filter.limit + 1],
     );
     return pageOf(rows, filter.limit, (row) => String(row.seq), executionOf);
+  }
+
+  async queuedByUser(): Promise<QueuedUser[]> {
+    const rows = await this.#rows("SELECT user_id, count(*) AS n, min(created_at) AS oldest FROM executions WHERE phase = 'queued' GROUP BY user_id");
+    return rows.map((row) => ({ userId: String(row.user_id), queued: Number(row.n), oldestAt: iso(row.oldest) }));
   }
 
   async countQueued(): Promise<number> {

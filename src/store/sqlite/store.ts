@@ -20,6 +20,7 @@ import type {
   NewFunction,
   Page,
   PageRequest,
+  QueuedUser,
   SecretAuditEntry,
   SecretMeta,
   Store,
@@ -397,10 +398,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number): Promise<ExecutionRecord[]> {
+  async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]> {
     if (limit <= 0) return [];
     return this.#transaction(() => {
-      const rows = this.#all("SELECT id FROM executions WHERE phase = 'queued' ORDER BY seq LIMIT ?", limit);
+      const rows =
+        userId === undefined
+          ? this.#all("SELECT id FROM executions WHERE phase = 'queued' ORDER BY seq LIMIT ?", limit)
+          : this.#all("SELECT id FROM executions WHERE phase = 'queued' AND user_id = ? ORDER BY seq LIMIT ?", userId, limit);
       const at = now();
       for (const row of rows) {
         this.#run("UPDATE executions SET phase = 'started', node_id = ?, lease_expires_at = ?, started_at = ? WHERE id = ?", nodeId, leaseExpiresAt, at, row.id!);
@@ -483,6 +487,11 @@ export class SqliteStore implements Store {
     }
     const rows = this.#all(`SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`, ...params, filter.limit + 1);
     return pageOf(rows, filter.limit, (row) => Number(row.seq), executionOf);
+  }
+
+  async queuedByUser(): Promise<QueuedUser[]> {
+    const rows = this.#all("SELECT user_id, count(*) AS n, min(created_at) AS oldest FROM executions WHERE phase = 'queued' GROUP BY user_id");
+    return rows.map((row) => ({ userId: String(row.user_id), queued: Number(row.n), oldestAt: String(row.oldest) }));
   }
 
   async countQueued(): Promise<number> {
