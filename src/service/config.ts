@@ -22,6 +22,8 @@ export interface ServiceConfig {
   executors: number;
   /** Executions running at once on this server. */
   concurrency: number;
+  /** The share of `concurrency` one user may hold (at least one slot), from 0.01 to 1. */
+  maxUserShare: number;
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
   quotas: {
@@ -61,7 +63,7 @@ interface Setting {
   flag: string;
   env: string;
   describe: string;
-  kind: 'string' | 'int' | 'bool';
+  kind: 'string' | 'int' | 'bool' | 'fraction';
   min?: number;
   max?: number;
   defaultValue: string | number | boolean | undefined;
@@ -80,6 +82,7 @@ const settings = {
   logLevel: { flag: 'log-level', env: 'TEEJS_LOG_LEVEL', describe: 'fatal, error, warn, info, debug, trace or silent', kind: 'string', defaultValue: 'info' },
   executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(1, os.availableParallelism()) },
   concurrency: { flag: 'concurrency', env: 'TEEJS_CONCURRENCY', describe: 'executions at once on this server', kind: 'int', min: 1, max: 10_000, defaultValue: 10 },
+  maxUserShare: { flag: 'max-user-share', env: 'TEEJS_MAX_USER_SHARE', describe: 'share of --concurrency one user may run at once, at least 1 slot (1: no cap)', kind: 'fraction', min: 0.01, max: 1, defaultValue: 0.5 },
   bodyLimitBytes: { flag: 'body-limit', env: 'TEEJS_BODY_LIMIT', describe: 'largest request body in bytes', kind: 'int', min: 1024, max: 64 * 1024 * 1024, defaultValue: 2 * 1024 * 1024 },
   rateLimitPerMinute: { flag: 'rate-limit', env: 'TEEJS_RATE_LIMIT', describe: 'requests per minute per API key (or per address without one)', kind: 'int', min: 1, max: 1_000_000, defaultValue: 600 },
   functionsPerUser: { flag: 'max-functions', env: 'TEEJS_MAX_FUNCTIONS', describe: 'functions per user', kind: 'int', min: 1, max: 1_000_000, defaultValue: 100 },
@@ -103,7 +106,7 @@ type Key = keyof typeof settings;
 
 export function configHelp(): string {
   const lines = Object.values(settings).map((setting: Setting) => {
-    const flag = setting.envOnly ? '' : `--${setting.flag}${setting.kind === 'bool' ? '' : setting.kind === 'int' ? ' N' : ' VALUE'}`;
+    const flag = setting.envOnly ? '' : `--${setting.flag}${setting.kind === 'bool' ? '' : setting.kind === 'string' ? ' VALUE' : ' N'}`;
     const shown = setting.defaultValue === undefined || setting.defaultValue === false ? '' : ` (default ${setting.defaultValue})`;
     return `  ${flag.padEnd(28)}${setting.env.padEnd(30)}${setting.describe}${shown}`;
   });
@@ -134,6 +137,11 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
       if (raw === 'false' || raw === '0') return false as never;
       throw new ConfigError(`${origin} must be true or false, got '${raw}'`);
     }
+    if (setting.kind === 'fraction') {
+      const fraction = /^(\d+(\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : NaN;
+      if (!(fraction >= setting.min! && fraction <= setting.max!)) throw new ConfigError(`${origin} must be a number from ${setting.min} to ${setting.max}, got '${raw}'`);
+      return fraction as never;
+    }
     if (!/^\d+$/.test(raw)) throw new ConfigError(`${origin} must be a whole number, got '${raw}'`);
     const number = Number(raw);
     if (number < setting.min! || number > setting.max!) throw new ConfigError(`${origin} must be from ${setting.min} to ${setting.max}, got ${number}`);
@@ -152,6 +160,7 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
     logLevel: value('logLevel') as string,
     executors: value('executors') as number,
     concurrency: value('concurrency') as number,
+    maxUserShare: value('maxUserShare') as number,
     bodyLimitBytes: value('bodyLimitBytes') as number,
     rateLimitPerMinute: value('rateLimitPerMinute') as number,
     quotas: {
