@@ -3,15 +3,20 @@
 // slot. A server that dies leaves `started` executions behind: a restart (or, with several
 // servers, the expiry of the dead server's lease) ends them as error/INTERRUPTED. Queued ones
 // are simply run later. Nothing here throws into a request for a failure of the guest.
+// Slots are handed out by a FairScheduler (scheduler.ts): in turn across users, sync and async
+// alike, never more than a user's cap (--max-user-share) to one user. A slot bounds memory and
+// executors, not CPU: an execution that only awaits a timer or a fetch still holds one, which is
+// why one user may hold only its share of them.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ExecutionRequest, ExecutionResult } from '../../core/types.ts';
 import type { Executor } from '../../executor/executor.ts';
-import type { ExecutionRecord, FunctionRecord, FunctionVersion, Store } from '../../store/index.ts';
+import type { ExecutionRecord, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import { redactExecution } from '../secrets/redact.ts';
 import type { SecretVault } from '../secrets/vault.ts';
+import { FairScheduler } from './scheduler.ts';
 
 const leaseMs = 30_000;
 const interrupted = { code: 'INTERRUPTED' as const, message: 'execution interrupted: the server running it stopped before it finished' };
@@ -30,9 +35,15 @@ export interface RunnerOptions {
 export class ExecutionRunner {
   readonly #options: RunnerOptions;
   readonly #inFlight = new Set<Promise<void>>();
-  /** Sync executions waiting for a slot; they go before queued async ones. */
-  readonly #waiting: Array<() => void> = [];
-  #running = 0;
+  readonly #scheduler: FairScheduler;
+  /**
+   * False once the store's queue was seen empty and nothing was queued since: spares a query
+   * per sync execution. Only an exclusive store (SQLite) can know; with PostgreSQL other
+   * servers queue work too, so it is always asked.
+   */
+  #queueMayHoldWork = true;
+  /** Async executions this server queued, to tell whether an empty answer is still true. */
+  #queuedHere = 0;
   #pumping = false;
   #pumpAgain = false;
   #stopping = false;
@@ -40,10 +51,24 @@ export class ExecutionRunner {
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+    this.#scheduler = new FairScheduler(options.config.concurrency, options.config.maxUserShare);
+    options.metrics.observeQueue(() => this.waiting());
   }
 
   get running(): number {
-    return this.#running;
+    return this.#scheduler.running;
+  }
+
+  /** Slots one user may hold on this server. */
+  get userCap(): number {
+    return this.#scheduler.userCap;
+  }
+
+  /** Executions waiting for a slot, by user: sync ones here, async ones in the store. */
+  async waiting(): Promise<{ byUser: Map<string, number>; usersAtCap: number }> {
+    const byUser = this.#scheduler.syncWaiting();
+    for (const queued of await this.#options.store.queuedByUser()) byUser.set(queued.userId, (byUser.get(queued.userId) ?? 0) + queued.queued);
+    return { byUser, usersAtCap: this.#scheduler.usersAtCap() };
   }
 
   /** Ends what a previous life of this server left started, then starts taking queued work. */
@@ -100,24 +125,28 @@ export class ExecutionRunner {
     if (!created.ok) return { ok: false, reason: 'quota' };
     const execution = created.value;
     if (async) {
+      this.#queuedHere++;
+      this.#queueMayHoldWork = true;
       this.pump();
       return { ok: true, execution };
     }
-    await this.#slot();
+    await new Promise<void>((grant) => {
+      this.#scheduler.enqueue({ userId: execution.userId, createdAt: execution.createdAt, grant });
+      this.pump();
+    });
     await this.#track(this.#run(execution, fn));
     const done = await store.getExecution(fn.userId, execution.id);
     return { ok: true, execution: done ?? execution };
   }
 
-  /** Claims queued executions while there are free slots. */
+  /** Hands free slots out: to sync executions waiting here, and to queued ones it claims. */
   pump(): void {
-    if (this.#stopping) return;
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
     }
     this.#pumping = true;
-    void this.#claim()
+    void this.#dispatch()
       .catch((error: unknown) => this.#options.log.error({ err: error }, 'could not claim queued executions'))
       .finally(() => {
         this.#pumping = false;
@@ -128,14 +157,42 @@ export class ExecutionRunner {
       });
   }
 
-  async #claim(): Promise<void> {
-    const { store, config } = this.#options;
-    const free = config.concurrency - this.#running - this.#waiting.length;
-    if (free <= 0 || this.#stopping) return;
-    const claimed = await store.claimQueued(config.nodeId, new Date(Date.now() + leaseMs).toISOString(), free);
-    for (const execution of claimed) {
-      this.#running++;
-      void this.#track(this.#runQueued(execution));
+  /** One round of handing out slots; pump() runs one at a time, so plans never overlap. */
+  async #dispatch(): Promise<void> {
+    const { store, config, log } = this.#options;
+    const scheduler = this.#scheduler;
+    if (scheduler.free <= 0) return;
+    // While stopping, sync executions already admitted still get slots; the queue waits for the
+    // next start.
+    let queued: QueuedUser[] = [];
+    if (!this.#stopping && (this.#queueMayHoldWork || !store.exclusive)) {
+      const queuedBefore = this.#queuedHere;
+      try {
+        queued = await store.queuedByUser();
+        if (queued.length === 0 && queuedBefore === this.#queuedHere) this.#queueMayHoldWork = false;
+      } catch (error) {
+        // Sync executions waiting here still get their slots; the queue is read again at the
+        // next release or sweep.
+        log.error({ err: error }, 'could not read the queue of executions');
+      }
+    }
+    const claims = scheduler.plan(queued);
+    const lease = new Date(Date.now() + leaseMs).toISOString();
+    for (const [userId, count] of claims) {
+      let claimed: ExecutionRecord[];
+      try {
+        claimed = await store.claimQueued(config.nodeId, lease, count, userId);
+      } catch (error) {
+        scheduler.unreserve(userId, count);
+        log.error({ err: error, userId }, 'could not claim queued executions');
+        continue;
+      }
+      for (const execution of claimed) void this.#track(this.#runQueued(execution));
+      if (claimed.length < count) {
+        // Another server took them (or they were deleted) since the queue was read: plan again.
+        scheduler.unreserve(userId, count - claimed.length);
+        this.#pumpAgain = true;
+      }
     }
   }
 
@@ -148,25 +205,12 @@ export class ExecutionRunner {
       this.#options.log.error({ err: error, executionId: execution.id }, 'could not load the function of a queued execution');
     }
     // The function was deleted meanwhile, and its executions with it: nothing to run.
-    if (!code) return this.#release();
+    if (!code) return this.#release(execution.userId);
     await this.#run(execution, code);
   }
 
-  #slot(): Promise<void> {
-    if (this.#running < this.#options.config.concurrency) {
-      this.#running++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) {
-      next(); // the slot passes straight to a waiting sync execution
-      return;
-    }
-    this.#running--;
+  #release(userId: string): void {
+    this.#scheduler.release(userId);
     this.pump();
   }
 
@@ -238,12 +282,12 @@ export class ExecutionRunner {
         .catch((again: unknown) => log.error({ err: again, executionId: execution.id }, 'could not record the failed execution'));
       metrics.recordExecution('error', 'INTERNAL_ERROR', 0);
     } finally {
-      this.#release();
+      this.#release(execution.userId);
     }
   }
 
   async #heartbeat(): Promise<void> {
-    if (this.#running === 0) return;
+    if (this.#scheduler.running === 0) return;
     const { store, config, log } = this.#options;
     await store.renewLeases(config.nodeId, new Date(Date.now() + leaseMs).toISOString()).catch((error: unknown) => log.error({ err: error }, 'could not renew execution leases'));
   }
@@ -258,6 +302,7 @@ export class ExecutionRunner {
     } catch (error) {
       log.error({ err: error }, 'could not sweep expired executions');
     }
+    this.#queueMayHoldWork = true;
     this.pump();
   }
 }

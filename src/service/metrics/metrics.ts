@@ -1,7 +1,9 @@
 // Prometheus metrics of one service instance, in a registry of its own (so two apps in one
 // process, as in tests, never share counters): executions by status and code, their duration,
 // HTTP requests by route template (never by raw URL: ids would explode the label set), and the
-// executor pool's own figures when the executor reports them.
+// executor pool's own figures when the executor reports them. Labels never carry tenant ids (a
+// label per user would grow without bound and tell scrapers who the tenants are): the queue by
+// user is summed up as how many users wait, the deepest user's queue and the users at their cap.
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Executor } from '../../executor/executor.ts';
@@ -11,6 +13,12 @@ interface PoolFigures {
   executors: Array<{ pool: { ready: number; created: number } | null }>;
   restarts: number;
   inFlight: number;
+}
+
+/** What the runner reports of the executions waiting for a slot. */
+export interface QueueFigures {
+  byUser: Map<string, number>;
+  usersAtCap: number;
 }
 
 function poolFigures(executor: Executor): PoolFigures | undefined {
@@ -24,6 +32,9 @@ export class ServiceMetrics {
   readonly #duration: Histogram<'status'>;
   readonly #requests: Counter<'method' | 'route' | 'status_code'>;
   readonly #requestDuration: Histogram<'method' | 'route'>;
+  #queue: (() => Promise<QueueFigures>) | undefined;
+  /** One read of the queue serves all its gauges in a scrape. */
+  #queueRead: { at: number; figures: Promise<QueueFigures | undefined> } | undefined;
 
   constructor(options: { executor: Executor; running: () => number }) {
     const registers = [this.registry];
@@ -39,6 +50,43 @@ export class ServiceMetrics {
     this.#requests = new Counter({ name: 'teejs_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status_code'], registers });
     this.#requestDuration = new Histogram({ name: 'teejs_http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'], registers });
     new Gauge({ name: 'teejs_executions_running', help: 'Executions running on this server', registers, collect() { this.set(options.running()); } });
+    const queue = (): Promise<QueueFigures | undefined> => this.#queueFigures();
+    new Gauge({
+      name: 'teejs_executions_waiting',
+      help: 'Executions waiting for a slot: sync ones on this server and async ones in the queue',
+      registers,
+      async collect() {
+        const figures = await queue();
+        if (figures) this.set([...figures.byUser.values()].reduce((sum, n) => sum + n, 0));
+      },
+    });
+    new Gauge({
+      name: 'teejs_users_waiting',
+      help: 'Users with executions waiting for a slot',
+      registers,
+      async collect() {
+        const figures = await queue();
+        if (figures) this.set(figures.byUser.size);
+      },
+    });
+    new Gauge({
+      name: 'teejs_user_waiting_max',
+      help: 'Executions waiting of the user with the most waiting',
+      registers,
+      async collect() {
+        const figures = await queue();
+        if (figures) this.set(Math.max(0, ...figures.byUser.values()));
+      },
+    });
+    new Gauge({
+      name: 'teejs_users_at_cap',
+      help: 'Users running as many executions on this server as --max-user-share lets one user',
+      registers,
+      async collect() {
+        const figures = await queue();
+        if (figures) this.set(figures.usersAtCap);
+      },
+    });
     const executor = options.executor;
     new Gauge({
       name: 'teejs_pool_executors',
@@ -76,6 +124,21 @@ export class ServiceMetrics {
         if (figures) this.set(figures.restarts);
       },
     });
+  }
+
+  /** Where the queue gauges read from (the runner, made after the metrics). */
+  observeQueue(read: () => Promise<QueueFigures>): void {
+    this.#queue = read;
+  }
+
+  #queueFigures(): Promise<QueueFigures | undefined> {
+    const read = this.#queue;
+    if (!read) return Promise.resolve(undefined);
+    if (!this.#queueRead || Date.now() - this.#queueRead.at > 100) {
+      // A store that does not answer leaves the gauges out of this scrape, not the scrape failing.
+      this.#queueRead = { at: Date.now(), figures: read().catch(() => undefined) };
+    }
+    return this.#queueRead.figures;
   }
 
   recordExecution(status: string, code: string | null, seconds: number): void {
