@@ -89,7 +89,7 @@ function banner(service: RunningService, config: ServiceConfig): string {
     `teejs service listening on ${url}`,
     `  store:      ${service.storeDescription}`,
     `  master key: ${service.masterKey.origin === 'environment' ? 'TEEJS_MASTER_KEY' : `${service.masterKey.file}${service.masterKey.created ? ' (created now, mode 0600: back it up)' : ''}`}`,
-    `  executors:  ${config.executors === 0 ? 'in-process (development only)' : `${config.executors} process(es)`}`,
+    `  executors:  ${config.executors === 0 ? 'in-process (development only)' : `up to ${config.executors} process(es), ${config.executorSharing === 'tenant' ? 'each running one user at a time' : 'shared by all users'}`}`,
     `  limits:     ${config.concurrency} executions at once; per function up to ${config.limits.maxTimeoutMs} ms and ${config.limits.maxMemoryMb} MB; ${config.rateLimitPerMinute} requests/min per key`,
     `  fetch:      hosts ${config.network.allowHosts.join(', ') || '(none)'}${config.network.allowHttp ? ', http allowed' : ', https only'}${config.network.allowPrivateNetwork ? ', private addresses allowed' : ''}`,
     `  docs:       ${url}/docs (OpenAPI document: ${url}/openapi.json)`,

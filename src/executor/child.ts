@@ -65,4 +65,5 @@ process.on('message', (message: HostMessage) => {
 // The host going away (it crashed or was killed) leaves nobody to serve: stop too.
 process.on('disconnect', () => process.exit(0));
 
-void send({ type: 'ready' });
+// Ready once the warm pool is full: the host takes this process's size now as its idle size.
+void engine.warm().then(() => send({ type: 'ready' }));

@@ -1,6 +1,13 @@
 // One supervised executor process, seen from the host: starts it with least authority, sends it
-// executions, answers its secret lookups after checking them, and turns its death into
-// EXECUTOR_CRASHED results for exactly the executions it was running.
+// executions, answers its secret lookups after checking them, and ends exactly the executions it
+// was running when it dies. The host, not the process, enforces the outer bounds:
+// - time: an execution whose limit passed `graceMs` ago without an answer gets its process
+//   killed, and ends TIMEOUT with its real duration;
+// - memory: while it runs anything, the process's resident memory is read every few ms; past its
+//   idle size + the limits of what it runs + a margin, it is killed and what it ran ends
+//   MEMORY_LIMIT (V8's heap limit misses large objects and flattened strings: docs/limits.md);
+// - any other death ends its executions EXECUTOR_CRASHED.
+// Which executions share a process is the pool's choice (by default one user's only).
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -8,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { SecretStore } from '../core/ext/secrets/store.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
 import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
+import { mib, residentBytes } from './memory.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 const childModule = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -54,11 +62,20 @@ export const executorEnvironment: Readonly<Record<string, string>> = Object.free
  */
 export const executorV8Flags: readonly string[] = Object.freeze(['--max-semi-space-size=2']);
 
+export interface MemoryWatchOptions {
+  /** Resident bytes an executor may hold beyond its idle size and its executions' limits. */
+  marginBytes: number;
+  /** How often a busy executor's resident memory is read. */
+  sampleMs: number;
+}
+
 export interface ExecutorProcessOptions {
   engine: ExecutorEngineOptions;
   secrets: SecretStore;
-  /** How long past an execution's own time limit the host waits before declaring the executor stuck. */
+  /** Past an execution's own time limit, how long before its executor counts as stuck and is killed. */
   graceMs: number;
+  /** Watch resident memory (null: off, or /proc is not there). */
+  memory: MemoryWatchOptions | null;
   /** Where the executor's own stdout/stderr lines go (never the host's stdout). */
   log: (line: string) => void;
 }
@@ -66,9 +83,23 @@ export interface ExecutorProcessOptions {
 interface InFlight {
   request: ExecutionRequest & { executionId: string };
   startedAt: Date;
+  /** performance.now() at dispatch, and when the execution's own time limit passes. */
+  started: number;
+  deadline: number;
+  memoryBytes: number;
+  /** Resident bytes at dispatch and the most seen while it ran; `alone` while no other execution overlapped it. */
+  residentAtStart: number;
+  residentPeak: number;
+  alone: boolean;
   resolve: (result: ExecutionResult) => void;
   watchdog: NodeJS.Timeout;
 }
+
+/** Why the host killed an executor: each in-flight execution's result follows from it. */
+type KillCause =
+  | { kind: 'memory'; residentBytes: number; allowedBytes: number }
+  | { kind: 'deadline' }
+  | { kind: 'other'; reason: string };
 
 export class ExecutorProcess {
   readonly #child: ChildProcess;
@@ -78,8 +109,26 @@ export class ExecutorProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #nextId = 1;
   #alive = true;
-  #crashReason: string | null = null;
+  #cause: KillCause | null = null;
   #poolStats: WarmPoolStats | null = null;
+  #sampler: NodeJS.Timeout | null = null;
+  /** Resident bytes once started and warm: what "back to idle" means for this process. */
+  #idleBytes: number | null = null;
+  #executions = 0;
+  #started = false;
+  /** Placed here by the pool, not yet sent: counted in the load so no one else takes the place. */
+  reserved = 0;
+  /** Why the host killed this process, once it did. */
+  killed: string | null = null;
+  /** The user whose executions this process runs (tenant sharing), or null while unleased. */
+  tenant: string | null = null;
+  /** The last user it ran for: a lease back to the same user needs no recycling. */
+  lastTenant: string | null = null;
+  /** Set when this process must take no new work (recycling, shutdown). */
+  retiring = false;
+  /** Set when something happened here that a next tenant must not inherit (a kill, a memory storm). */
+  tainted = false;
+  idleSince = performance.now();
 
   constructor(options: ExecutorProcessOptions) {
     this.#options = options;
@@ -106,8 +155,14 @@ export class ExecutorProcess {
     }
     this.ready = new Promise((resolve, reject) => {
       this.#child.once('message', (message: ExecutorMessage) => {
-        if (message?.type === 'ready') resolve();
-        else reject(new Error('executor spoke before it was ready'));
+        if (message?.type !== 'ready') {
+          reject(new Error('executor spoke before it was ready'));
+          return;
+        }
+        this.#idleBytes = residentBytes(this.pid);
+        this.#started = true;
+        this.idleSince = performance.now();
+        resolve();
       });
       this.#child.once('exit', () => reject(new Error('executor exited while starting')));
     });
@@ -115,7 +170,8 @@ export class ExecutorProcess {
     this.exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
         this.#alive = false;
-        this.#failAll(this.#crashReason ?? describeExit(code, signal));
+        this.#stopSampling();
+        this.#failAll(this.#cause ?? { kind: 'other', reason: describeExit(code, signal) });
         resolve({ code, signal });
       });
     });
@@ -132,11 +188,36 @@ export class ExecutorProcess {
   }
 
   get load(): number {
-    return this.#inFlight.size;
+    return this.#inFlight.size + this.reserved;
+  }
+
+  /** Started and warm: it can take executions. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** The memory limits of what runs here now. */
+  get inFlightLimitBytes(): number {
+    let bytes = 0;
+    for (const call of this.#inFlight.values()) bytes += call.memoryBytes;
+    return bytes;
+  }
+
+  /** Executions this process was given since it started. */
+  get executions(): number {
+    return this.#executions;
+  }
+
+  get idleBytes(): number | null {
+    return this.#idleBytes;
   }
 
   get poolStats(): WarmPoolStats | null {
     return this.#poolStats;
+  }
+
+  residentBytes(): number | null {
+    return this.#alive ? residentBytes(this.pid) : null;
   }
 
   execute(request: ExecutionRequest & { executionId: string }): Promise<ExecutionResult> {
@@ -147,15 +228,33 @@ export class ExecutorProcess {
         return;
       }
       const id = this.#nextId++;
-      const limit = (request.timeoutMs ?? this.#options.engine.limits?.timeoutMs ?? 30_000) + this.#options.graceMs;
-      const watchdog = setTimeout(() => this.kill(`the executor stopped responding (no result ${limit} ms after the start)`), limit);
-      this.#inFlight.set(id, { request, startedAt, resolve, watchdog });
+      const timeoutMs = request.timeoutMs ?? this.#options.engine.limits?.timeoutMs ?? 30_000;
+      const memoryMb = request.memoryMb ?? this.#options.engine.limits?.memoryMb ?? 128;
+      const started = performance.now();
+      const watchdog = setTimeout(() => this.#overdue(), timeoutMs + this.#options.graceMs);
+      const resident = this.#options.memory ? (residentBytes(this.pid) ?? 0) : 0;
+      for (const other of this.#inFlight.values()) other.alone = false;
+      this.#inFlight.set(id, {
+        request,
+        startedAt,
+        started,
+        deadline: started + timeoutMs,
+        memoryBytes: memoryMb * mib,
+        residentAtStart: resident,
+        residentPeak: resident,
+        alone: this.#inFlight.size === 0,
+        resolve,
+        watchdog,
+      });
+      this.#executions++;
+      this.#startSampling();
       this.#send({ type: 'execute', id, request });
     });
   }
 
   /** Asks the executor to finish and exit; kills it if it has not after `deadlineMs`. */
   async shutdown(deadlineMs: number): Promise<void> {
+    this.retiring = true;
     if (!this.#alive) return;
     this.#send({ type: 'shutdown' });
     const timer = setTimeout(() => this.kill('the executor did not stop in time'), deadlineMs);
@@ -164,9 +263,55 @@ export class ExecutorProcess {
   }
 
   kill(reason: string): void {
+    this.#killFor({ kind: 'other', reason });
+  }
+
+  #killFor(cause: KillCause): void {
     if (!this.#alive) return;
-    this.#crashReason ??= reason;
+    this.#cause ??= cause;
+    this.killed ??= cause.kind === 'other' ? cause.reason : cause.kind === 'memory' ? 'over its memory allowance' : 'an execution overran its deadline';
+    this.retiring = true;
+    this.tainted = true;
     this.#child.kill('SIGKILL');
+  }
+
+  /**
+   * An execution's time limit passed and the grace after it too, and the executor has not
+   * answered: whatever holds it (a terminate V8 did not honour, a native call, a frozen
+   * process), the process goes, so that no execution outlives its deadline by more than the grace.
+   */
+  #overdue(): void {
+    this.#killFor({ kind: 'deadline' });
+  }
+
+  // ---- memory watch --------------------------------------------------------------------------
+
+  /** What this process may hold now: its idle size, its executions' limits and the margin. */
+  #allowedBytes(): number | null {
+    if (this.#options.memory === null || this.#idleBytes === null) return null;
+    return this.#idleBytes + this.inFlightLimitBytes + this.#options.memory.marginBytes;
+  }
+
+  #startSampling(): void {
+    if (this.#sampler !== null || this.#options.memory === null || this.#idleBytes === null) return;
+    this.#sampler = setInterval(() => this.#sample(), this.#options.memory.sampleMs);
+  }
+
+  #stopSampling(): void {
+    if (this.#sampler !== null) clearInterval(this.#sampler);
+    this.#sampler = null;
+  }
+
+  #sample(): void {
+    if (this.#inFlight.size === 0) {
+      this.#stopSampling();
+      return;
+    }
+    const resident = residentBytes(this.pid);
+    const allowed = this.#allowedBytes();
+    if (resident === null || allowed === null) return;
+    for (const call of this.#inFlight.values()) if (resident > call.residentPeak) call.residentPeak = resident;
+    if (resident > allowed) this.#killFor({ kind: 'memory', residentBytes: resident, allowedBytes: allowed });
   }
 
   #send(message: HostMessage): void {
@@ -184,6 +329,7 @@ export class ExecutorProcess {
       if (!call) return;
       this.#inFlight.delete(message.id);
       clearTimeout(call.watchdog);
+      if (this.load === 0) this.idleSince = performance.now();
       this.#poolStats = message.pool ?? null;
       call.resolve(checkedResult(message.result, call));
     } else if (message.type === 'secret' && typeof message.id === 'number') {
@@ -214,13 +360,57 @@ export class ExecutorProcess {
     if (this.#alive) this.#send({ type: 'secret', id, value });
   }
 
-  #failAll(reason: string): void {
+  #failAll(cause: KillCause): void {
+    const now = performance.now();
+    const others = this.#inFlight.size - 1;
     for (const [id, call] of this.#inFlight) {
       clearTimeout(call.watchdog);
       this.#inFlight.delete(id);
-      call.resolve(crashedResult(call.request, call.startedAt, reason));
+      call.resolve(resultOfKill(cause, call, now, others, this.#idleBytes));
     }
   }
+}
+
+/** What an execution ends with when its executor died, by the cause the host knows of. */
+function resultOfKill(cause: KillCause, call: InFlight, now: number, others: number, idleBytes: number | null): ExecutionResult {
+  const { request, startedAt } = call;
+  const base = crashedResult(request, startedAt, cause.kind === 'other' ? cause.reason : '');
+  base.durationMs = round(now - call.started);
+  if (cause.kind === 'memory') {
+    const usedMb = Math.round((cause.residentBytes - (idleBytes ?? 0)) / mib);
+    const sharing = others > 0 ? ` and ${others} other execution(s) of the same user it ran` : '';
+    return {
+      ...base,
+      error: {
+        code: 'MEMORY_LIMIT',
+        message:
+          `memory limit exceeded: the execution needed more than its ${Math.round(call.memoryBytes / mib)} MB ` +
+          `(its executor process grew by ${usedMb} MB, over what this execution${sharing} may use; the process was replaced)`,
+      },
+      memoryUsedBytes: Math.max(0, cause.residentBytes - (idleBytes ?? cause.residentBytes)),
+    };
+  }
+  if (now >= call.deadline) {
+    // Its own limit passed: the answer is TIMEOUT, whatever else ended the process.
+    const timeoutMs = Math.round(call.deadline - call.started);
+    return {
+      ...base,
+      error: {
+        code: 'TIMEOUT',
+        message: `execution timeout: the time limit of ${timeoutMs} ms was reached (the executor process did not stop it in time and was replaced)`,
+      },
+    };
+  }
+  if (cause.kind === 'deadline') {
+    return {
+      ...base,
+      error: {
+        code: 'EXECUTOR_CRASHED',
+        message: 'another execution of the same user in this executor process overran its time limit and the process was replaced; the execution was lost (executions of other users were not affected)',
+      },
+    };
+  }
+  return base;
 }
 
 /** The identity of a result is the host's, never what an executor claims. */
@@ -228,12 +418,22 @@ function checkedResult(result: unknown, call: InFlight): ExecutionResult {
   if (result === null || typeof result !== 'object' || !['success', 'error'].includes((result as ExecutionResult).status)) {
     return crashedResult(call.request, call.startedAt, 'the executor sent a malformed result');
   }
-  return {
+  const checked: ExecutionResult = {
     ...(result as ExecutionResult),
     executionId: call.request.executionId,
     functionId: String(call.request.functionId ?? 'anonymous'),
     userId: String(call.request.userId ?? 'anonymous'),
   };
+  // V8's figure misses what escapes its heap; alone in its process, the process's growth tells.
+  if (call.alone && call.residentPeak > call.residentAtStart) {
+    const grown = call.residentPeak - call.residentAtStart;
+    if (!(checked.memoryUsedBytes >= grown)) checked.memoryUsedBytes = grown;
+  }
+  return checked;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {

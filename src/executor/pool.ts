@@ -1,6 +1,14 @@
-// ExecutorPool: guest code runs only in executor processes (one per core by default), started
-// and supervised here. A dead executor is replaced at once; its executions end EXECUTOR_CRASHED
-// and no other execution notices. Same ExecutionResult as the in-process core.
+// ExecutorPool: guest code runs only in executor processes, started and supervised here.
+//
+// - Cordoned by tenant (default): a process runs one user's executions at a time (placement.ts),
+//   so a kill, a crash or a memory storm costs only the user who caused it. Processes start on
+//   demand up to `processes`, with `spare` idle ones kept ready; an execution that finds none
+//   waits, and waiting users are served in turn (round robin, FIFO within a user).
+// - Bounded: each process's resident memory and each execution's deadline are enforced by the
+//   host (executor-process.ts); a process that does not come back to its idle size, ran
+//   `recycleAfter` executions, or had an execution stopped from outside is retired before
+//   another user gets it. Retiring never ends running work: it only stops new work.
+// - A process that dies ends only its own executions, and is replaced as needed.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { InMemorySecretStore, type SecretStore } from '../core/ext/secrets/store.ts';
@@ -8,50 +16,98 @@ import type { WarmPoolStats } from '../core/pool.ts';
 import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
 import { crashedResult, ExecutorProcess } from './executor-process.ts';
 import type { Executor } from './executor.ts';
+import { memoryWatchAvailable, mib } from './memory.ts';
+import { place, retireReason, type Sharing } from './placement.ts';
 import type { ExecutorEngineOptions } from './protocol.ts';
 
 export interface ExecutorPoolOptions {
   /** Secret values; executors ask for them one at a time, and only for what they may read. */
   secrets?: SecretStore;
-  /** Executor processes (default: one per core). */
+  /** Executor processes at most (default 8, at least one per core). */
   processes?: number;
+  /** Idle processes kept started ahead of demand (default 1). */
+  spare?: number;
+  /** 'tenant' (default): a process runs one user's executions at a time; 'shared': any. */
+  sharing?: Sharing;
   /** Warm sandboxes per executor (default 4 ready, up to 16 under load); false for none. */
   warm?: { size: number; max?: number } | false;
   /** Engine settings for every executor (limits, network policy...): plain data. */
   engine?: Omit<ExecutorEngineOptions, 'pool'>;
-  /** Past an execution's time limit, how long before its executor counts as stuck and is killed. */
+  /** Past an execution's time limit, how long before its executor counts as stuck and is killed (default 200 ms). */
   graceMs?: number;
+  /** Resident memory a process may hold beyond its idle size and the limits of what it runs (default 48 MB). */
+  memoryMarginMb?: number;
+  /** How far above its idle size a process may stay after its executions end (default 32 MB). */
+  returnMarginMb?: number;
+  /** Executions after which a process is replaced (default 10,000). */
+  recycleAfter?: number;
+  /** Idle processes beyond `spare` stop after this long (default 60 s). */
+  idleMs?: number;
   /** Where executor output and supervision events go. */
   log?: (line: string) => void;
 }
 
 export interface ExecutorPoolStats {
-  executors: Array<{ pid: number | undefined; load: number; pool: WarmPoolStats | null }>;
+  executors: Array<{
+    pid: number | undefined;
+    load: number;
+    pool: WarmPoolStats | null;
+    tenant: string | null;
+    residentBytes: number | null;
+    idleBytes: number | null;
+    executions: number;
+    retiring: boolean;
+  }>;
+  /** Processes that died or were killed (crashes, memory and deadline kills). */
   restarts: number;
+  /** Processes retired on purpose (memory not given back, age, a stopped execution). */
+  recycled: number;
   inFlight: number;
+  /** Executions waiting for a process. */
+  waiting: number;
 }
 
+type Settings = Required<Omit<ExecutorPoolOptions, 'engine' | 'warm'>> & { engine: ExecutorEngineOptions };
+
+const sampleMs = 5;
+const housekeepingMs = 250;
+const taintedIdleMs = 1000;
+
 export class ExecutorPool implements Executor {
-  readonly #options: Required<Omit<ExecutorPoolOptions, 'engine' | 'warm'>> & { engine: ExecutorEngineOptions };
+  readonly #options: Settings;
   readonly #executors: ExecutorProcess[] = [];
+  /** Waiting executions by user, in the order users are served (round robin). */
+  readonly #waiting = new Map<string, Array<(executor: ExecutorProcess | undefined) => void>>();
+  readonly #housekeeping: NodeJS.Timeout;
   #restarts = 0;
-  #recentRestarts: number[] = [];
+  #recycled = 0;
+  #recentStarts: number[] = [];
   #closing = false;
-  #nextPick = 0;
 
   private constructor(options: ExecutorPoolOptions) {
+    const processes = options.processes ?? Math.max(8, os.availableParallelism());
     this.#options = {
       secrets: options.secrets ?? new InMemorySecretStore(),
-      processes: options.processes ?? Math.max(1, os.availableParallelism()),
-      graceMs: options.graceMs ?? 5000,
+      processes,
+      spare: Math.min(options.spare ?? 1, processes),
+      sharing: options.sharing ?? 'tenant',
+      graceMs: options.graceMs ?? 200,
+      memoryMarginMb: options.memoryMarginMb ?? 48,
+      returnMarginMb: options.returnMarginMb ?? 32,
+      recycleAfter: options.recycleAfter ?? 10_000,
+      idleMs: options.idleMs ?? 60_000,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
       engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? { size: 4, max: 16 } }) },
     };
+    if (!(processes >= 1)) throw new RangeError('an executor pool needs at least one process');
+    this.#housekeeping = setInterval(() => this.#keepHouse(), housekeepingMs);
+    this.#housekeeping.unref();
   }
 
   static async start(options: ExecutorPoolOptions = {}): Promise<ExecutorPool> {
     const pool = new ExecutorPool(options);
-    await Promise.all(Array.from({ length: pool.#options.processes }, () => pool.#spawn().ready));
+    const initial = Math.min(pool.#options.processes, pool.#options.spare + 1);
+    await Promise.all(Array.from({ length: initial }, () => pool.#spawn().ready));
     return pool;
   }
 
@@ -60,43 +116,154 @@ export class ExecutorPool implements Executor {
   }
 
   stats(): ExecutorPoolStats {
+    let waiting = 0;
+    for (const queue of this.#waiting.values()) waiting += queue.length;
     return {
-      executors: this.#executors.map((executor) => ({ pid: executor.pid, load: executor.load, pool: executor.poolStats })),
+      executors: this.#executors.map((executor) => ({
+        pid: executor.pid,
+        load: executor.load,
+        pool: executor.poolStats,
+        tenant: executor.tenant,
+        residentBytes: executor.residentBytes(),
+        idleBytes: executor.idleBytes,
+        executions: executor.executions,
+        retiring: executor.retiring,
+      })),
       restarts: this.#restarts,
+      recycled: this.#recycled,
       inFlight: this.#executors.reduce((sum, executor) => sum + executor.load, 0),
+      waiting,
     };
   }
 
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     const call = { ...request, executionId: request.executionId ?? randomUUID() };
     if (this.#closing) return crashedResult(call, new Date(), 'the executor pool is shutting down');
-    const executor = await this.#pick();
-    if (!executor) return crashedResult(call, new Date(), 'no executor process could be started');
-    return executor.execute(call);
+    const userId = String(call.userId ?? 'anonymous');
+    const executor = await this.#acquire(userId);
+    if (!executor) {
+      return crashedResult(call, new Date(), this.#closing ? 'the executor pool is shutting down' : 'no executor process could be started');
+    }
+    executor.reserved--;
+    const result = await executor.execute(call);
+    this.#finished(executor, result);
+    return result;
   }
 
   /** Drains in-flight executions, then stops every executor (killing any that will not stop). */
   async close(deadlineMs = 30_000): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#housekeeping);
+    for (const queue of this.#waiting.values()) for (const resolve of queue.splice(0)) resolve(undefined);
+    this.#waiting.clear();
     await Promise.all(this.#executors.map((executor) => executor.shutdown(deadlineMs)));
   }
 
-  /** The least-loaded live executor, rotating among equals so all stay warm. */
-  async #pick(): Promise<ExecutorProcess | undefined> {
-    const live = this.#executors.filter((executor) => executor.alive);
-    if (live.length === 0) return undefined;
-    const start = this.#nextPick++ % live.length;
-    let best = live[start]!;
-    for (let i = 1; i < live.length; i++) {
-      const candidate = live[(start + i) % live.length]!;
-      if (candidate.load < best.load) best = candidate;
+  // ---- placement -----------------------------------------------------------------------------
+
+  #acquire(userId: string): Promise<ExecutorProcess | undefined> {
+    return new Promise((resolve) => {
+      const queue = this.#waiting.get(userId);
+      if (queue) queue.push(resolve);
+      else this.#waiting.set(userId, [resolve]);
+      this.#dispatch();
+    });
+  }
+
+  /** Hands processes to waiting executions, one user at a time in turn. */
+  #dispatch(): void {
+    if (this.#closing) return;
+    const policy = { sharing: this.#options.sharing, maxProcesses: this.#options.processes };
+    let startsWanted = 0;
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const [userId, queue] of [...this.#waiting]) {
+        const placement = place(this.#executors, userId, policy);
+        if (placement.kind === 'use') {
+          const resolve = queue.shift()!;
+          const { executor } = placement;
+          if (placement.lease) {
+            executor.tenant = userId;
+            executor.lastTenant = userId;
+          }
+          executor.reserved++;
+          // Served: to the back of the line.
+          this.#waiting.delete(userId);
+          if (queue.length > 0) this.#waiting.set(userId, queue);
+          resolve(executor);
+          progressed = true;
+        } else if (placement.kind === 'start') {
+          startsWanted++;
+        }
+      }
     }
-    try {
-      await best.ready;
-      return best;
-    } catch {
-      return this.#executors.find((executor) => executor.alive && executor !== best);
+    const starting = this.#executors.filter((executor) => executor.alive && !executor.started && !executor.retiring).length;
+    for (let i = starting; i < startsWanted; i++) {
+      if (this.#counted() >= this.#options.processes) break;
+      this.#spawn();
     }
+  }
+
+  #counted(): number {
+    return this.#executors.filter((executor) => executor.alive && !executor.retiring).length;
+  }
+
+  #finished(executor: ExecutorProcess, result: ExecutionResult): void {
+    const code = result.error?.code;
+    // The isolate was stopped from outside: what it left behind (a thread still unwinding,
+    // memory not given back) stays with this user.
+    if (code === 'TIMEOUT' || code === 'MEMORY_LIMIT') executor.tainted = true;
+    if (executor.load === 0) executor.tenant = null;
+    this.#check(executor);
+    this.#dispatch();
+  }
+
+  // ---- recycling -----------------------------------------------------------------------------
+
+  #check(executor: ExecutorProcess): void {
+    if (!executor.alive) return;
+    if (!executor.retiring) {
+      const reason = retireReason(executor, executor.residentBytes(), {
+        recycleAfter: this.#options.recycleAfter,
+        returnMarginBytes: this.#options.returnMarginMb * mib,
+        inFlightLimitBytes: executor.inFlightLimitBytes,
+        taintedIdleMs,
+        now: performance.now(),
+      });
+      if (reason === null) return;
+      executor.retiring = true;
+      this.#recycled++;
+      this.#log(`executor ${executor.pid} retired: it ${reason}`);
+    }
+    if (executor.load === 0) void executor.shutdown(1000);
+  }
+
+  #keepHouse(): void {
+    if (this.#closing) return;
+    const now = performance.now();
+    let spareIdle = 0;
+    for (const executor of [...this.#executors]) {
+      if (!executor.alive || !executor.started) continue;
+      this.#check(executor);
+      if (executor.retiring || executor.load > 0) continue;
+      // Idle beyond the spares for long enough: give the memory back.
+      if (++spareIdle > this.#options.spare && now - executor.idleSince > this.#options.idleMs) {
+        executor.retiring = true;
+        void executor.shutdown(1000);
+      }
+    }
+    this.#ensureSpares();
+    this.#dispatch();
+  }
+
+  /** Keeps `spare` processes idle and clean (or starting) while below the maximum. */
+  #ensureSpares(): void {
+    if (this.#closing) return;
+    const ready = this.#executors.filter(
+      (executor) => executor.alive && !executor.retiring && executor.load === 0 && executor.tenant === null && !executor.tainted,
+    ).length;
+    for (let i = ready; i < this.#options.spare && this.#counted() < this.#options.processes; i++) this.#spawn();
   }
 
   #spawn(): ExecutorProcess {
@@ -104,27 +271,37 @@ export class ExecutorPool implements Executor {
       engine: this.#options.engine,
       secrets: this.#options.secrets,
       graceMs: this.#options.graceMs,
+      memory: memoryWatchAvailable ? { marginBytes: this.#options.memoryMarginMb * mib, sampleMs } : null,
       log: this.#options.log,
     });
     this.#executors.push(executor);
+    this.#recentStarts = [...this.#recentStarts.filter((time) => performance.now() - time < 10_000), performance.now()];
+    executor.ready.then(
+      () => this.#dispatch(),
+      () => {
+        // Nothing can start (the machine is out of memory, the install is broken): say so
+        // to whoever waits rather than letting them wait forever.
+        if (this.#recentStarts.length > 10 && !this.#executors.some((other) => other.alive && other.started)) {
+          for (const queue of this.#waiting.values()) for (const resolve of queue.splice(0)) resolve(undefined);
+          this.#waiting.clear();
+        }
+      },
+    );
     void executor.exited.then(({ code, signal }) => {
       this.#executors.splice(this.#executors.indexOf(executor), 1);
       if (this.#closing) return;
-      this.#log(`executor ${executor.pid} ended (${signal ?? `code ${code}`}); starting a replacement`);
-      this.#replace();
+      if (!executor.retiring || executor.killed) {
+        this.#restarts++;
+        this.#log(`executor ${executor.pid} ended (${signal ?? `code ${code}`}${executor.killed ? `: ${executor.killed}` : ''}); replacing it as needed`);
+      }
+      // A crash loop (the machine is out of memory, the binary is broken) must not become a fork bomb.
+      const delay = this.#recentStarts.length > 10 ? 1000 : 0;
+      setTimeout(() => {
+        this.#ensureSpares();
+        this.#dispatch();
+      }, delay).unref();
     });
     return executor;
-  }
-
-  #replace(): void {
-    this.#restarts++;
-    const now = Date.now();
-    this.#recentRestarts = [...this.#recentRestarts.filter((time) => now - time < 10_000), now];
-    // A crash loop (the machine is out of memory, the binary is broken) must not become a fork bomb.
-    const delay = this.#recentRestarts.length > 5 ? 1000 : 0;
-    setTimeout(() => {
-      if (!this.#closing) this.#spawn();
-    }, delay).unref();
   }
 
   #log(line: string): void {

@@ -16,5 +16,11 @@ export async function createExecutor(config: ServiceConfig, secrets: SecretStore
   };
   const network = { ...config.network };
   if (config.executors === 0) return new Engine({ secrets, limits, network });
-  return ExecutorPool.start({ secrets, processes: config.executors, engine: { limits, network }, ...(log ? { log } : {}) });
+  return ExecutorPool.start({
+    secrets,
+    processes: config.executors,
+    sharing: config.executorSharing,
+    engine: { limits, network },
+    ...(log ? { log } : {}),
+  });
 }

@@ -40,27 +40,30 @@ test('runs executions in executor processes with the same result model as the co
 });
 
 test('an executor that dies ends only its own executions, with EXECUTOR_CRASHED, and is replaced', async () => {
-  const before = pool.stats();
-  assert.equal(before.executors.length, 2);
-  const victim = before.executors[0]!.pid!;
-  const runs = Array.from({ length: 8 }, (_, i) => pool.execute({ source: sleepy(400, i) }));
-  // Let the executions spread over both executors and start.
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  const onVictim = pool.stats().executors.find((executor) => executor.pid === victim)!.load;
-  assert.ok(onVictim > 0, 'the victim runs some of the executions');
+  // Executor processes are leased to one user at a time: alice's and bob's executions run in
+  // different processes, so killing alice's ends only hers.
+  const runs = Array.from({ length: 8 }, (_, i) => pool.execute({ source: sleepy(400, i), userId: i % 2 ? 'bob' : 'alice' }));
+  let victim: number | undefined;
+  for (let i = 0; i < 200 && victim === undefined; i++) {
+    victim = pool.stats().executors.find((executor) => executor.tenant === 'alice' && executor.load === 4)?.pid;
+    if (victim === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(victim !== undefined, 'alice has an executor of her own running her four executions');
+  const bobs = pool.stats().executors.find((executor) => executor.tenant === 'bob');
+  assert.ok(bobs && bobs.pid !== victim, 'bob runs in another process');
   process.kill(victim, 'SIGKILL');
   const results = await Promise.all(runs);
-  const crashed = results.filter((result) => result.error?.code === 'EXECUTOR_CRASHED');
-  const succeeded = results.filter((result) => result.status === 'success');
-  assert.equal(crashed.length, onVictim, 'exactly the victim\'s executions crashed');
-  assert.equal(succeeded.length, 8 - onVictim, 'every other execution completed normally');
-  for (const result of crashed) assert.match(result.error!.message, /SIGKILL/);
+  const alices = results.filter((_, i) => i % 2 === 0);
+  const bobsResults = results.filter((_, i) => i % 2 === 1);
+  for (const result of alices) {
+    assert.equal(result.error?.code, 'EXECUTOR_CRASHED');
+    assert.match(result.error!.message, /SIGKILL/);
+  }
+  for (const result of bobsResults) assert.equal(result.status, 'success', JSON.stringify(result.error));
 
-  // The replacement serves new work.
-  for (let i = 0; i < 50 && pool.stats().executors.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(pool.stats().executors.length, 2);
+  // The pool still serves new work, in a live process.
   assert.ok(pool.restarts >= 1);
-  const again = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.execute({ source: `export default () => ${i}` })));
+  const again = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.execute({ source: `export default () => ${i}`, userId: 'alice' })));
   assert.deepEqual(
     again.map((result) => result.result),
     [0, 1, 2, 3],
@@ -81,38 +84,41 @@ test('a guest that makes V8 abort its executor ends EXECUTOR_CRASHED; executions
   }`;
   let crashes = 0;
   for (let attempt = 0; attempt < 5 && crashes === 0; attempt++) {
-    const others = Array.from({ length: 6 }, (_, i) => pool.execute({ source: sleepy(300, i) }));
+    const others = Array.from({ length: 6 }, (_, i) => pool.execute({ source: sleepy(300, i), userId: 'bystander' }));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const crashed = await pool.execute({ source: crasher, memoryMb: 256 });
+    const crashed = await pool.execute({ source: crasher, memoryMb: 256, userId: 'attacker' });
     const results = await Promise.all(others);
     assert.ok(['EXECUTOR_CRASHED', 'MEMORY_LIMIT'].includes(crashed.error?.code ?? ''), JSON.stringify(crashed.error));
     if (crashed.error?.code !== 'EXECUTOR_CRASHED') continue;
     crashes++;
     assert.match(crashed.error.message, /SIGABRT/);
-    const survivors = results.filter((result) => result.status === 'success');
-    assert.ok(survivors.length >= 1, 'executions in the other executor completed');
-    for (const result of results) {
-      if (result.status !== 'success') assert.equal(result.error?.code, 'EXECUTOR_CRASHED');
-      else assert.equal(typeof result.result, 'number');
-    }
-    for (let i = 0; i < 50 && pool.stats().executors.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Another user's executions never share the attacker's process: all of them complete.
+    for (const result of results) assert.equal(result.status, 'success', JSON.stringify(result.error));
   }
   assert.ok(crashes > 0, 'the guest crashed its executor in at least one attempt');
   assert.equal((await pool.execute({ source: 'export default () => "still serving"' })).result, 'still serving');
 });
 
-test('an executor that stops responding is killed after the time limit plus grace; nothing waits forever', async () => {
-  const { pid } = pool.stats().executors[0]!;
-  const started = Date.now();
-  const running = Promise.all(Array.from({ length: 4 }, () => pool.execute({ source: sleepy(50, 'ok'), timeoutMs: 300 })));
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  process.kill(pid!, 'SIGSTOP');
+test('an executor that stops responding is killed just past the deadline; its executions end TIMEOUT', async () => {
+  const running = Promise.all(Array.from({ length: 4 }, () => pool.execute({ source: sleepy(50, 'ok'), timeoutMs: 300, userId: 'frozen' })));
+  let pid: number | undefined;
+  for (let i = 0; i < 200 && pid === undefined; i++) {
+    pid = pool.stats().executors.find((executor) => executor.tenant === 'frozen')?.pid;
+    if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  assert.ok(pid !== undefined);
+  process.kill(pid, 'SIGSTOP');
   const results = await running;
-  const elapsed = Date.now() - started;
-  const stuck = results.filter((result) => result.error?.code === 'EXECUTOR_CRASHED');
-  assert.ok(stuck.length > 0, 'the frozen executor\'s executions were given up');
-  for (const result of stuck) assert.match(result.error!.message, /stopped responding/);
-  assert.ok(elapsed < 5000, `given up after ${elapsed} ms`);
+  const stopped = results.filter((result) => result.error?.code === 'TIMEOUT');
+  // On a busy machine some may have answered before the stop; none may wait forever or crash.
+  for (const result of results) assert.ok(result.status === 'success' || result.error?.code === 'TIMEOUT', JSON.stringify(result.error));
+  for (const result of stopped) {
+    assert.match(result.error!.message, /did not stop it in time/);
+    // The time limit plus the pool's grace (500 ms here), with room for a busy machine.
+    assert.ok(result.durationMs >= 300 && result.durationMs < 5000, `ended after ${result.durationMs} ms`);
+  }
+  assert.ok(stopped.length > 0, "the frozen executor's executions were given up");
+  assert.throws(() => process.kill(pid!, 0), /ESRCH/, 'the frozen process was killed');
 });
 
 test('executors get a clean environment and run under the permission model', async () => {

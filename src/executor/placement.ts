@@ -1,0 +1,86 @@
+// Which executor process runs an execution: policy as data, apart from the processes themselves.
+//
+// Invariants (sharing 'tenant', the default):
+// - a process runs executions of one user at a time: it is leased to that user while anything
+//   of theirs runs in it, and the lease ends when its load drops to zero;
+// - a user with a leased process keeps using it (one process per user at a time), unless it
+//   is being retired;
+// - an idle process goes back to its last user first; to another user only if nothing in it
+//   was ever killed or stopped from outside (`tainted`): those are recycled instead;
+// - when no process fits, a new one is started while the pool is below its maximum, otherwise
+//   the execution waits (fairly across users: the pool's queue).
+// With sharing 'shared', any live process takes any user's execution (least loaded first): the
+// old density-first behaviour, for operators who accept that one user's crash ends others'.
+
+export type Sharing = 'tenant' | 'shared';
+
+export interface Candidate {
+  readonly alive: boolean;
+  /** Started and warm. */
+  readonly started: boolean;
+  readonly retiring: boolean;
+  readonly tainted: boolean;
+  readonly tenant: string | null;
+  readonly lastTenant: string | null;
+  readonly load: number;
+  readonly idleSince: number;
+}
+
+export type Placement<E> =
+  | { kind: 'use'; executor: E; lease: boolean }
+  | { kind: 'start' }
+  | { kind: 'wait'; reason: string };
+
+export interface PlacementPolicy {
+  sharing: Sharing;
+  maxProcesses: number;
+}
+
+export function place<E extends Candidate>(executors: readonly E[], userId: string, policy: PlacementPolicy): Placement<E> {
+  const usable = executors.filter((executor) => executor.alive && executor.started && !executor.retiring);
+  const counted = executors.filter((executor) => executor.alive && !executor.retiring).length;
+  const canStart = counted < policy.maxProcesses;
+
+  if (policy.sharing === 'shared') {
+    const best = leastLoaded(usable);
+    if (best) return { kind: 'use', executor: best, lease: false };
+    return canStart ? { kind: 'start' } : { kind: 'wait', reason: 'every executor process is starting or being replaced' };
+  }
+
+  const own = leastLoaded(usable.filter((executor) => executor.tenant === userId));
+  if (own) return { kind: 'use', executor: own, lease: false };
+  const idle = usable.filter((executor) => executor.tenant === null && executor.load === 0);
+  const returning = idle.find((executor) => executor.lastTenant === userId);
+  if (returning) return { kind: 'use', executor: returning, lease: true };
+  // Never used first, then the clean one idle the longest (the others' affinity lasts longest).
+  const fresh = idle.find((executor) => executor.lastTenant === null);
+  if (fresh) return { kind: 'use', executor: fresh, lease: true };
+  const clean = idle.filter((executor) => !executor.tainted).sort((a, b) => a.idleSince - b.idleSince)[0];
+  if (clean) return { kind: 'use', executor: clean, lease: true };
+  if (canStart) return { kind: 'start' };
+  return { kind: 'wait', reason: `all ${policy.maxProcesses} executor processes run other users' executions` };
+}
+
+function leastLoaded<E extends Candidate>(executors: readonly E[]): E | undefined {
+  let best: E | undefined;
+  for (const executor of executors) if (best === undefined || executor.load < best.load) best = executor;
+  return best;
+}
+
+/** Why an executor should be retired now, or null to keep it. */
+export function retireReason(
+  executor: { load: number; executions: number; tainted: boolean; idleSince: number; idleBytes: number | null },
+  residentBytes: number | null,
+  limits: { recycleAfter: number; returnMarginBytes: number; inFlightLimitBytes: number; taintedIdleMs: number; now: number },
+): string | null {
+  if (executor.idleBytes !== null && residentBytes !== null) {
+    const allowed = executor.idleBytes + limits.inFlightLimitBytes + limits.returnMarginBytes;
+    if (residentBytes > allowed) {
+      return `holds ${Math.round(residentBytes / 2 ** 20)} MB, over ${Math.round(allowed / 2 ** 20)} MB (its idle size, what it runs and a margin)`;
+    }
+  }
+  if (executor.load > 0) return null;
+  if (executor.executions >= limits.recycleAfter) return `ran ${executor.executions} executions`;
+  if (executor.tainted && limits.now - executor.idleSince >= limits.taintedIdleMs) return 'an execution in it was stopped from outside';
+  return null;
+}
