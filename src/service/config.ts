@@ -18,8 +18,10 @@ export interface ServiceConfig {
   /** Names this server in execution leases (PostgreSQL with several servers). */
   nodeId: string;
   logLevel: string;
-  /** Executor processes; 0 runs guest code inside the server process (development only). */
+  /** Executor processes at most (started on demand); 0 runs guest code inside the server process (development only). */
   executors: number;
+  /** 'tenant': an executor process runs one user's executions at a time; 'shared': any user's. */
+  executorSharing: 'tenant' | 'shared';
   /** Executions running at once on this server. */
   concurrency: number;
   /** The share of `concurrency` one user may hold (at least one slot), from 0.01 to 1. */
@@ -80,7 +82,8 @@ const settings = {
   masterKey: { flag: 'master-key', env: 'TEEJS_MASTER_KEY', describe: 'base64 of 32 bytes encrypting secrets; a key file when absent', kind: 'string', defaultValue: undefined, envOnly: true },
   nodeId: { flag: 'node-id', env: 'TEEJS_NODE_ID', describe: 'name of this server among several on one database (default HOST:PORT)', kind: 'string', defaultValue: undefined },
   logLevel: { flag: 'log-level', env: 'TEEJS_LOG_LEVEL', describe: 'fatal, error, warn, info, debug, trace or silent', kind: 'string', defaultValue: 'info' },
-  executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(1, os.availableParallelism()) },
+  executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes at most, started on demand (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(8, os.availableParallelism()) },
+  executorSharing: { flag: 'executor-sharing', env: 'TEEJS_EXECUTOR_SHARING', describe: "'tenant': a process runs one user's executions at a time; 'shared': any user's (denser, but one user's crash ends others')", kind: 'string', defaultValue: 'tenant' },
   concurrency: { flag: 'concurrency', env: 'TEEJS_CONCURRENCY', describe: 'executions at once on this server', kind: 'int', min: 1, max: 10_000, defaultValue: 10 },
   maxUserShare: { flag: 'max-user-share', env: 'TEEJS_MAX_USER_SHARE', describe: 'share of --concurrency one user may run at once, at least 1 slot (1: no cap)', kind: 'fraction', min: 0.01, max: 1, defaultValue: 0.5 },
   bodyLimitBytes: { flag: 'body-limit', env: 'TEEJS_BODY_LIMIT', describe: 'largest request body in bytes', kind: 'int', min: 1024, max: 64 * 1024 * 1024, defaultValue: 2 * 1024 * 1024 },
@@ -159,6 +162,7 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
     nodeId: value('nodeId') ?? `${os.hostname()}:${value('port')}`,
     logLevel: value('logLevel') as string,
     executors: value('executors') as number,
+    executorSharing: value('executorSharing') as ServiceConfig['executorSharing'],
     concurrency: value('concurrency') as number,
     maxUserShare: value('maxUserShare') as number,
     bodyLimitBytes: value('bodyLimitBytes') as number,
@@ -201,6 +205,7 @@ function checkConsistency(config: ServiceConfig): void {
   const { limits } = config;
   if (limits.defaultTimeoutMs > limits.maxTimeoutMs) throw new ConfigError('the default timeout is above the maximum timeout');
   if (limits.defaultMemoryMb > limits.maxMemoryMb) throw new ConfigError('the default memory limit is above the maximum memory limit');
+  if (!['tenant', 'shared'].includes(config.executorSharing)) throw new ConfigError(`--executor-sharing must be tenant or shared, got '${config.executorSharing}'`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`unknown log level '${config.logLevel}'`);
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   if (!/^[\w.:-]{1,128}$/.test(config.nodeId)) throw new ConfigError('the node id may use letters, digits, dot, colon, dash and underscore (at most 128)');
