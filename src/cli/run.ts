@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveNetworkPolicy, type NetworkOptions } from '../core/ext/fetch/policy.ts';
 import { InMemorySecretStore, type ExecutionRequest } from '../core/index.ts';
+import { checkLimit, defaultLimits, LimitError, limitBounds, type LimitName } from '../core/limits.ts';
 import { ExecutorPool } from '../executor/index.ts';
 import { formatReport } from './report.ts';
 import { exitStatus, UsageError } from './usage.ts';
@@ -22,8 +23,8 @@ Options:
   --user ID              user id the function runs as (default "local")
   --function-id ID       function id (default: the file name without extension)
   --secret NAME=VALUE    a secret the function can read with secrets.get(NAME); repeatable
-  --timeout MS           time limit in milliseconds (default 30000)
-  --memory MB            memory limit in megabytes (default 128, at least 8)
+  --timeout MS           time limit in milliseconds, ${limitBounds.timeoutMs.min} to ${limitBounds.timeoutMs.max} (default ${defaultLimits.timeoutMs})
+  --memory MB            memory limit in megabytes, ${limitBounds.memoryMb.min} to ${limitBounds.memoryMb.max} (default ${defaultLimits.memoryMb})
   --allow-host PATTERN   a host fetch() may reach: a name, *.domain (subdomains only) or *
                          (any public host); repeatable. Without it, fetch refuses every URL
   --allow-http           allow plain http:// URLs (https only by default)
@@ -74,8 +75,10 @@ export async function runCommand(args: string[]): Promise<number> {
     functionId: values['function-id'] ?? path.basename(file).replace(/\.[^.]*$/, ''),
     params: readParams(values.params, values['params-file']),
   };
-  if (values.timeout !== undefined) request.timeoutMs = positiveInteger('--timeout', values.timeout);
-  if (values.memory !== undefined) request.memoryMb = positiveInteger('--memory', values.memory);
+  // Checked here, before any executor starts, by the judge the engine and the service use: an
+  // out-of-range limit is the command line's fault (exit 2), not the execution's.
+  if (values.timeout !== undefined) request.timeoutMs = limitFlag('timeoutMs', '--timeout', values.timeout);
+  if (values.memory !== undefined) request.memoryMb = limitFlag('memoryMb', '--memory', values.memory);
 
   const secrets = new InMemorySecretStore();
   for (const pair of values.secret ?? []) {
@@ -123,7 +126,14 @@ function readParams(inline: string | undefined, file: string | undefined): unkno
   }
 }
 
-function positiveInteger(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} expects a positive whole number, got '${text}'`);
-  return Number(text);
+function limitFlag(name: LimitName, flag: string, text: string): number {
+  // Decimal text is judged as the number it denotes (1.5, 0, 99999999999); anything else (abc,
+  // 1e3, 0x10, an empty string) as the text it is, so that only plain digits ever pass.
+  const value = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  try {
+    return checkLimit(name, value, flag);
+  } catch (error) {
+    if (error instanceof LimitError) throw new UsageError(error.message);
+    throw error;
+  }
 }

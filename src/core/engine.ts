@@ -15,7 +15,7 @@ import { timersCapability } from './ext/timers/index.ts';
 import { urlCapability } from './ext/url/index.ts';
 import { webCapability } from './ext/web/index.ts';
 import { ExecutionFailure } from './failure.ts';
-import { limitBounds, resolveLimits, type Limits } from './limits.ts';
+import { checkLimit, LimitError, resolveLimits, type LimitName, type Limits } from './limits.ts';
 import { encodeParams } from './params.ts';
 import { WarmPool, type WarmPoolStats } from './pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
@@ -246,12 +246,14 @@ function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
   };
 }
 
-function checkedLimit(name: keyof typeof limitBounds, value: unknown): number {
-  const { min, max } = limitBounds[name];
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ExecutionFailure('VALIDATION_ERROR', `${name} must be an integer from ${min} to ${max}`);
+/** limits.ts judges (as for the CLI and the service); here a refusal is a VALIDATION_ERROR result. */
+function checkedLimit(name: LimitName, value: unknown): number {
+  try {
+    return checkLimit(name, value);
+  } catch (error) {
+    if (error instanceof LimitError) throw new ExecutionFailure('VALIDATION_ERROR', error.message);
+    throw error;
   }
-  return value;
 }
 
 function asExecutionError(error: unknown): ExecutionError {

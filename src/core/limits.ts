@@ -1,5 +1,8 @@
 // Limits of one execution: defaults (as in the original system) and the bounds a caller's own
-// choice must stay within.
+// choice must stay within. checkLimit is the one judge of a timeout or memory size: the engine,
+// the CLI and the service all call it, so a value is refused everywhere or nowhere, with the
+// same words. A limit that passes it is safe to hand to setTimeout and to isolated-vm (no
+// TimeoutOverflowWarning, no isolate refused for being too small).
 
 export interface Limits {
   timeoutMs: number;
@@ -31,6 +34,43 @@ export const limitBounds = Object.freeze({
   // isolated-vm refuses less than 8 MB.
   memoryMb: { min: 8, max: 4096 },
 });
+
+export type LimitName = keyof typeof limitBounds;
+
+const limitWords: Record<LimitName, { what: string; unit: string }> = {
+  timeoutMs: { what: 'the time limit', unit: 'milliseconds' },
+  memoryMb: { what: 'the memory limit', unit: 'megabytes' },
+};
+
+/** A timeout or memory size out of limitBounds (or not a whole number). */
+export class LimitError extends Error {
+  readonly limit: LimitName;
+  constructor(limit: LimitName, message: string) {
+    super(message);
+    this.name = 'LimitError';
+    this.limit = limit;
+  }
+}
+
+/**
+ * Returns `value` when it is a whole number within limitBounds[name]; throws a LimitError
+ * otherwise. `field` is how the caller's input names it (`timeoutMs`, `--timeout`,
+ * `body/timeoutMs`); the message names it in plain words too, e.g. "the time limit (--timeout)
+ * must be a whole number of milliseconds from 1 to 900000, got 0".
+ */
+export function checkLimit(name: LimitName, value: unknown, field: string = name): number {
+  const { min, max } = limitBounds[name];
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  const { what, unit } = limitWords[name];
+  throw new LimitError(name, `${what} (${field}) must be a whole number of ${unit} from ${min} to ${max}, got ${shown(value)}`);
+}
+
+/** The refused value as the caller wrote it, short and on one line. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (value === null || ['number', 'boolean', 'bigint', 'undefined'].includes(typeof value)) return String(value);
+  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
 
 export function resolveLimits(base: Partial<Limits> | undefined): Limits {
   return { ...defaultLimits, ...base };

@@ -140,7 +140,7 @@ describe('teejs run', { concurrency: 2 }, () => {
     assertUsageError(await teejsRun(fixture('hello.mjs'), '--params-file', fixture('bad-params.json')), /is not valid JSON/);
     assertUsageError(await teejsRun(fixture('hello.mjs'), '--params', '{}', '--params-file', fixture('params.json')), /not both/);
     assertUsageError(await teejsRun(), /exactly one FILE/);
-    assertUsageError(await teejsRun(fixture('hello.mjs'), '--timeout', 'soon'), /--timeout expects a positive whole number/);
+    assertUsageError(await teejsRun(fixture('hello.mjs'), '--timeout', 'soon'), /the time limit \(--timeout\) must be a whole number/);
     assertUsageError(await teejsRun(fixture('hello.mjs'), '--secret', 'no-equals-sign'), /--secret expects NAME=VALUE/);
   });
 

@@ -55,6 +55,26 @@ describe('bad input', () => {
     }
   });
 
+  it('refuses a time or memory limit out of range on create and update, in the words of the engine and the CLI', async () => {
+    const { api } = t;
+    const time = /^the time limit \(body\/timeoutMs\) must be a whole number of milliseconds from 1 to 900000, got /;
+    const memory = /^the memory limit \(body\/memoryMb\) must be a whole number of megabytes from 8 to 4096, got /;
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ timeoutMs: 0 }, time],
+      [{ timeoutMs: 99999999999 }, time],
+      [{ timeoutMs: 1.5 }, time],
+      [{ timeoutMs: null }, time],
+      [{ memoryMb: 4 }, memory],
+      [{ memoryMb: 999999 }, memory],
+      [{ memoryMb: '64' }, memory],
+    ];
+    for (const [limits, message] of cases) {
+      assertError(await api.post('/v1/functions', alice.key, { name: 'limits', source: 'export default 1', ...limits }), 400, 'VALIDATION_ERROR', message);
+      assertError(await api.patch(`/v1/functions/${fnId}`, alice.key, limits), 400, 'VALIDATION_ERROR', message);
+    }
+    assert.equal((await api.get(`/v1/functions/${fnId}`, alice.key)).body.version, 1, 'no refused update made a version');
+  });
+
   it('answers 401 without a valid key, and 404 for unknown routes and resources', async () => {
     const { api } = t;
     assertError(await api.get('/v1/functions'), 401, 'UNAUTHORIZED');

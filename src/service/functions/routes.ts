@@ -2,8 +2,9 @@
 // not compile is refused when saved, with its line and column.
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkSyntax } from '../../core/compile-check.ts';
+import { checkLimit, LimitError, limitBounds, type LimitName } from '../../core/limits.ts';
 import type { FunctionCode, FunctionPatch, FunctionRecord, FunctionVersion } from '../../store/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceConfig } from '../config.ts';
@@ -26,8 +27,16 @@ const editable = {
   source: Type.String({ minLength: 1, pattern: noNul, description: 'an ES module with a default export, or a script that defines main()' }),
   language: stringEnum(['javascript', 'typescript'] as const),
   form: nullable(stringEnum(['module', 'script'] as const, { description: 'detected from the source when null' })),
-  timeoutMs: Type.Integer({ minimum: 1, description: 'time limit of one execution, within the operator maximum' }),
-  memoryMb: Type.Integer({ minimum: 8, description: 'memory limit of one execution, within the operator maximum' }),
+  timeoutMs: Type.Integer({
+    minimum: limitBounds.timeoutMs.min,
+    maximum: limitBounds.timeoutMs.max,
+    description: 'time limit of one execution in milliseconds, within the operator maximum',
+  }),
+  memoryMb: Type.Integer({
+    minimum: limitBounds.memoryMb.min,
+    maximum: limitBounds.memoryMb.max,
+    description: 'memory limit of one execution in megabytes, within the operator maximum',
+  }),
   allowedSecrets: Type.Array(SecretName, { maxItems: 100, uniqueItems: true, description: 'secrets the function may read (none by default)' }),
   allowedHosts: Type.Array(HostName, { maxItems: 100, uniqueItems: true, description: 'hosts the function may fetch (none by default)' }),
 };
@@ -94,6 +103,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
         body: CreateFunction,
         response: { 201: Type.Ref('Function'), ...errors(400, 401, 409, 413, 415, 429) },
       },
+      preValidation: checkBodyLimits,
     },
     async (request, reply) => {
       const userId = userIdOf(request);
@@ -157,6 +167,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
         body: UpdateFunction,
         response: { 200: Type.Ref('Function'), ...errors(400, 401, 404, 409, 413, 415) },
       },
+      preValidation: checkBodyLimits,
     },
     async (request) => {
       const userId = userIdOf(request);
@@ -208,6 +219,25 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
       return versionBody(version);
     },
   );
+}
+
+/**
+ * Runs before the schema: a timeout or memory size is judged by limits.ts (as in the engine and
+ * the CLI), so its refusal reads the same everywhere. The schema's own bounds, the same numbers,
+ * are what the OpenAPI document shows.
+ */
+async function checkBodyLimits(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  for (const name of ['timeoutMs', 'memoryMb'] as const satisfies readonly LimitName[]) {
+    if (!Object.hasOwn(body, name)) continue;
+    try {
+      checkLimit(name, (body as Record<string, unknown>)[name], `body/${name}`);
+    } catch (error) {
+      if (error instanceof LimitError) throw new ApiError(400, 'VALIDATION_ERROR', error.message);
+      throw error;
+    }
+  }
 }
 
 /** Limits within the operator's maxima, source within its size, and a source that compiles. */
