@@ -178,9 +178,13 @@ export class ExecutorPool implements Executor {
     let progressed = true;
     while (progressed) {
       progressed = false;
+      // While some user finds no process at all, no lease is extended: the processes drain and
+      // pass, in turn, to those who wait (otherwise a steady stream would keep a lease forever).
+      const starving = [...this.#waiting.keys()].some((userId) => place(this.#executors, userId, policy).kind === 'wait');
+      if (starving) this.#retireIdleTainted();
       for (const [userId, queue] of [...this.#waiting]) {
         const placement = place(this.#executors, userId, policy);
-        if (placement.kind === 'use') {
+        if (placement.kind === 'use' && !(starving && placement.executor.lastTenant === userId)) {
           const resolve = queue.shift()!;
           const { executor } = placement;
           if (placement.lease) {
@@ -202,6 +206,17 @@ export class ExecutorPool implements Executor {
     for (let i = starting; i < startsWanted; i++) {
       if (this.#counted() >= this.#options.processes) break;
       this.#spawn();
+    }
+  }
+
+  /** Idle processes no other user may have: make room for a fresh one. */
+  #retireIdleTainted(): void {
+    for (const executor of this.#executors) {
+      if (!executor.alive || executor.retiring || !executor.tainted || executor.load > 0) continue;
+      executor.retiring = true;
+      this.#recycled++;
+      this.#log(`executor ${executor.pid} retired: other users wait, and an execution in it was stopped from outside`);
+      void executor.shutdown(1000);
     }
   }
 

@@ -1,0 +1,172 @@
+// Hostile tenants stay inside their limits (issue 10, points 1-4): executor processes are
+// leased to one user at a time; memory bombs of every kind end MEMORY_LIMIT through the host's
+// resident-memory watch; processes come back to their idle size or are replaced; waiting users
+// get processes in turn. Assertions are about outcomes (codes, which user lost what, which
+// process ran what), never about speed: the suite must pass on a busy machine.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ExecutorPool } from '../../src/executor/index.ts';
+import { mib } from '../../src/executor/memory.ts';
+import { place, retireReason, type Candidate } from '../../src/executor/placement.ts';
+
+const sleepy = (ms: number, value: unknown) =>
+  `export default () => new Promise((resolve) => setTimeout(() => resolve(${JSON.stringify(value)}), ${ms}))`;
+
+async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('placement policy', () => {
+  const executor = (over: Partial<Candidate> & { name: string }): Candidate & { name: string } => ({
+    alive: true,
+    started: true,
+    retiring: false,
+    tainted: false,
+    tenant: null,
+    lastTenant: null,
+    load: 0,
+    idleSince: 0,
+    ...over,
+  });
+  const policy = { sharing: 'tenant' as const, maxProcesses: 3 };
+
+  test("a user's executions go to the process leased to that user", () => {
+    const placed = place([executor({ name: 'a', tenant: 'alice', load: 5 }), executor({ name: 'b' })], 'alice', policy);
+    assert.equal(placed.kind === 'use' && placed.executor.name, 'a');
+  });
+
+  test('never to a process leased to another user', () => {
+    const busy = [executor({ name: 'a', tenant: 'alice', load: 1 }), executor({ name: 'b', tenant: 'bob', load: 1 }), executor({ name: 'c', tenant: 'carol', load: 1 })];
+    const placed = place(busy, 'dave', policy);
+    assert.equal(placed.kind, 'wait');
+    assert.match(placed.kind === 'wait' ? placed.reason : '', /other users/);
+    assert.equal(place(busy.slice(0, 2), 'dave', policy).kind, 'start');
+  });
+
+  test('an idle process goes back to its last user first, then fresh ones, then clean ones', () => {
+    const idle = [executor({ name: 'old', lastTenant: 'bob', idleSince: 1 }), executor({ name: 'fresh' }), executor({ name: 'mine', lastTenant: 'alice', idleSince: 5 })];
+    const name = (placed: ReturnType<typeof place<Candidate & { name: string }>>) => (placed.kind === 'use' ? placed.executor.name : placed.kind);
+    assert.equal(name(place(idle, 'alice', policy)), 'mine');
+    assert.equal(name(place(idle, 'carol', policy)), 'fresh');
+    assert.equal(name(place([idle[0]!, idle[2]!], 'carol', policy)), 'old');
+  });
+
+  test('a process in which an execution was stopped from outside goes to no other user', () => {
+    const tainted = [executor({ name: 't', lastTenant: 'bob', tainted: true })];
+    assert.equal(place(tainted, 'alice', { ...policy, maxProcesses: 1 }).kind, 'wait');
+    const placed = place(tainted, 'bob', policy);
+    assert.equal(placed.kind === 'use' && placed.executor.name, 't');
+  });
+
+  test('retiring and starting processes take no work', () => {
+    const placed = place([executor({ name: 'r', retiring: true }), executor({ name: 's', started: false })], 'alice', { ...policy, maxProcesses: 1 });
+    assert.equal(placed.kind, 'wait');
+  });
+
+  test("'shared' puts any user's execution on the least loaded process", () => {
+    const placed = place([executor({ name: 'a', tenant: null, load: 3 }), executor({ name: 'b', load: 1 })], 'alice', { sharing: 'shared', maxProcesses: 2 });
+    assert.equal(placed.kind === 'use' && placed.executor.name, 'b');
+  });
+
+  test('retirement: memory not given back, age, a stopped execution once idle', () => {
+    const limits = { recycleAfter: 100, returnMarginBytes: 32 * mib, inFlightLimitBytes: 0, taintedIdleMs: 1000, now: 10_000 };
+    const base = { load: 0, executions: 1, tainted: false, idleSince: 9_990, idleBytes: 100 * mib };
+    assert.equal(retireReason(base, 120 * mib, limits), null);
+    assert.match(retireReason(base, 140 * mib, limits) ?? '', /over 132 MB/);
+    assert.equal(retireReason({ ...base, load: 1 }, 200 * mib, { ...limits, inFlightLimitBytes: 128 * mib }), null);
+    assert.match(retireReason({ ...base, executions: 100 }, null, limits) ?? '', /ran 100 executions/);
+    assert.equal(retireReason({ ...base, tainted: true }, null, limits), null, 'not before it was idle a while');
+    assert.match(retireReason({ ...base, tainted: true, idleSince: 0 }, null, limits) ?? '', /stopped from outside/);
+  });
+});
+
+describe('executor processes under hostile tenants', () => {
+  let pool: ExecutorPool;
+  const logged: string[] = [];
+
+  before(async () => {
+    pool = await ExecutorPool.start({ processes: 4, warm: { size: 1 }, log: (line) => logged.push(line) });
+  });
+  after(async () => {
+    await pool.close();
+  });
+
+  const bombs: Record<string, string> = {
+    'arrays (large objects past the heap limit)': 'const a = []; for (;;) a.push(new Array(60_000_000).fill(0));',
+    'a flattened 268 MB string': "const s = 'x'.repeat(2 ** 28); return s.indexOf('y');",
+    'array buffers kept alive': 'const kept = []; for (;;) kept.push(new Uint8Array(32 * 1024 * 1024).fill(1));',
+    'flat strings kept alive': "const kept = []; for (let i = 0; ; i++) kept.push(new Array(2 ** 24).join('y') + i);",
+  };
+
+  for (const [name, body] of Object.entries(bombs)) {
+    test(`a memory bomb (${name}) ends MEMORY_LIMIT; another user's executions complete`, async () => {
+      const bystanders = Array.from({ length: 3 }, (_, i) => pool.execute({ source: sleepy(300, i), userId: 'bystander' }));
+      const bomb = await pool.execute({ source: `export default () => { ${body} }`, userId: 'bomber', memoryMb: 64, timeoutMs: 60_000 });
+      assert.equal(bomb.error?.code, 'MEMORY_LIMIT', JSON.stringify(bomb.error));
+      assert.match(bomb.error!.message, /memory limit exceeded/);
+      assert.ok(bomb.memoryUsedBytes >= 64 * mib, `memoryUsedBytes ${bomb.memoryUsedBytes} reports at least the limit`);
+      for (const result of await Promise.all(bystanders)) assert.equal(result.status, 'success', JSON.stringify(result.error));
+    });
+  }
+
+  test('after the bombs every process is back within 32 MB of its idle size, or is being replaced', async () => {
+    await until(() => pool.stats().executors.every((e) => e.load === 0), 'the pool is idle');
+    // A process that held on to memory is retired at once; one killed is replaced.
+    await until(
+      () =>
+        pool
+          .stats()
+          .executors.filter((e) => !e.retiring && e.idleBytes !== null && e.residentBytes !== null)
+          .every((e) => e.residentBytes! <= e.idleBytes! + 32 * mib),
+      'every live process is back near its idle size',
+    );
+    assert.equal((await pool.execute({ source: 'export default () => "still serving"', userId: 'bomber' })).result, 'still serving');
+  });
+
+  test("one user's infinite loop costs no other user anything", async () => {
+    const bystanders = Array.from({ length: 4 }, (_, i) => pool.execute({ source: sleepy(200, i), userId: 'bystander' }));
+    const loops = Array.from({ length: 3 }, () => pool.execute({ source: 'export default () => { for (;;) {} }', userId: 'looper', timeoutMs: 500 }));
+    for (const result of await Promise.all(loops)) {
+      assert.equal(result.error?.code, 'TIMEOUT');
+      assert.ok(result.durationMs >= 500, `reported ${result.durationMs} ms`);
+    }
+    for (const result of await Promise.all(bystanders)) assert.equal(result.status, 'success', JSON.stringify(result.error));
+  });
+});
+
+describe('processes are shared out in turn', () => {
+  test('with one process, a waiting user is served before the holder gets more', async () => {
+    const pool = await ExecutorPool.start({ processes: 1, warm: false, log: () => {} });
+    try {
+      const first = Array.from({ length: 2 }, (_, i) => pool.execute({ source: sleepy(200, i), userId: 'holder' }));
+      await until(() => pool.stats().executors[0]?.tenant === 'holder', 'the holder has the process');
+      const waiting = pool.execute({ source: sleepy(10, 'mine'), userId: 'waiter' });
+      await until(() => pool.stats().waiting === 1, 'the other user waits');
+      const more = pool.execute({ source: sleepy(10, 'more'), userId: 'holder' });
+      const [waiter, holderAgain] = await Promise.all([waiting, more, ...first]);
+      assert.equal(waiter.result, 'mine');
+      assert.ok(Date.parse(waiter.startedAt) <= Date.parse(holderAgain.startedAt), 'the waiting user went first');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a process is replaced after its quota of executions', async () => {
+    const pool = await ExecutorPool.start({ processes: 1, warm: false, recycleAfter: 3, log: () => {} });
+    try {
+      const pids = new Set<number | undefined>();
+      for (let i = 0; i < 4; i++) {
+        await until(() => pool.stats().executors.some((e) => !e.retiring && e.load === 0), 'a process is free', 60_000);
+        pids.add(pool.stats().executors.find((e) => !e.retiring)?.pid);
+        assert.equal((await pool.execute({ source: `export default () => ${i}`, userId: 'u' })).result, i);
+      }
+      await until(() => pool.stats().recycled >= 1, 'the process was recycled');
+    } finally {
+      await pool.close();
+    }
+  });
+});
