@@ -12,8 +12,12 @@ const maxBytes = 64 * 1024 * 1024;
 const entries = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
 let totalBytes = 0;
 
-export function codeCacheKey(kind: string, filename: string, source: string): string {
-  return createHash('sha256').update(kind).update('\0').update(filename).update('\0').update(source).digest('base64');
+/**
+ * `owner` is the user the code runs for: entries are never shared between users, so that how
+ * fast a function compiles tells no user whether another one ran the same source.
+ */
+export function codeCacheKey(kind: string, owner: string, filename: string, source: string): string {
+  return createHash('sha256').update(kind).update('\0').update(owner).update('\0').update(filename).update('\0').update(source).digest('base64');
 }
 
 /** Compile options that use the cache, or ask V8 to produce an entry for it. */

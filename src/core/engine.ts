@@ -213,6 +213,7 @@ export class Engine {
     const context = { functionId, userId, executionId, startTime: startedAt.getTime() };
     return {
       source,
+      owner: userId,
       form,
       formGiven: request.form !== undefined,
       filename,

@@ -34,6 +34,8 @@ export interface SandboxOptions {
 
 export interface SandboxJob {
   source: string;
+  /** The user it runs for (scopes the code cache). */
+  owner: string;
   form: SourceForm;
   filename: string;
   paramsJson: string;
@@ -277,7 +279,7 @@ export class Sandbox {
         // A hashbang is valid only at the very start of a script: keep its line, as a comment.
         const body = job.source.startsWith('#!') ? `//${job.source.slice(2)}` : job.source;
         const source = `"use strict";\n${body}`;
-        const key = codeCacheKey('script', job.filename, source);
+        const key = codeCacheKey('script', job.owner, job.filename, source);
         script = isolate.compileScriptSync(source, { filename: job.filename, lineOffset: -1, ...cacheOptions(key) });
         remember(key, script);
       } catch (error) {
@@ -290,7 +292,7 @@ export class Sandbox {
       return (await control.apply(undefined, ['run', 'script', job.maxResultBytes], runOptions)) as string;
     }
 
-    const key = codeCacheKey('module', job.filename, job.source);
+    const key = codeCacheKey('module', job.owner, job.filename, job.source);
     const functionModule = isolate.compileModuleSync(job.source, { filename: job.filename, ...cacheOptions(key) });
     remember(key, functionModule);
     const imports = functionModule.dependencySpecifiers;
