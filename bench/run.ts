@@ -24,6 +24,7 @@ const { values: options } = parseArgs({
     workloads: { type: 'string' },
     concurrency: { type: 'string' },
     'no-memory': { type: 'boolean', default: false },
+    abuse: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -36,6 +37,8 @@ if (options.help) {
   --workloads a,b      only these workloads (ids: ${workloads.map((w) => w.id).join(', ')})
   --concurrency 1,8    only these concurrencies (of 1, 8, 64)
   --no-memory          skip the idle-isolate and RSS measurements
+  --abuse              only the noisy-neighbour benchmark: the service, a quiet tenant and abusive ones
+                       (bench/abuse.ts; writes abuse.{md,json,svg}, or abuse-quick.* with --quick)
 `);
   process.exit(0);
 }
@@ -232,7 +235,8 @@ async function runCell(
   return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
 }
 
-main().catch((error: unknown) => {
+const entry = options.abuse ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out! })) : main;
+entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });
