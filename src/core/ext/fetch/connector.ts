@@ -3,7 +3,7 @@
 // lookup, and a last look at the socket's remote address once it is connected.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import { addressRefusal } from './address.ts';
 
 /** A connection the policy refused; the fetch turns it into a guest TypeError. */
@@ -43,8 +43,13 @@ export type Connector = buildConnector.connector;
  * A connector for one execution's dispatcher. `connectTimeoutMs` bounds the TCP and TLS
  * handshake; the request's own timeout bounds everything else.
  */
-export function guardedConnector(allowPrivateNetwork: boolean, resolve: LookupFunction | undefined, connectTimeoutMs: number): Connector {
-  const base = buildConnector({ lookup: guardedLookup(allowPrivateNetwork, resolve), timeout: connectTimeoutMs });
+export function guardedConnector(
+  build: typeof buildConnector,
+  allowPrivateNetwork: boolean,
+  resolve: LookupFunction | undefined,
+  connectTimeoutMs: number,
+): Connector {
+  const base = build({ lookup: guardedLookup(allowPrivateNetwork, resolve), timeout: connectTimeoutMs });
   return (options, callback) => {
     // An IP literal needs no lookup, so it is checked here (decimal and hex spellings were
     // already turned into dotted form by the URL parser).

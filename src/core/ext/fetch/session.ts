@@ -2,11 +2,12 @@
 // time), redirects followed hop by hop, and the network record. It owns its HTTP dispatcher
 // (made on the first fetch, destroyed when the execution ends) and no process-wide state, so
 // it works the same in the engine's process or in an executor process.
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { ExecutionScope } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
 import type { NetworkRecord } from '../../types.ts';
 import { AddressBlockedError, guardedConnector } from './connector.ts';
+import { loadUndici } from './undici.ts';
 import { headerRefusal, methodRefusal, urlRefusal, type HostPattern, type NetworkPolicy } from './policy.ts';
 
 export interface WireRequest {
@@ -270,7 +271,7 @@ export class FetchSession {
     if (!headers.some(([name]) => name === 'user-agent')) outgoing.push(['user-agent', 'teejs']);
 
     try {
-      const response = await this.#dispatcher().request({
+      const response = await (await this.#dispatcher()).request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
@@ -331,11 +332,12 @@ export class FetchSession {
     }
   }
 
-  #dispatcher(): Agent {
+  async #dispatcher(): Promise<Agent> {
+    const { Agent, buildConnector } = await loadUndici();
     if (this.#agent === null) {
       const policy = this.#policy;
       this.#agent = new Agent({
-        connect: guardedConnector(policy.allowPrivateNetwork, policy.lookup, Math.min(policy.requestTimeoutMs, 10_000)),
+        connect: guardedConnector(buildConnector, policy.allowPrivateNetwork, policy.lookup, Math.min(policy.requestTimeoutMs, 10_000)),
         headersTimeout: policy.requestTimeoutMs,
         bodyTimeout: policy.requestTimeoutMs,
       });
