@@ -4,6 +4,14 @@
 // heap breaks isolates made from another snapshot) and which NODE_OPTIONS cannot carry. When
 // started by an older Node or without the flag, it starts the right one. Plain JavaScript, so
 // that any Node can read it.
+//
+// Invariant: the process a user or a supervisor started owns the CLI, and so the server and
+// its executors; whatever ends it, SIGKILL included, they end too and free the data directory.
+// - Where process.execve exists (Node >= 22.15 / 23.11), the launcher becomes the right Node
+//   in place: same pid, no second process that could be left behind.
+// - Otherwise it spawns the right Node with one more stdio pipe, whose far end only this
+//   process holds. The kernel closes it when this process ends, however it ends; the CLI reads
+//   that EOF as SIGTERM (src/cli/launcher.ts): a graceful stop.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -20,10 +28,30 @@ if (major >= 24 && process.execArgv.includes('--no-node-snapshot')) {
     const require = createRequire(import.meta.url);
     node = path.join(path.dirname(require.resolve('node/package.json')), 'bin', 'node');
   }
-  const child = spawn(node, ['--no-node-snapshot', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The flags this Node was given (--inspect, --max-old-space-size...) only mean the same to
+  // the same Node.
+  const flags = node === process.execPath ? process.execArgv.filter((flag) => flag !== '--no-node-snapshot') : [];
+  const args = ['--no-node-snapshot', ...flags, main, ...process.argv.slice(2)];
+  if (typeof process.execve === 'function') {
+    process.execve(node, [node, ...args], process.env);
+  }
+  const launcherFd = 3;
+  const child = spawn(node, args, {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: { ...process.env, TEEJS_LAUNCHER_FD: String(launcherFd) },
+  });
+  // Nothing is ever written: the pipe exists so that its end tells the child this process died.
+  child.stdio[launcherFd].on('error', () => {});
+  child.on('error', (error) => {
+    process.stderr.write(`teejs: cannot start ${node}: ${error.message}\n`);
+    process.exit(1);
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
+    if (signal) {
+      // Die of the same signal, as a shell expects; our own handlers must not catch it again.
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
   });
 }

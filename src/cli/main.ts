@@ -1,5 +1,6 @@
 // teejs command line: `teejs run FILE ...` runs one function once; `teejs help` explains.
 import { readFileSync } from 'node:fs';
+import { watchLauncher } from './launcher.ts';
 import { runCommand, runHelp } from './run.ts';
 import { exitStatus, UsageError } from './usage.ts';
 
@@ -43,6 +44,7 @@ function exit(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
+watchLauncher();
 main(process.argv.slice(2)).then(exit, (error: unknown) => {
   if (error instanceof UsageError) {
     process.stderr.write(`teejs: ${error.message}\n`);

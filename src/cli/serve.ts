@@ -19,7 +19,8 @@ ${configHelp()}
   -h, --help                  this text
 
 SIGTERM or SIGINT stops it gracefully: running executions finish first (queued ones wait
-in the store for the next start).
+in the store for the next start). Whatever ends the process you started, SIGKILL included,
+ends the server and its executors too.
 `);
   return exitStatus.success;
 }
