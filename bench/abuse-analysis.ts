@@ -78,6 +78,8 @@ export interface LatencySummary {
   p90Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /** The service's own durationMs (the rest of the latency is waiting and HTTP), median. */
+  durationP50Ms: number | null;
 }
 
 export interface KindSummary {
@@ -165,7 +167,10 @@ export interface AbuseResults extends Omit<RawRun, 'quiet' | 'storm' | 'solo' | 
   unanswered: number;
   tree: { idleBytes: number | null; stormPeakBytes: number | null; stormPeakAtS: number | null; soloPeakBytes: number | null; settledBytes: number | null };
   executors: ExecutorMemory[];
+  boundRule: BoundRule;
   typicalIdleBytes: number | null;
+  /** Executors started after the idle window: from their first sample to 90% of the typical idle size. */
+  executorStartMs: { count: number; p50: number | null; max: number | null };
   solo: SoloBomb[];
   samplerInfo: { samples: number; lateSamples: number; meanIntervalMs: number | null; safetyKill: SamplerOutput['safetyKill']; processes: ProcessSeen[] } | null;
   targets: TargetCheck[];
@@ -193,6 +198,7 @@ function latency(samples: ExecutionSample[]): LatencySummary {
     p90Ms: r(percentile(sorted, 90)),
     p99Ms: r(percentile(sorted, 99)),
     maxMs: r(sorted.at(-1) ?? null),
+    durationP50Ms: r(median(samples.map((s) => s.durationMs).filter((v): v is number => v !== null))),
   };
 }
 
@@ -238,16 +244,39 @@ function summariseKind(kind: AbuseKind, tenant: string, samples: ExecutionSample
   };
 }
 
+/** How the benchmark bounds an executor's memory (see inFlightLimits). */
+export interface BoundRule {
+  /** 'tenant': an executor runs one user's executions at a time (the service's claim, tested too). */
+  sharing: 'tenant' | 'shared';
+  /** Executions one user runs at once at most (tenant), or the server's concurrency (shared). */
+  slots: number;
+  tailMs: number;
+}
+
 /**
- * The most memory the executions in flight at time t may hold: the sum of their limits, of at
- * most `slots` of them (the server runs no more at once), counting an execution until
- * `tailMs` after its answer (its executor may still be giving its memory back).
+ * The most memory the executions an executor runs at time t may hold, seen from outside (which
+ * execution runs in which executor is not visible): with tenant cordoning, the sum of the
+ * limits of one user's executions in flight, at most `slots` of them, for the user with the
+ * largest sum; with shared executors, the same over every user's. An execution counts from its
+ * request until `tailMs` after its answer (its executor may give memory back, or be replaced,
+ * just after).
  */
-function inFlightLimits(intervals: Array<{ from: number; to: number; bytes: number }>, slots: number, tailMs: number): (t: number) => number {
+function inFlightLimits(intervals: Array<{ tenant: string; from: number; to: number; bytes: number }>, rule: BoundRule): (t: number) => number {
   return (t) => {
-    const limits = intervals.filter((i) => i.from <= t && t <= i.to + tailMs).map((i) => i.bytes);
-    limits.sort((a, b) => b - a);
-    return limits.slice(0, slots).reduce((sum, bytes) => sum + bytes, 0);
+    const byTenant = new Map<string, number[]>();
+    for (const i of intervals) {
+      if (i.from > t || t > i.to + rule.tailMs) continue;
+      const key = rule.sharing === 'tenant' ? i.tenant : 'everyone';
+      const list = byTenant.get(key);
+      if (list) list.push(i.bytes);
+      else byTenant.set(key, [i.bytes]);
+    }
+    let most = 0;
+    for (const limits of byTenant.values()) {
+      limits.sort((a, b) => b - a);
+      most = Math.max(most, limits.slice(0, rule.slots).reduce((sum, bytes) => sum + bytes, 0));
+    }
+    return most;
   };
 }
 
@@ -309,13 +338,27 @@ export function analyse(run: RawRun): AbuseResults {
   const executorsSeen = (sampler?.processes ?? []).filter((p) => p.pid !== root);
   const idleSizes = executorsSeen.map((p) => medianOf(idleSamples, p.pid)).filter((v): v is number => v !== null);
   const typicalIdleBytes = median(idleSizes);
-  const slots = Number(run.config.concurrency) || 10;
+  const concurrency = Number(run.config.concurrency) || 10;
+  const share = Number(run.config.maxUserShare);
+  const boundRule: BoundRule =
+    run.config.executorSharing === 'tenant'
+      ? { sharing: 'tenant', slots: Number.isFinite(share) && share > 0 ? Math.max(1, Math.floor(share * concurrency)) : concurrency, tailMs: 1000 }
+      : { sharing: 'shared', slots: concurrency, tailMs: 1000 };
   const limitsAt = inFlightLimits(
-    [...quiet, ...storm, ...solo].filter((s) => s.httpStatus !== 429).map((s) => ({ from: s.sentAt, to: s.receivedAt, bytes: s.memoryMb * MB })),
-    slots,
-    250,
+    [...quiet, ...storm, ...solo].filter((s) => s.httpStatus !== 429).map((s) => ({ tenant: s.tenant, from: s.sentAt, to: s.receivedAt, bytes: s.memoryMb * MB })),
+    boundRule,
   );
   const limitsPerSample = samples.map((s) => limitsAt(s.t));
+  // How long executors started during the run took to reach 90% of the typical idle size (a
+  // busy machine makes this long, and an execution waiting for a fresh executor waits as long).
+  const startTimes: number[] = [];
+  for (const p of executorsSeen) {
+    if (!phases.idle || p.firstSeen <= phases.idle.end || typicalIdleBytes === null) continue;
+    const ready = samples.find((x) => x.t >= p.firstSeen && (rssOf(x, p.pid) ?? 0) >= 0.9 * typicalIdleBytes);
+    if (ready) startTimes.push(ready.t - p.firstSeen);
+  }
+  startTimes.sort((a, b) => a - b);
+  const executorStartMs = { count: startTimes.length, p50: percentile(startTimes, 50), max: startTimes.at(-1) ?? null };
   const measuredUntil = phases.solo?.end ?? phases.rest?.end ?? Number.POSITIVE_INFINITY;
   const executors: ExecutorMemory[] = executorsSeen.map((p) => {
     const idleBytes = medianOf(idleSamples, p.pid);
@@ -435,7 +478,9 @@ export function analyse(run: RawRun): AbuseResults {
     unanswered,
     tree,
     executors,
+    boundRule,
     typicalIdleBytes,
+    executorStartMs,
     solo: soloBombs,
     samplerInfo: sampler && {
       samples: samples.length,

@@ -16,7 +16,7 @@ export async function writeAbuseReports(results: AbuseResults, directory: string
   const files = { json: join(directory, `${stem}.json`), md: join(directory, `${stem}.md`), svg: join(directory, `${stem}.svg`) };
   writeFileSync(files.json, `${JSON.stringify(results, null, 1)}\n`);
   writeFileSync(files.md, markdown(results, stem));
-  writeFileSync(files.svg, await chart(results));
+  writeFileSync(files.svg, await renderAbuseChart(results));
   return Object.values(files);
 }
 
@@ -30,7 +30,7 @@ function when(results: AbuseResults): string {
 
 function latencyRow(name: string, s: LatencySummary, baseline: LatencySummary): string {
   const ratio = s.p99Ms !== null && baseline.p99Ms ? ` (${(s.p99Ms / baseline.p99Ms).toFixed(2)}×)` : '';
-  return `| ${name} | ${s.count} | ${ms(s.p50Ms)} | ${ms(s.p90Ms)} | ${ms(s.p99Ms)}${ratio} | ${ms(s.maxMs)} | ${s.failures} |`;
+  return `| ${name} | ${s.count} | ${ms(s.p50Ms)} | ${ms(s.p90Ms)} | ${ms(s.p99Ms)}${ratio} | ${ms(s.maxMs)} | ${ms(s.durationP50Ms)} | ${s.failures} |`;
 }
 
 export function markdownTables(results: AbuseResults): string[] {
@@ -42,8 +42,8 @@ export function markdownTables(results: AbuseResults): string[] {
   out.push(
     "The quiet tenant's hello world (closed loop, latency as the client sees it, ms; the ratio is p99 against the baseline's):",
     '',
-    '| phase | requests | p50 | p90 | p99 | max | failures |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| phase | requests | p50 | p90 | p99 | max | durationMs p50 (the service\'s own) | failures |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     latencyRow('baseline (alone)', q.baseline, q.baseline),
     latencyRow('abuse (and drain)', q.abuse, q.baseline),
     latencyRow('settle (alone again)', q.settle, q.baseline),
@@ -86,8 +86,13 @@ export function markdownTables(results: AbuseResults): string[] {
     `Resident memory (MB) of the whole process tree (the service and all its descendants): idle ${mb(t.idleBytes)}, peak during the storm ${mb(t.stormPeakBytes)}` +
       `${t.stormPeakAtS === null ? '' : ` (at ${t.stormPeakAtS} s)`}, settled after it ${mb(t.settledBytes)}, peak with the bombs alone ${mb(t.soloPeakBytes)}.`,
     '',
-    "Each executor (bound = its idle size, or the typical idle size for a replacement, + the limits of the executions in flight at that moment, at most the server's concurrency of them, + 64 MB; " +
-      "seen from outside, the benchmark cannot tell which executor runs which execution, so it counts every execution in flight: a generous bound):",
+    `Each executor. Its bound: its idle size (for an executor started later, the typical idle size, ${mb(results.typicalIdleBytes)} MB) + 64 MB + the limits of the executions it may be running. ` +
+      'Which execution runs in which executor is not visible from outside, so that is ' +
+      (results.boundRule.sharing === 'tenant'
+        ? `the largest sum of one user's executions in flight at that moment, at most ${results.boundRule.slots} of them (the user's share of the slots): executors are leased to one user at a time (\`--executor-sharing tenant\`), a claim this tests too. `
+        : `the sum over every execution in flight at that moment, at most ${results.boundRule.slots} of them (the server's concurrency). `) +
+      `An execution counts from its request until ${results.boundRule.tailMs} ms after its answer (its executor may give memory back, or be replaced, just after). ` +
+      `Executors started during the run: ${results.executorStartMs.count}, each taking ${ms(results.executorStartMs.p50)} ms (median, at most ${ms(results.executorStartMs.max)}) from its first sample to 90% of the typical idle size.`,
     '',
     '| executor pid | seen from–to s | idle MB | peak MB (at s) | worst distance to its bound MB (at s) | after the storm MB |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -149,12 +154,17 @@ export function printSummary(results: AbuseResults): void {
 const panelWidth = 900;
 const panelHeight = 190;
 const gap = 70;
+const top = 24;
 
-async function chart(results: AbuseResults): Promise<string> {
+export async function renderAbuseChart(results: AbuseResults): Promise<string> {
   const s = results.series;
   const maxT = Math.max(1, ...s.quiet.map((p) => p.t), ...s.tree.map((p) => p.t), ...s.windows.map((w) => w.end));
   const shade: Record<string, string> = { baseline: '#e5f5e0', abuse: '#fcbba1', drain: '#fee0d2', settle: '#deebf7', solo: '#fdd0a2' };
-  const windows = s.windows.map((w) => ({ ...w, fill: shade[w.name] ?? '#eeeeee' }));
+  // Labels alternate between two heights, so that short phases' names do not overlap.
+  const windows = s.windows.map((w, i) => ({ ...w, fill: shade[w.name] ?? '#eeeeee', labelY: i % 2 === 0 ? 11 : 23 }));
+  const latencies = s.quiet.map((p) => p.ms);
+  const decades: number[] = [];
+  for (let v = 10 ** Math.floor(Math.log10(Math.min(...latencies, 1))); v <= Math.max(...latencies, 10) * 10; v *= 10) decades.push(v);
   const background = (): vega.Mark[] => [
     {
       type: 'rect',
@@ -164,12 +174,12 @@ async function chart(results: AbuseResults): Promise<string> {
     {
       type: 'text',
       from: { data: 'windows' },
-      encode: { enter: { x: { scale: 'x', field: 'start', offset: 3 }, y: { value: 11 }, text: { field: 'name' }, fontSize: { value: 10 }, fill: { value: '#555' } } },
+      encode: { enter: { x: { scale: 'x', field: 'start', offset: 3 }, y: { field: 'labelY' }, text: { field: 'name' }, fontSize: { value: 10 }, fill: { value: '#555' } } },
     },
   ];
-  const panel = (index: number, title: string, scales: vega.Scale[], axisTitle: string, marks: vega.Mark[], extra: Partial<vega.GroupMark> = {}): vega.GroupMark => ({
+  const panel = (index: number, title: string, scales: vega.Scale[], axisTitle: string, marks: vega.Mark[], yAxis: Partial<vega.Axis> = {}): vega.GroupMark => ({
     type: 'group',
-    encode: { enter: { x: { value: 0 }, y: { value: index * (panelHeight + gap) }, width: { value: panelWidth }, height: { value: panelHeight } } },
+    encode: { enter: { x: { value: 0 }, y: { value: top + index * (panelHeight + gap) }, width: { value: panelWidth }, height: { value: panelHeight } } },
     signals: [
       { name: 'width', value: panelWidth },
       { name: 'height', value: panelHeight },
@@ -178,15 +188,14 @@ async function chart(results: AbuseResults): Promise<string> {
     scales,
     axes: [
       { orient: 'bottom', scale: 'x', title: 'seconds since the start of the warm-up', tickCount: 12 },
-      { orient: 'left', scale: 'y', grid: true, title: axisTitle, tickCount: 6, format: '~g' },
+      { orient: 'left', scale: 'y', grid: true, title: axisTitle, tickCount: 6, format: ',~g', ...yAxis } as vega.Axis,
     ],
     marks: [...background(), ...marks],
-    ...extra,
   });
   const spec: vega.Spec = {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     width: panelWidth,
-    height: 3 * panelHeight + 2 * gap,
+    height: top + 3 * panelHeight + 2 * gap,
     padding: { left: 20, right: 230, top: 20, bottom: 20 },
     background: 'white',
     title: {
@@ -207,15 +216,15 @@ async function chart(results: AbuseResults): Promise<string> {
       { name: 'code', type: 'ordinal', domain: { data: 'abusive', field: 'code', sort: true }, range: { scheme: 'category10' } },
     ],
     legends: [
-      { fill: 'outcome', title: 'quiet tenant', orient: 'none', legendX: panelWidth + 20, legendY: 0, symbolType: 'circle' },
-      { stroke: 'process', title: 'resident memory', orient: 'none', legendX: panelWidth + 20, legendY: panelHeight + gap, symbolType: 'stroke' },
-      { fill: 'code', title: 'abusive execution ended', orient: 'none', legendX: panelWidth + 20, legendY: 2 * (panelHeight + gap), symbolType: 'circle' },
+      { fill: 'outcome', title: 'quiet tenant', orient: 'none', legendX: panelWidth + 20, legendY: top, symbolType: 'circle' },
+      { stroke: 'process', title: 'resident memory', orient: 'none', legendX: panelWidth + 20, legendY: top + panelHeight + gap, symbolType: 'stroke' },
+      { fill: 'code', title: 'abusive, ended with', orient: 'none', legendX: panelWidth + 20, legendY: top + 2 * (panelHeight + gap), symbolType: 'circle' },
     ],
     marks: [
       panel(
         0,
         "Quiet tenant: hello world latency (ms, log scale), per request at the time it was sent",
-        [{ name: 'y', type: 'log', domain: { data: 'quiet', field: 'ms' }, range: 'height', nice: true }],
+        [{ name: 'y', type: 'log', domain: [decades[0]!, decades.at(-1)!], range: 'height' }],
         'latency ms',
         [
           {
@@ -224,6 +233,7 @@ async function chart(results: AbuseResults): Promise<string> {
             encode: { enter: { x: { scale: 'x', field: 't' }, y: { scale: 'y', field: 'ms' }, size: { value: 9 }, fill: { scale: 'outcome', field: 'outcome' }, opacity: { value: 0.6 } } },
           },
         ],
+        { values: decades },
       ),
       panel(
         1,
@@ -250,6 +260,7 @@ async function chart(results: AbuseResults): Promise<string> {
             ],
           },
         ],
+        { format: ',d' },
       ),
       panel(
         2,
