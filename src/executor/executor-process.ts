@@ -9,13 +9,16 @@
 // - any other death ends its executions EXECUTOR_CRASHED.
 // Which executions share a process is the pool's choice (by default one user's only).
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SecretStore } from '../core/ext/secrets/store.ts';
+import { defaultLimits } from '../core/limits.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
-import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
-import { mib, residentBytes } from './memory.ts';
+import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../core/types.ts';
+import { cpuTimeMs, mib, residentBytes } from './memory.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 const childModule = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -129,6 +132,10 @@ export class ExecutorProcess {
   /** Set when something happened here that a next tenant must not inherit (a kill, a memory storm). */
   tainted = false;
   idleSince = performance.now();
+  /** Moving average of the CPU cores this process kept busy, and whether it was deprioritised. */
+  averageCores = 0;
+  niced = false;
+  #cpuSeen: { cpuMs: number; at: number } | null = null;
 
   constructor(options: ExecutorProcessOptions) {
     this.#options = options;
@@ -216,6 +223,44 @@ export class ExecutorProcess {
     return this.#poolStats;
   }
 
+  /** Folds the CPU used since the last call into `averageCores` (time constant ~4 calls). */
+  measureCpu(): void {
+    const cpuMs = this.#alive ? cpuTimeMs(this.pid) : null;
+    const at = performance.now();
+    if (cpuMs === null) return;
+    const seen = this.#cpuSeen;
+    this.#cpuSeen = { cpuMs, at };
+    if (seen === null || at <= seen.at) return;
+    const cores = (cpuMs - seen.cpuMs) / (at - seen.at);
+    this.averageCores += (cores - this.averageCores) / 4;
+  }
+
+  /**
+   * Lowers the priority of the threads that run guest code (nice is per thread on Linux). The
+   * main thread keeps its priority: it runs the deadlines and answers the host, and must not
+   * wait behind the guests it supervises.
+   */
+  deprioritise(nice: number): void {
+    if (!this.#alive || this.pid === undefined) return;
+    this.niced = true;
+    // Another user must never inherit a lowered priority: recycle before it changes hands.
+    this.tainted = true;
+    let threads: string[];
+    try {
+      threads = readdirSync(`/proc/${this.pid}/task`);
+    } catch {
+      threads = [String(this.pid)];
+    }
+    for (const thread of threads) {
+      if (thread === String(this.pid)) continue;
+      try {
+        os.setPriority(Number(thread), nice);
+      } catch {
+        // The thread ended meanwhile, or the platform has no per-thread priorities.
+      }
+    }
+  }
+
   residentBytes(): number | null {
     return this.#alive ? residentBytes(this.pid) : null;
   }
@@ -228,8 +273,8 @@ export class ExecutorProcess {
         return;
       }
       const id = this.#nextId++;
-      const timeoutMs = request.timeoutMs ?? this.#options.engine.limits?.timeoutMs ?? 30_000;
-      const memoryMb = request.memoryMb ?? this.#options.engine.limits?.memoryMb ?? 128;
+      const timeoutMs = request.timeoutMs ?? this.#options.engine.limits?.timeoutMs ?? defaultLimits.timeoutMs;
+      const memoryMb = request.memoryMb ?? this.#options.engine.limits?.memoryMb ?? defaultLimits.memoryMb;
       const started = performance.now();
       const watchdog = setTimeout(() => this.#overdue(), timeoutMs + this.#options.graceMs);
       const resident = this.#options.memory ? (residentBytes(this.pid) ?? 0) : 0;
@@ -441,6 +486,14 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 }
 
 export function crashedResult(request: ExecutionRequest & { executionId: string }, startedAt: Date, reason: string): ExecutionResult {
+  return failedResult(request, startedAt, {
+    code: 'EXECUTOR_CRASHED',
+    message: `${reason}; the execution was lost (executions in other executor processes were not affected)`,
+  });
+}
+
+/** An execution that ended before or without its executor: no logs, no result. */
+export function failedResult(request: ExecutionRequest & { executionId: string }, startedAt: Date, error: ExecutionError): ExecutionResult {
   const finishedAt = new Date();
   return {
     executionId: request.executionId,
@@ -448,7 +501,7 @@ export function crashedResult(request: ExecutionRequest & { executionId: string 
     userId: String(request.userId ?? 'anonymous'),
     status: 'error',
     result: null,
-    error: { code: 'EXECUTOR_CRASHED', message: `${reason}; the execution was lost (executions in other executor processes were not affected)` },
+    error,
     logs: [],
     network: [],
     secretsRead: [],

@@ -32,6 +32,23 @@ export function peakResidentBytes(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * CPU time (user + system) a process has used, in ms, or null. /proc/PID/stat counts in clock
+ * ticks, 100 per second on every Linux this runs on (USER_HZ is fixed at 100 for user space).
+ */
+export function cpuTimeMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether this machine lets the supervisor watch resident memory at all. */
 export const memoryWatchAvailable: boolean = residentBytes(process.pid) !== null;
 

@@ -6,7 +6,8 @@
 // - a user with a leased process keeps using it (one process per user at a time), unless it
 //   is being retired;
 // - an idle process goes back to its last user first; to another user only if nothing in it
-//   was ever killed or stopped from outside (`tainted`): those are recycled instead;
+//   was ever killed or stopped from outside (`tainted`): those are recycled instead; and while
+//   a new process can be started, not before it was idle `affinityMs` (its user may be back);
 // - when no process fits, a new one is started while the pool is below its maximum, otherwise
 //   the execution waits (fairly across users: the pool's queue).
 // With sharing 'shared', any live process takes any user's execution (least loaded first): the
@@ -34,6 +35,13 @@ export type Placement<E> =
 export interface PlacementPolicy {
   sharing: Sharing;
   maxProcesses: number;
+  /** performance.now() of the decision. */
+  now: number;
+  /**
+   * How long an idle process stays its last user's while a new one can be started instead: a
+   * user running one execution after another is idle between them for a moment only.
+   */
+  affinityMs: number;
 }
 
 export function place<E extends Candidate>(executors: readonly E[], userId: string, policy: PlacementPolicy): Placement<E> {
@@ -56,7 +64,7 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
   const fresh = idle.find((executor) => executor.lastTenant === null);
   if (fresh) return { kind: 'use', executor: fresh, lease: true };
   const clean = idle.filter((executor) => !executor.tainted).sort((a, b) => a.idleSince - b.idleSince)[0];
-  if (clean) return { kind: 'use', executor: clean, lease: true };
+  if (clean && (!canStart || policy.now - clean.idleSince >= policy.affinityMs)) return { kind: 'use', executor: clean, lease: true };
   if (canStart) return { kind: 'start' };
   return { kind: 'wait', reason: `all ${policy.maxProcesses} executor processes run other users' executions` };
 }
@@ -84,3 +92,15 @@ export function retireReason(
   if (executor.tainted && limits.now - executor.idleSince >= limits.taintedIdleMs) return 'an execution in it was stopped from outside';
   return null;
 }
+
+/**
+ * CPU priority: a process whose executions kept more than `busyCores` of CPU busy (a moving
+ * average over about a second) runs at a lower priority from then on, so that short executions
+ * of other users are scheduled first; alone on the machine it still gets every idle cycle.
+ * Returns the nice value to apply, or null to leave it.
+ */
+export function cpuPriority(averageCores: number, niced: boolean, busyCores = 0.75): number | null {
+  return !niced && averageCores > busyCores ? lowPriorityNice : null;
+}
+
+export const lowPriorityNice = 10;

@@ -14,10 +14,11 @@ import os from 'node:os';
 import { InMemorySecretStore, type SecretStore } from '../core/ext/secrets/store.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
 import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
-import { crashedResult, ExecutorProcess } from './executor-process.ts';
+import { checkLimit, defaultLimits, LimitError } from '../core/limits.ts';
+import { crashedResult, ExecutorProcess, failedResult } from './executor-process.ts';
 import type { Executor } from './executor.ts';
 import { memoryWatchAvailable, mib } from './memory.ts';
-import { place, retireReason, type Sharing } from './placement.ts';
+import { cpuPriority, lowPriorityNice, place, retireReason, type Sharing } from './placement.ts';
 import type { ExecutorEngineOptions } from './protocol.ts';
 
 export interface ExecutorPoolOptions {
@@ -41,6 +42,8 @@ export interface ExecutorPoolOptions {
   returnMarginMb?: number;
   /** Executions after which a process is replaced (default 10,000). */
   recycleAfter?: number;
+  /** Lower the CPU priority of a process that keeps more than 3/4 of a core busy (default true). */
+  deprioritiseBusy?: boolean;
   /** Idle processes beyond `spare` stop after this long (default 60 s). */
   idleMs?: number;
   /** Where executor output and supervision events go. */
@@ -72,6 +75,7 @@ type Settings = Required<Omit<ExecutorPoolOptions, 'engine' | 'warm'>> & { engin
 const sampleMs = 5;
 const housekeepingMs = 250;
 const taintedIdleMs = 1000;
+const affinityMs = 2000;
 
 export class ExecutorPool implements Executor {
   readonly #options: Settings;
@@ -96,6 +100,7 @@ export class ExecutorPool implements Executor {
       returnMarginMb: options.returnMarginMb ?? 32,
       recycleAfter: options.recycleAfter ?? 10_000,
       idleMs: options.idleMs ?? 60_000,
+      deprioritiseBusy: options.deprioritiseBusy ?? true,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
       engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? { size: 4, max: 16 } }) },
     };
@@ -139,6 +144,15 @@ export class ExecutorPool implements Executor {
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     const call = { ...request, executionId: request.executionId ?? randomUUID() };
     if (this.#closing) return crashedResult(call, new Date(), 'the executor pool is shutting down');
+    // Judged here too, before the supervisor arms a deadline or reserves memory with them.
+    const limits = this.#options.engine.limits;
+    try {
+      checkLimit('timeoutMs', call.timeoutMs ?? limits?.timeoutMs ?? defaultLimits.timeoutMs, 'timeoutMs');
+      checkLimit('memoryMb', call.memoryMb ?? limits?.memoryMb ?? defaultLimits.memoryMb, 'memoryMb');
+    } catch (error) {
+      if (!(error instanceof LimitError)) throw error;
+      return failedResult(call, new Date(), { code: 'VALIDATION_ERROR', message: error.message });
+    }
     const userId = String(call.userId ?? 'anonymous');
     const executor = await this.#acquire(userId);
     if (!executor) {
@@ -173,7 +187,7 @@ export class ExecutorPool implements Executor {
   /** Hands processes to waiting executions, one user at a time in turn. */
   #dispatch(): void {
     if (this.#closing) return;
-    const policy = { sharing: this.#options.sharing, maxProcesses: this.#options.processes };
+    const policy = { sharing: this.#options.sharing, maxProcesses: this.#options.processes, now: performance.now(), affinityMs };
     let startsWanted = 0;
     let progressed = true;
     while (progressed) {
@@ -260,6 +274,12 @@ export class ExecutorPool implements Executor {
     let spareIdle = 0;
     for (const executor of [...this.#executors]) {
       if (!executor.alive || !executor.started) continue;
+      executor.measureCpu();
+      // Threads made since the last tick start at the priority of their maker: apply it again.
+      if (this.#options.deprioritiseBusy) {
+        const nice = executor.niced ? lowPriorityNice : cpuPriority(executor.averageCores, executor.niced);
+        if (nice !== null) executor.deprioritise(nice);
+      }
       this.#check(executor);
       if (executor.retiring || executor.load > 0) continue;
       // Idle beyond the spares for long enough: give the memory back.

@@ -107,11 +107,6 @@ describe('the library with a limit out of range', () => {
 
   test(
     'ExecutorPool.execute answers VALIDATION_ERROR, with no crash and no Node warning',
-    {
-      todo:
-        'the supervisor (src/executor/executor-process.ts) arms its watchdog with the raw timeout before the executor judges it: ' +
-        'it must call checkLimit first (overflowing setTimeout fires at once and kills the executor: EXECUTOR_CRASHED)',
-    },
     async () => {
       const warnings: Error[] = [];
       const onWarning = (warning: Error) => warnings.push(warning);

@@ -32,7 +32,7 @@ describe('placement policy', () => {
     idleSince: 0,
     ...over,
   });
-  const policy = { sharing: 'tenant' as const, maxProcesses: 3 };
+  const policy = { sharing: 'tenant' as const, maxProcesses: 3, now: 10_000, affinityMs: 2000 };
 
   test("a user's executions go to the process leased to that user", () => {
     const placed = place([executor({ name: 'a', tenant: 'alice', load: 5 }), executor({ name: 'b' })], 'alice', policy);
@@ -53,6 +53,10 @@ describe('placement policy', () => {
     assert.equal(name(place(idle, 'alice', policy)), 'mine');
     assert.equal(name(place(idle, 'carol', policy)), 'fresh');
     assert.equal(name(place([idle[0]!, idle[2]!], 'carol', policy)), 'old');
+    // Used a moment ago: its user is likely back; start another while the pool may grow.
+    const recent = [executor({ name: 'recent', lastTenant: 'bob', idleSince: 9_500 })];
+    assert.equal(name(place(recent, 'carol', policy)), 'start');
+    assert.equal(name(place(recent, 'carol', { ...policy, maxProcesses: 1 })), 'recent');
   });
 
   test('a process in which an execution was stopped from outside goes to no other user', () => {
@@ -68,7 +72,7 @@ describe('placement policy', () => {
   });
 
   test("'shared' puts any user's execution on the least loaded process", () => {
-    const placed = place([executor({ name: 'a', tenant: null, load: 3 }), executor({ name: 'b', load: 1 })], 'alice', { sharing: 'shared', maxProcesses: 2 });
+    const placed = place([executor({ name: 'a', tenant: null, load: 3 }), executor({ name: 'b', load: 1 })], 'alice', { ...policy, sharing: 'shared', maxProcesses: 2 });
     assert.equal(placed.kind === 'use' && placed.executor.name, 'b');
   });
 
