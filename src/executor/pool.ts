@@ -194,7 +194,9 @@ export class ExecutorPool implements Executor {
       progressed = false;
       // While some user finds no process at all, no lease is extended: the processes drain and
       // pass, in turn, to those who wait (otherwise a steady stream would keep a lease forever).
-      const starving = [...this.#waiting.keys()].some((userId) => place(this.#executors, userId, policy).kind === 'wait');
+      // Processes still starting will serve some of those who wait: only the rest starve.
+      const unplaced = [...this.#waiting.keys()].filter((userId) => place(this.#executors, userId, policy).kind === 'wait').length;
+      const starving = unplaced > this.#starting();
       if (starving) this.#retireIdleTainted();
       for (const [userId, queue] of [...this.#waiting]) {
         const placement = place(this.#executors, userId, policy);
@@ -216,8 +218,7 @@ export class ExecutorPool implements Executor {
         }
       }
     }
-    const starting = this.#executors.filter((executor) => executor.alive && !executor.started && !executor.retiring).length;
-    for (let i = starting; i < startsWanted; i++) {
+    for (let i = this.#starting(); i < startsWanted; i++) {
       if (this.#counted() >= this.#options.processes) break;
       this.#spawn();
     }
@@ -232,6 +233,10 @@ export class ExecutorPool implements Executor {
       this.#log(`executor ${executor.pid} retired: other users wait, and an execution in it was stopped from outside`);
       void executor.shutdown(1000);
     }
+  }
+
+  #starting(): number {
+    return this.#executors.filter((executor) => executor.alive && !executor.started && !executor.retiring).length;
   }
 
   #counted(): number {
