@@ -80,6 +80,11 @@ export interface LatencySummary {
   maxMs: number | null;
   /** The service's own durationMs (the rest of the latency is waiting and HTTP), median. */
   durationP50Ms: number | null;
+  /**
+   * Time spent in requests slower than 2× the baseline p99, as a share of the phase's length: a
+   * closed loop sends few requests while it waits, so percentiles alone understate waiting.
+   */
+  slowTimeShare: number | null;
 }
 
 export interface KindSummary {
@@ -161,7 +166,11 @@ export interface Series {
 }
 
 export interface AbuseResults extends Omit<RawRun, 'quiet' | 'storm' | 'solo' | 'sampler'> {
-  quietByPhase: Record<'baseline' | 'abuse' | 'settle', LatencySummary>;
+  /**
+   * By the phase a request was sent in: `abuse` is the abuse window proper, `drain` the time its
+   * last abusive executions took to finish, `storm` both (what the target is judged on).
+   */
+  quietByPhase: Record<'baseline' | 'abuse' | 'drain' | 'storm' | 'settle', LatencySummary>;
   innocentFailures: { total: number; byCode: Record<string, number>; crashedOrInterrupted: number; examples: string[] };
   kindSummaries: KindSummary[];
   unanswered: number;
@@ -188,7 +197,7 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
 const within = (t: number, w: Window | undefined) => w !== undefined && t >= w.start && t < w.end;
 
-function latency(samples: ExecutionSample[]): LatencySummary {
+function latency(samples: ExecutionSample[], window?: Window, baselineP99?: number | null): LatencySummary {
   const sorted = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
   const r = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
   return {
@@ -199,6 +208,10 @@ function latency(samples: ExecutionSample[]): LatencySummary {
     p99Ms: r(percentile(sorted, 99)),
     maxMs: r(sorted.at(-1) ?? null),
     durationP50Ms: r(median(samples.map((s) => s.durationMs).filter((v): v is number => v !== null))),
+    slowTimeShare:
+      window && baselineP99
+        ? Math.round((samples.filter((s) => s.latencyMs > 2 * baselineP99).reduce((sum, s) => sum + s.latencyMs, 0) / Math.max(1, window.end - window.start)) * 100) / 100
+        : null,
   };
 }
 
@@ -289,7 +302,15 @@ export function analyse(run: RawRun): AbuseResults {
 
   // The quiet tenant.
   const quietIn = (w: Window | undefined) => quiet.filter((s) => within(s.sentAt, w));
-  const quietByPhase = { baseline: latency(quietIn(phases.baseline)), abuse: latency(quietIn(stormWindow)), settle: latency(quietIn(phases.settle)) };
+  const baselineP99 = latency(quietIn(phases.baseline)).p99Ms;
+  const summarise = (w: Window | undefined) => latency(quietIn(w), w, baselineP99);
+  const quietByPhase = {
+    baseline: summarise(phases.baseline),
+    abuse: summarise(phases.abuse),
+    drain: summarise(phases.drain),
+    storm: summarise(stormWindow),
+    settle: summarise(phases.settle),
+  };
   const innocent = quiet.filter((s) => s.status !== 'success');
   const byCode: Record<string, number> = {};
   for (const s of innocent) byCode[codeOf(s)] = (byCode[codeOf(s)] ?? 0) + 1;
@@ -511,10 +532,14 @@ function checkTargets(input: {
   const { run, quietByPhase, innocentFailures, kindSummaries, executors, solo } = input;
   const checks: TargetCheck[] = [];
   const base = quietByPhase.baseline.p99Ms;
-  const during = quietByPhase.abuse.p99Ms;
+  const during = quietByPhase.storm.p99Ms;
   checks.push({
-    target: "quiet tenant's p99 under abuse within 2× its baseline p99",
-    measured: base === null || during === null ? 'not measured' : `${during} ms vs ${base} ms baseline: ${(during / base).toFixed(2)}×`,
+    target: "quiet tenant's p99 while abusive executions run (abuse and drain) within 2× its baseline p99",
+    measured:
+      base === null || during === null
+        ? 'not measured'
+        : `${during} ms vs ${base} ms baseline: ${(during / base).toFixed(2)}×` +
+          (quietByPhase.storm.slowTimeShare === null ? '' : `; ${Math.round(quietByPhase.storm.slowTimeShare * 100)}% of that time spent in requests slower than 2× the baseline p99`),
     holds: base === null || during === null ? null : during <= 2 * base,
   });
   checks.push({

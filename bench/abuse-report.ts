@@ -30,7 +30,8 @@ function when(results: AbuseResults): string {
 
 function latencyRow(name: string, s: LatencySummary, baseline: LatencySummary): string {
   const ratio = s.p99Ms !== null && baseline.p99Ms ? ` (${(s.p99Ms / baseline.p99Ms).toFixed(2)}×)` : '';
-  return `| ${name} | ${s.count} | ${ms(s.p50Ms)} | ${ms(s.p90Ms)} | ${ms(s.p99Ms)}${ratio} | ${ms(s.maxMs)} | ${ms(s.durationP50Ms)} | ${s.failures} |`;
+  const slow = s.slowTimeShare === null ? 'n/a' : `${Math.round(s.slowTimeShare * 100)}%`;
+  return `| ${name} | ${s.count} | ${ms(s.p50Ms)} | ${ms(s.p90Ms)} | ${ms(s.p99Ms)}${ratio} | ${ms(s.maxMs)} | ${ms(s.durationP50Ms)} | ${slow} | ${s.failures} |`;
 }
 
 export function markdownTables(results: AbuseResults): string[] {
@@ -40,12 +41,15 @@ export function markdownTables(results: AbuseResults): string[] {
   out.push('');
   const q = results.quietByPhase;
   out.push(
-    "The quiet tenant's hello world (closed loop, latency as the client sees it, ms; the ratio is p99 against the baseline's):",
+    "The quiet tenant's hello world: one closed loop, latency as the client sees it (ms), by the phase a request was sent in; the ratio is p99 against the baseline's. " +
+      'A closed loop sends few requests while it waits, so the percentiles understate waiting: "slow time" is the time spent in requests slower than 2× the baseline p99, as a share of the phase.',
     '',
-    '| phase | requests | p50 | p90 | p99 | max | durationMs p50 (the service\'s own) | failures |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| phase | requests | p50 | p90 | p99 | max | durationMs p50 (the service\'s own) | slow time | failures |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     latencyRow('baseline (alone)', q.baseline, q.baseline),
-    latencyRow('abuse (and drain)', q.abuse, q.baseline),
+    latencyRow('abuse', q.abuse, q.baseline),
+    latencyRow('drain (the last abusive executions finish)', q.drain, q.baseline),
+    latencyRow('**abuse and drain (the target)**', q.storm, q.baseline),
     latencyRow('settle (alone again)', q.settle, q.baseline),
     '',
   );
@@ -94,6 +98,14 @@ export function markdownTables(results: AbuseResults): string[] {
       `An execution counts from its request until ${results.boundRule.tailMs} ms after its answer (its executor may give memory back, or be replaced, just after). ` +
       `Executors started during the run: ${results.executorStartMs.count}, each taking ${ms(results.executorStartMs.p50)} ms (median, at most ${ms(results.executorStartMs.max)}) from its first sample to 90% of the typical idle size.`,
     '',
+  );
+  return out;
+}
+
+/** One row per executor process seen. */
+export function executorTable(results: AbuseResults): string[] {
+  const out: string[] = [];
+  out.push(
     '| executor pid | seen from–to s | idle MB | peak MB (at s) | worst distance to its bound MB (at s) | after the storm MB |',
     '| --- | --- | --- | --- | --- | --- |',
   );
@@ -123,7 +135,7 @@ function markdown(results: AbuseResults, stem: string): string {
   );
   if (results.samplerInfo?.safetyKill) out.push(`**The benchmark killed the service to protect the machine**: ${results.samplerInfo.safetyKill.reason}.`, '');
   if (results.serverDied) out.push(`**The server exited before the end** (${results.serverDied.signal ?? `code ${results.serverDied.code}`}). Its last output:`, '', '```', ...results.serverOutputTail.slice(-15), '```', '');
-  out.push(...markdownTables(results));
+  out.push(...markdownTables(results), ...executorTable(results));
   const restarts = Object.entries(results.metricsAfter).filter(([name]) => name.startsWith('teejs_executor_restarts_total'));
   if (restarts.length) out.push(`Executor restarts reported by /metrics at the end: ${restarts.map(([name, value]) => `${name} ${value}`).join(', ')}.`, '');
   if (results.innocentFailures.examples.length) out.push("The quiet tenant's failures, e.g.:", '', ...results.innocentFailures.examples.map((e) => `- ${e.replaceAll('\n', ' ')}`), '');
@@ -141,7 +153,7 @@ export function printSummary(results: AbuseResults): void {
     ...results.targets.map((t) => `  ${(t.holds === null ? 'n/a' : t.holds ? 'holds' : 'FAILS').padEnd(6)} ${t.target}\n         ${t.measured}`),
     '',
     `  quiet p50 / p99 ms: baseline ${ms(results.quietByPhase.baseline.p50Ms)} / ${ms(results.quietByPhase.baseline.p99Ms)}, ` +
-      `abuse ${ms(results.quietByPhase.abuse.p50Ms)} / ${ms(results.quietByPhase.abuse.p99Ms)}, settle ${ms(results.quietByPhase.settle.p50Ms)} / ${ms(results.quietByPhase.settle.p99Ms)}`,
+      `abuse ${ms(results.quietByPhase.abuse.p50Ms)} / ${ms(results.quietByPhase.abuse.p99Ms)}, drain ${ms(results.quietByPhase.drain.p50Ms)} / ${ms(results.quietByPhase.drain.p99Ms)}, settle ${ms(results.quietByPhase.settle.p50Ms)} / ${ms(results.quietByPhase.settle.p99Ms)}`,
     `  process tree MB: idle ${mb(results.tree.idleBytes)}, storm peak ${mb(results.tree.stormPeakBytes)}, settled ${mb(results.tree.settledBytes)}, bombs alone peak ${mb(results.tree.soloPeakBytes)}`,
     ...results.kindSummaries.map(
       (k) => `  ${k.kind.padEnd(16)} ${String(k.executions).padStart(4)} runs: ${Object.entries(k.codes).map(([code, n]) => `${n} ${code}`).join(', ') || 'none'}; worst overrun ${ms(k.worstOverrunMs)} ms`,
