@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine, InMemorySecretStore, type ExecutionResult } from '../../src/core/index.ts';
+import { until } from '../support/wait.ts';
 
 const probes: Record<string, string> = {
   globals: `export default () => Object.getOwnPropertyNames(globalThis).sort()`,
@@ -29,8 +30,9 @@ test('executions from the warm pool and from cold sandboxes are indistinguishabl
     for (const [name, source] of Object.entries(probes)) {
       const request = { source, userId: 'u', functionId: 'f', params: { a: [1, { b: null }] }, filename: 'probe.js' };
       const fromCold = await cold.execute(request);
-      // Refilled before each probe, so that every warm execution takes a pooled sandbox.
-      await warm.warm();
+      // Refilled before each probe, so that every warm execution takes a pooled sandbox. Waits for
+      // a ready sandbox itself: warm() gives up after 10 s, which a busy machine can exceed.
+      await until('the warm pool holds a ready sandbox', () => warm.poolStats()!.ready > 0, { timeoutMs: 90_000 });
       const fromWarm = await warm.execute(request);
       assert.equal(fromCold.status, 'success', `${name}: ${JSON.stringify(fromCold.error)}`);
       assert.deepEqual(comparable(fromWarm), comparable(fromCold), name);
