@@ -24,8 +24,13 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
   return { value, ms: performance.now() - start };
 }
 
+/**
+ * Not before the limit, and well before the bound that would mean it failed (every guest here
+ * waits 30 s or more, or forever). How long after the limit is no measure of the mechanism: a busy
+ * machine stops executions late.
+ */
 function assertStopsAtOneSecond(ms: number): void {
-  assert.ok(ms >= 900 && ms < 2000, `a 1 s limit stopped after ${Math.round(ms)} ms`);
+  assert.ok(ms >= 900 && ms < 15_000, `a 1 s limit stopped after ${Math.round(ms)} ms`);
 }
 
 describe('time limit', () => {
@@ -73,7 +78,8 @@ describe('time limit', () => {
   });
 
   test('host calls that answer in time count toward nothing but the wait', async () => {
-    const result = await run(engine, moduleOf("const a = await slow.wait(20); const b = slow.block(20); return [a, b];"), { timeoutMs: 1000 });
+    // 40 ms of waiting: a limit with room for a busy machine.
+    const result = await run(engine, moduleOf("const a = await slow.wait(20); const b = slow.block(20); return [a, b];"), { timeoutMs: 10_000 });
     assert.deepEqual(succeeded(result), ['answered', 'answered']);
   });
 
@@ -420,9 +426,10 @@ describe('timers', () => {
 
   test('never outlive the execution, however it ends', async () => {
     const baseline = activeTimeouts();
+    // Limits with room for a busy machine, but for the ending that is about time.
     const endings: Array<[string, string, number]> = [
-      ['success', 'setTimeout(() => console.log("late"), 60_000); setInterval(() => {}, 5); return 1;', 5000],
-      ['error', 'setTimeout(() => {}, 60_000); throw new Error("ends");', 5000],
+      ['success', 'setTimeout(() => console.log("late"), 60_000); setInterval(() => {}, 5); return 1;', 30_000],
+      ['error', 'setTimeout(() => {}, 60_000); throw new Error("ends");', 30_000],
       ['timeout', 'setTimeout(() => {}, 60_000); setInterval(() => {}, 1); for (;;) {}', 200],
     ];
     for (const [ending, body, timeoutMs] of endings) {

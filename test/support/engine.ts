@@ -14,7 +14,10 @@ export function makeEngine(options: EngineOptions = {}): Engine {
   return new Engine({
     secrets: new InMemorySecretStore(structuredClone(secretValues) as Record<string, Record<string, string>>),
     ...options,
-    limits: { timeoutMs: 5000, ...options.limits },
+    // Tests about time set their own limits. For the others the limit only guards against a hang:
+    // it must be one a busy machine never reaches (a memory bomb starved of CPU there takes many
+    // seconds to fill even a small heap, and must still end MEMORY_LIMIT).
+    limits: { timeoutMs: 60_000, ...options.limits },
   });
 }
 
