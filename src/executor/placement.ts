@@ -75,21 +75,26 @@ function leastLoaded<E extends Candidate>(executors: readonly E[]): E | undefine
   return best;
 }
 
-/** Why an executor should be retired now, or null to keep it. */
+/** Why an executor should be retired now (`memory`: its user's doing), or null to keep it. */
+export type Retirement = { cause: 'memory' | 'age' | 'stopped'; reason: string };
+
 export function retireReason(
   executor: { load: number; executions: number; tainted: boolean; idleSince: number; idleBytes: number | null },
   residentBytes: number | null,
   limits: { recycleAfter: number; returnMarginBytes: number; inFlightLimitBytes: number; taintedIdleMs: number; now: number },
-): string | null {
+): Retirement | null {
   if (executor.idleBytes !== null && residentBytes !== null) {
     const allowed = executor.idleBytes + limits.inFlightLimitBytes + limits.returnMarginBytes;
     if (residentBytes > allowed) {
-      return `holds ${Math.round(residentBytes / 2 ** 20)} MB, over ${Math.round(allowed / 2 ** 20)} MB (its idle size, what it runs and a margin)`;
+      const reason = `holds ${Math.round(residentBytes / 2 ** 20)} MB, over ${Math.round(allowed / 2 ** 20)} MB (its idle size, what it runs and a margin)`;
+      return { cause: 'memory', reason };
     }
   }
   if (executor.load > 0) return null;
-  if (executor.executions >= limits.recycleAfter) return `ran ${executor.executions} executions`;
-  if (executor.tainted && limits.now - executor.idleSince >= limits.taintedIdleMs) return 'an execution in it was stopped from outside';
+  if (executor.executions >= limits.recycleAfter) return { cause: 'age', reason: `ran ${executor.executions} executions` };
+  if (executor.tainted && limits.now - executor.idleSince >= limits.taintedIdleMs) {
+    return { cause: 'stopped', reason: 'an execution in it was stopped from outside' };
+  }
   return null;
 }
 

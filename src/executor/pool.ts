@@ -76,6 +76,9 @@ const sampleMs = 5;
 const housekeepingMs = 250;
 const taintedIdleMs = 1000;
 const affinityMs = 2000;
+const firstPenaltyMs = 250;
+const maxPenaltyMs = 10_000;
+const strikeMemoryMs = 60_000;
 
 export class ExecutorPool implements Executor {
   readonly #options: Settings;
@@ -83,6 +86,8 @@ export class ExecutorPool implements Executor {
   /** Waiting executions by user, in the order users are served (round robin). */
   readonly #waiting = new Map<string, Array<(executor: ExecutorProcess | undefined) => void>>();
   readonly #housekeeping: NodeJS.Timeout;
+  /** Users whose processes were killed or had to be recycled for memory: they wait for new ones. */
+  readonly #penalties = new Map<string, { strikes: number; until: number; last: number }>();
   #restarts = 0;
   #recycled = 0;
   #recentStarts: number[] = [];
@@ -200,6 +205,10 @@ export class ExecutorPool implements Executor {
       if (starving) this.#retireIdleTainted();
       for (const [userId, queue] of [...this.#waiting]) {
         const placement = place(this.#executors, userId, policy);
+        // A process that is not already this user's costs a start (or another's turn): a user
+        // whose processes keep dying waits for it, so the cost of the abuse stays theirs.
+        const costly = placement.kind === 'start' || (placement.kind === 'use' && placement.executor.lastTenant !== userId);
+        if (costly && this.#penalised(userId, policy.now)) continue;
         if (placement.kind === 'use' && !(starving && placement.executor.lastTenant === userId)) {
           const resolve = queue.shift()!;
           const { executor } = placement;
@@ -222,6 +231,29 @@ export class ExecutorPool implements Executor {
       if (this.#counted() >= this.#options.processes) break;
       this.#spawn();
     }
+  }
+
+  /**
+   * A process leased to `userId` was killed (memory, deadline, crash) or recycled for memory it
+   * kept: the user's next new process waits 0.25 s, doubling with each strike within a minute,
+   * up to 10 s. Starting a process costs 0.5-1 s of CPU that would otherwise come out of every
+   * user's share.
+   */
+  #strike(userId: string | null): void {
+    if (userId === null || this.#options.sharing !== 'tenant' || this.#closing) return;
+    const now = performance.now();
+    const previous = this.#penalties.get(userId);
+    const strikes = previous && now - previous.last < strikeMemoryMs ? previous.strikes + 1 : 1;
+    const waitMs = Math.min(maxPenaltyMs, firstPenaltyMs * 2 ** (strikes - 1));
+    this.#penalties.set(userId, { strikes, until: now + waitMs, last: now });
+    setTimeout(() => this.#dispatch(), waitMs + 1).unref();
+  }
+
+  #penalised(userId: string, now: number): boolean {
+    const penalty = this.#penalties.get(userId);
+    if (penalty === undefined) return false;
+    if (now - penalty.last > strikeMemoryMs) this.#penalties.delete(userId);
+    return penalty.until > now;
   }
 
   /** Idle processes no other user may have: make room for a fresh one. */
@@ -258,17 +290,18 @@ export class ExecutorPool implements Executor {
   #check(executor: ExecutorProcess): void {
     if (!executor.alive) return;
     if (!executor.retiring) {
-      const reason = retireReason(executor, executor.residentBytes(), {
+      const retirement = retireReason(executor, executor.residentBytes(), {
         recycleAfter: this.#options.recycleAfter,
         returnMarginBytes: this.#options.returnMarginMb * mib,
         inFlightLimitBytes: executor.inFlightLimitBytes,
         taintedIdleMs,
         now: performance.now(),
       });
-      if (reason === null) return;
+      if (retirement === null) return;
       executor.retiring = true;
       this.#recycled++;
-      this.#log(`executor ${executor.pid} retired: it ${reason}`);
+      if (retirement.cause === 'memory') this.#strike(executor.lastTenant);
+      this.#log(`executor ${executor.pid} retired: it ${retirement.reason}`);
     }
     if (executor.load === 0) void executor.shutdown(1000);
   }
@@ -332,6 +365,7 @@ export class ExecutorPool implements Executor {
       if (this.#closing) return;
       if (!executor.retiring || executor.killed) {
         this.#restarts++;
+        this.#strike(executor.lastTenant);
         this.#log(`executor ${executor.pid} ended (${signal ?? `code ${code}`}${executor.killed ? `: ${executor.killed}` : ''}); replacing it as needed`);
       }
       // A crash loop (the machine is out of memory, the binary is broken) must not become a fork bomb.

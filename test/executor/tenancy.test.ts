@@ -80,11 +80,11 @@ describe('placement policy', () => {
     const limits = { recycleAfter: 100, returnMarginBytes: 32 * mib, inFlightLimitBytes: 0, taintedIdleMs: 1000, now: 10_000 };
     const base = { load: 0, executions: 1, tainted: false, idleSince: 9_990, idleBytes: 100 * mib };
     assert.equal(retireReason(base, 120 * mib, limits), null);
-    assert.match(retireReason(base, 140 * mib, limits) ?? '', /over 132 MB/);
+    assert.match(retireReason(base, 140 * mib, limits)?.reason ?? '', /over 132 MB/);
     assert.equal(retireReason({ ...base, load: 1 }, 200 * mib, { ...limits, inFlightLimitBytes: 128 * mib }), null);
-    assert.match(retireReason({ ...base, executions: 100 }, null, limits) ?? '', /ran 100 executions/);
+    assert.match(retireReason({ ...base, executions: 100 }, null, limits)?.reason ?? '', /ran 100 executions/);
     assert.equal(retireReason({ ...base, tainted: true }, null, limits), null, 'not before it was idle a while');
-    assert.match(retireReason({ ...base, tainted: true, idleSince: 0 }, null, limits) ?? '', /stopped from outside/);
+    assert.match(retireReason({ ...base, tainted: true, idleSince: 0 }, null, limits)?.reason ?? '', /stopped from outside/);
   });
 });
 
@@ -128,7 +128,9 @@ describe('executor processes under hostile tenants', () => {
           .every((e) => e.residentBytes! <= e.idleBytes! + 32 * mib),
       'every live process is back near its idle size',
     );
-    assert.equal((await pool.execute({ source: 'export default () => "still serving"', userId: 'bomber' })).result, 'still serving');
+    assert.equal((await pool.execute({ source: 'export default () => "still serving"', userId: 'newcomer' })).result, 'still serving');
+    // The bomber is served too, after a wait that grows with the processes it cost.
+    assert.equal((await pool.execute({ source: 'export default () => "served"', userId: 'bomber' })).result, 'served');
   });
 
   test("one user's infinite loop costs no other user anything", async () => {
@@ -154,6 +156,24 @@ describe('processes are shared out in turn', () => {
       const [waiter, holderAgain] = await Promise.all([waiting, more, ...first]);
       assert.equal(waiter.result, 'mine');
       assert.ok(Date.parse(waiter.startedAt) <= Date.parse(holderAgain.startedAt), 'the waiting user went first');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a user whose processes keep dying waits for new ones; other users do not", async () => {
+    const pool = await ExecutorPool.start({ processes: 4, warm: false, log: () => {} });
+    try {
+      const crash = 'export default () => { const a = []; for (;;) a.push(new Uint8Array(16 * 1024 * 1024).fill(1)); }';
+      // Killed by the memory watch, or ended by V8's own limit and recycled: each costs a process.
+      for (let i = 0; i < 4; i++) assert.equal((await pool.execute({ source: crash, userId: 'bomber', memoryMb: 32 })).error?.code, 'MEMORY_LIMIT');
+      await until(() => pool.stats().restarts + pool.stats().recycled >= 4, 'the four processes were replaced');
+      const started = performance.now();
+      const served = pool.execute({ source: 'export default () => "later"', userId: 'bomber' });
+      await until(() => pool.stats().waiting === 1, 'the bomber waits for a process');
+      assert.equal((await pool.execute({ source: 'export default () => "now"', userId: 'other' })).result, 'now');
+      assert.equal((await served).result, 'later');
+      assert.ok(performance.now() - started >= 250, 'the bomber waited at least the first penalty');
     } finally {
       await pool.close();
     }
