@@ -81,8 +81,9 @@ export interface LatencySummary {
   /** The service's own durationMs (the rest of the latency is waiting and HTTP), median. */
   durationP50Ms: number | null;
   /**
-   * Time spent in requests slower than 2× the baseline p99, as a share of the phase's length: a
-   * closed loop sends few requests while it waits, so percentiles alone understate waiting.
+   * Time within the phase spent in requests slower than 2× the baseline p99, as a share of the
+   * phase's length: a closed loop sends few requests while it waits, so percentiles alone
+   * understate waiting.
    */
   slowTimeShare: number | null;
 }
@@ -210,7 +211,13 @@ function latency(samples: ExecutionSample[], window?: Window, baselineP99?: numb
     durationP50Ms: r(median(samples.map((s) => s.durationMs).filter((v): v is number => v !== null))),
     slowTimeShare:
       window && baselineP99
-        ? Math.round((samples.filter((s) => s.latencyMs > 2 * baselineP99).reduce((sum, s) => sum + s.latencyMs, 0) / Math.max(1, window.end - window.start)) * 100) / 100
+        ? Math.round(
+            (samples
+              .filter((s) => s.latencyMs > 2 * baselineP99)
+              .reduce((sum, s) => sum + Math.max(0, Math.min(s.receivedAt, window.end) - Math.max(s.sentAt, window.start)), 0) /
+              Math.max(1, window.end - window.start)) *
+              100,
+          ) / 100
         : null,
   };
 }
@@ -219,7 +226,7 @@ function latency(samples: ExecutionSample[], window?: Window, baselineP99?: numb
 function overrun(sample: ExecutionSample): number | null {
   if (sample.durationMs === null) return null;
   const span = sample.startedAt !== null && sample.finishedAt !== null ? sample.finishedAt - sample.startedAt : 0;
-  return Math.max(sample.durationMs, span) - sample.timeoutMs;
+  return Math.round((Math.max(sample.durationMs, span) - sample.timeoutMs) * 10) / 10;
 }
 
 const isExecution = (s: ExecutionSample) => s.httpStatus === 200;
