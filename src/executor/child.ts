@@ -53,6 +53,10 @@ process.on('message', (message: HostMessage) => {
       resolve?.(message.value ?? undefined);
       break;
     }
+    case 'ping':
+      // The host asks whether this process still answers (an execution of it overran).
+      void send({ type: 'pong', id: message.id });
+      break;
     case 'shutdown':
       // Graceful: what runs finishes and is reported; the host kills us if it takes too long.
       void Promise.all(running)

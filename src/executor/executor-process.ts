@@ -1,8 +1,10 @@
 // One supervised executor process, seen from the host: starts it with least authority, sends it
 // executions, answers its secret lookups after checking them, and ends exactly the executions it
 // was running when it dies. The host, not the process, enforces the outer bounds:
-// - time: an execution whose limit passed `graceMs` ago without an answer gets its process
-//   killed, and ends TIMEOUT with its real duration;
+// - time: an execution whose limit passed `graceMs` ago without an answer ends TIMEOUT then,
+//   with its real duration; its process takes no more work, and is killed unless it answers a
+//   ping within `pingMs` (wedged: a native call, a frozen process) or replaced once what else
+//   it runs has ended (only slow: a starved machine);
 // - memory: while it runs anything, the process's resident memory is read every few ms; past its
 //   idle size + the limits of what it runs + a margin, it is killed and what it ran ends
 //   MEMORY_LIMIT (V8's heap limit misses large objects and flattened strings: docs/limits.md);
@@ -98,6 +100,9 @@ interface InFlight {
   watchdog: NodeJS.Timeout;
 }
 
+/** How long an executor whose execution overran has to answer a ping before it is killed. */
+const pingMs = 500;
+
 /** Why the host killed an executor: each in-flight execution's result follows from it. */
 type KillCause =
   | { kind: 'memory'; residentBytes: number; allowedBytes: number }
@@ -115,6 +120,8 @@ export class ExecutorProcess {
   #cause: KillCause | null = null;
   #poolStats: WarmPoolStats | null = null;
   #sampler: NodeJS.Timeout | null = null;
+  #pingTimer: NodeJS.Timeout | null = null;
+  #pongFor = 0;
   /** Resident bytes once started and warm: what "back to idle" means for this process. */
   #idleBytes: number | null = null;
   #executions = 0;
@@ -178,6 +185,7 @@ export class ExecutorProcess {
       this.#child.once('exit', (code, signal) => {
         this.#alive = false;
         this.#stopSampling();
+        if (this.#pingTimer !== null) clearTimeout(this.#pingTimer);
         this.#failAll(this.#cause ?? { kind: 'other', reason: describeExit(code, signal) });
         resolve({ code, signal });
       });
@@ -276,7 +284,7 @@ export class ExecutorProcess {
       const timeoutMs = request.timeoutMs ?? this.#options.engine.limits?.timeoutMs ?? defaultLimits.timeoutMs;
       const memoryMb = request.memoryMb ?? this.#options.engine.limits?.memoryMb ?? defaultLimits.memoryMb;
       const started = performance.now();
-      const watchdog = setTimeout(() => this.#overdue(), timeoutMs + this.#options.graceMs);
+      const watchdog = setTimeout(() => this.#overdue(id), timeoutMs + this.#options.graceMs);
       const resident = this.#options.memory ? (residentBytes(this.pid) ?? 0) : 0;
       for (const other of this.#inFlight.values()) other.alone = false;
       this.#inFlight.set(id, {
@@ -321,12 +329,25 @@ export class ExecutorProcess {
   }
 
   /**
-   * An execution's time limit passed and the grace after it too, and the executor has not
-   * answered: whatever holds it (a terminate V8 did not honour, a native call, a frozen
-   * process), the process goes, so that no execution outlives its deadline by more than the grace.
+   * An execution's time limit passed and the grace after it too, without an answer. It ends
+   * TIMEOUT now, with its real duration, whatever holds it (a terminate V8 did not honour, a
+   * native call, a starved or frozen process); the process takes no more work. If it does not
+   * answer a ping within the grace either, it is wedged and killed (what else it ran is lost);
+   * if it does, it was only slow: what else it runs may finish, then it is replaced.
    */
-  #overdue(): void {
-    this.#killFor({ kind: 'deadline' });
+  #overdue(id: number): void {
+    const call = this.#inFlight.get(id);
+    if (!call || !this.#alive) return;
+    this.#inFlight.delete(id);
+    if (this.load === 0) this.idleSince = performance.now();
+    this.retiring = true;
+    this.tainted = true;
+    call.resolve(resultOfKill({ kind: 'deadline' }, call, performance.now(), 0, this.#idleBytes));
+    if (this.#pingTimer !== null) return;
+    const ping = this.#nextId++;
+    this.#pingTimer = setTimeout(() => this.#killFor({ kind: 'deadline' }), pingMs);
+    this.#pongFor = ping;
+    this.#send({ type: 'ping', id: ping });
   }
 
   // ---- memory watch --------------------------------------------------------------------------
@@ -377,6 +398,9 @@ export class ExecutorProcess {
       if (this.load === 0) this.idleSince = performance.now();
       this.#poolStats = message.pool ?? null;
       call.resolve(checkedResult(message.result, call));
+    } else if (message.type === 'pong' && message.id === this.#pongFor && this.#pingTimer !== null) {
+      clearTimeout(this.#pingTimer);
+      this.#pingTimer = null;
     } else if (message.type === 'secret' && typeof message.id === 'number') {
       void this.#answerSecret(message.id, message.userId, message.name);
     }

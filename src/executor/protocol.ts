@@ -11,9 +11,11 @@ export type ExecutorEngineOptions = Pick<EngineOptions, 'limits' | 'pool'> & Rec
 export type HostMessage =
   | { type: 'execute'; id: number; request: ExecutionRequest }
   | { type: 'secret'; id: number; value: string | null }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  | { type: 'ping'; id: number };
 
 export type ExecutorMessage =
   | { type: 'ready' }
   | { type: 'result'; id: number; result: ExecutionResult; pool: WarmPoolStats | null }
-  | { type: 'secret'; id: number; userId: string; name: string };
+  | { type: 'secret'; id: number; userId: string; name: string }
+  | { type: 'pong'; id: number };
