@@ -121,6 +121,7 @@ export class ExecutorProcess {
   #poolStats: WarmPoolStats | null = null;
   #sampler: NodeJS.Timeout | null = null;
   #pingTimer: NodeJS.Timeout | null = null;
+  #stopping: Promise<void> | null = null;
   #pongFor = 0;
   /** Resident bytes once started and warm: what "back to idle" means for this process. */
   #idleBytes: number | null = null;
@@ -305,9 +306,14 @@ export class ExecutorProcess {
     });
   }
 
-  /** Asks the executor to finish and exit; kills it if it has not after `deadlineMs`. */
-  async shutdown(deadlineMs: number): Promise<void> {
+  /** Asks the executor to finish and exit; kills it if it has not after `deadlineMs`. Once. */
+  shutdown(deadlineMs: number): Promise<void> {
     this.retiring = true;
+    this.#stopping ??= this.#stop(deadlineMs);
+    return this.#stopping;
+  }
+
+  async #stop(deadlineMs: number): Promise<void> {
     if (!this.#alive) return;
     this.#send({ type: 'shutdown' });
     const timer = setTimeout(() => this.kill('the executor did not stop in time'), deadlineMs);
