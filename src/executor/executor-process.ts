@@ -6,7 +6,8 @@
 //   ping within `pingMs` (wedged: a native call, a frozen process) or replaced once what else
 //   it runs has ended (only slow: a starved machine);
 // - memory: while it runs anything, the process's resident memory is read every few ms; past its
-//   idle size + the limits of what it runs + a margin, it is killed and what it ran ends
+//   idle size + the limits of what it runs by a margin, or by less for `sustainedMs`, it is
+//   killed and what it ran ends
 //   MEMORY_LIMIT (V8's heap limit misses large objects and flattened strings: docs/limits.md);
 // - any other death ends its executions EXECUTOR_CRASHED.
 // Which executions share a process is the pool's choice (by default one user's only).
@@ -68,8 +69,10 @@ export const executorEnvironment: Readonly<Record<string, string>> = Object.free
 export const executorV8Flags: readonly string[] = Object.freeze(['--max-semi-space-size=2']);
 
 export interface MemoryWatchOptions {
-  /** Resident bytes an executor may hold beyond its idle size and its executions' limits. */
+  /** Resident bytes an executor may hold beyond its idle size and its executions' limits, for a moment. */
   marginBytes: number;
+  /** Beyond its idle size and its executions' limits for this long (by less than the margin), it is over too. */
+  sustainedMs: number;
   /** How often a busy executor's resident memory is read. */
   sampleMs: number;
 }
@@ -100,6 +103,9 @@ interface InFlight {
   watchdog: NodeJS.Timeout;
 }
 
+/** How long an ended execution's memory limit still counts toward its process's allowance. */
+const releaseMs = 2000;
+
 /** How long an executor whose execution overran has to answer a ping before it is killed. */
 const pingMs = 500;
 
@@ -120,6 +126,8 @@ export class ExecutorProcess {
   #cause: KillCause | null = null;
   #poolStats: WarmPoolStats | null = null;
   #sampler: NodeJS.Timeout | null = null;
+  #overSince: number | null = null;
+  readonly #released: Array<{ bytes: number; until: number }> = [];
   #pingTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
   #pongFor = 0;
@@ -212,11 +220,22 @@ export class ExecutorProcess {
     return this.#started;
   }
 
-  /** The memory limits of what runs here now. */
+  /**
+   * The memory limits of what runs here now, and of what ended in the last `releaseMs`: an
+   * isolate is disposed after its result is sent, and its memory goes back to the system a
+   * little later (or never: then the process is recycled once idle).
+   */
   get inFlightLimitBytes(): number {
     let bytes = 0;
     for (const call of this.#inFlight.values()) bytes += call.memoryBytes;
+    const now = performance.now();
+    while (this.#released.length > 0 && this.#released[0]!.until <= now) this.#released.shift();
+    for (const released of this.#released) bytes += released.bytes;
     return bytes;
+  }
+
+  #release(call: InFlight): void {
+    this.#released.push({ bytes: call.memoryBytes, until: performance.now() + releaseMs });
   }
 
   /** Executions this process was given since it started. */
@@ -345,6 +364,7 @@ export class ExecutorProcess {
     const call = this.#inFlight.get(id);
     if (!call || !this.#alive) return;
     this.#inFlight.delete(id);
+    this.#release(call);
     if (this.load === 0) this.idleSince = performance.now();
     this.retiring = true;
     this.tainted = true;
@@ -361,7 +381,7 @@ export class ExecutorProcess {
   /** What this process may hold now: its idle size, its executions' limits and the margin. */
   #allowedBytes(): number | null {
     if (this.#options.memory === null || this.#idleBytes === null) return null;
-    return this.#idleBytes + this.inFlightLimitBytes + this.#options.memory.marginBytes;
+    return this.#idleBytes + this.inFlightLimitBytes;
   }
 
   #startSampling(): void {
@@ -381,9 +401,17 @@ export class ExecutorProcess {
     }
     const resident = residentBytes(this.pid);
     const allowed = this.#allowedBytes();
-    if (resident === null || allowed === null) return;
+    const watch = this.#options.memory;
+    if (resident === null || allowed === null || watch === null) return;
     for (const call of this.#inFlight.values()) if (resident > call.residentPeak) call.residentPeak = resident;
-    if (resident > allowed) this.#killFor({ kind: 'memory', residentBytes: resident, allowedBytes: allowed });
+    // Over by more than the margin: at once (a fast grower overshoots by one sample at most).
+    // Over by less (a slow grower, or V8's own overheads on a heap at its limit): after a while.
+    const now = performance.now();
+    if (resident <= allowed) {
+      this.#overSince = null;
+    } else if (resident > allowed + watch.marginBytes || now - (this.#overSince ??= now) >= watch.sustainedMs) {
+      this.#killFor({ kind: 'memory', residentBytes: resident, allowedBytes: allowed });
+    }
   }
 
   #send(message: HostMessage): void {
@@ -400,6 +428,7 @@ export class ExecutorProcess {
       const call = this.#inFlight.get(message.id);
       if (!call) return;
       this.#inFlight.delete(message.id);
+      this.#release(call);
       clearTimeout(call.watchdog);
       if (this.load === 0) this.idleSince = performance.now();
       this.#poolStats = message.pool ?? null;

@@ -36,7 +36,10 @@ export interface ExecutorPoolOptions {
   engine?: Omit<ExecutorEngineOptions, 'pool'>;
   /** Past an execution's time limit, how long before its executor counts as stuck and is killed (default 200 ms). */
   graceMs?: number;
-  /** Resident memory a process may hold beyond its idle size and the limits of what it runs (default 48 MB). */
+  /**
+   * Resident memory a process may hold for a moment beyond its idle size and the limits of what
+   * it runs (default 32 MB); beyond them by less, it may stay 400 ms.
+   */
   memoryMarginMb?: number;
   /** How far above its idle size a process may stay after its executions end (default 32 MB). */
   returnMarginMb?: number;
@@ -73,6 +76,7 @@ export interface ExecutorPoolStats {
 type Settings = Required<Omit<ExecutorPoolOptions, 'engine' | 'warm'>> & { engine: ExecutorEngineOptions };
 
 const sampleMs = 5;
+const memorySustainedMs = 400;
 const housekeepingMs = 250;
 const taintedIdleMs = 1000;
 const affinityMs = 2000;
@@ -101,7 +105,7 @@ export class ExecutorPool implements Executor {
       spare: Math.min(options.spare ?? 1, processes),
       sharing: options.sharing ?? 'tenant',
       graceMs: options.graceMs ?? 200,
-      memoryMarginMb: options.memoryMarginMb ?? 48,
+      memoryMarginMb: options.memoryMarginMb ?? 32,
       returnMarginMb: options.returnMarginMb ?? 32,
       recycleAfter: options.recycleAfter ?? 10_000,
       idleMs: options.idleMs ?? 60_000,
@@ -344,7 +348,7 @@ export class ExecutorPool implements Executor {
       engine: this.#options.engine,
       secrets: this.#options.secrets,
       graceMs: this.#options.graceMs,
-      memory: memoryWatchAvailable ? { marginBytes: this.#options.memoryMarginMb * mib, sampleMs } : null,
+      memory: memoryWatchAvailable ? { marginBytes: this.#options.memoryMarginMb * mib, sustainedMs: memorySustainedMs, sampleMs } : null,
       log: this.#options.log,
     });
     this.#executors.push(executor);
