@@ -79,7 +79,7 @@ function leastLoaded<E extends Candidate>(executors: readonly E[]): E | undefine
 export type Retirement = { cause: 'memory' | 'age' | 'stopped'; reason: string };
 
 export function retireReason(
-  executor: { load: number; executions: number; tainted: boolean; idleSince: number; idleBytes: number | null },
+  executor: { load: number; executions: number; tainted: boolean; idleSince: number; idleBytes: number | null; averageCores: number },
   residentBytes: number | null,
   limits: { recycleAfter: number; returnMarginBytes: number; inFlightLimitBytes: number; taintedIdleMs: number; now: number },
 ): Retirement | null {
@@ -92,6 +92,9 @@ export function retireReason(
   }
   if (executor.load > 0) return null;
   if (executor.executions >= limits.recycleAfter) return { cause: 'age', reason: `ran ${executor.executions} executions` };
+  // Idle yet busy: a stopped isolate's thread still runs (V8 does not interrupt every native
+  // call, e.g. joining a huge sparse array): nothing but the end of the process stops it.
+  if (executor.tainted && executor.averageCores > 0.25) return { cause: 'stopped', reason: 'still uses the CPU for an execution that was stopped' };
   if (executor.tainted && limits.now - executor.idleSince >= limits.taintedIdleMs) {
     return { cause: 'stopped', reason: 'an execution in it was stopped from outside' };
   }

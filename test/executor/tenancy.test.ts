@@ -78,13 +78,14 @@ describe('placement policy', () => {
 
   test('retirement: memory not given back, age, a stopped execution once idle', () => {
     const limits = { recycleAfter: 100, returnMarginBytes: 32 * mib, inFlightLimitBytes: 0, taintedIdleMs: 1000, now: 10_000 };
-    const base = { load: 0, executions: 1, tainted: false, idleSince: 9_990, idleBytes: 100 * mib };
+    const base = { load: 0, executions: 1, tainted: false, idleSince: 9_990, idleBytes: 100 * mib, averageCores: 0 };
     assert.equal(retireReason(base, 120 * mib, limits), null);
     assert.match(retireReason(base, 140 * mib, limits)?.reason ?? '', /over 132 MB/);
     assert.equal(retireReason({ ...base, load: 1 }, 200 * mib, { ...limits, inFlightLimitBytes: 128 * mib }), null);
     assert.match(retireReason({ ...base, executions: 100 }, null, limits)?.reason ?? '', /ran 100 executions/);
     assert.equal(retireReason({ ...base, tainted: true }, null, limits), null, 'not before it was idle a while');
     assert.match(retireReason({ ...base, tainted: true, idleSince: 0 }, null, limits)?.reason ?? '', /stopped from outside/);
+    assert.match(retireReason({ ...base, tainted: true, averageCores: 0.9 }, null, limits)?.reason ?? '', /still uses the CPU/);
   });
 });
 
@@ -154,6 +155,20 @@ describe('executor processes under hostile tenants', () => {
     }
     for (const result of await Promise.all(bystanders)) assert.equal(result.status, 'success', JSON.stringify(result.error));
   });
+});
+
+test('a stopped execution whose thread V8 cannot interrupt is ended with its process', async () => {
+  const pool = await ExecutorPool.start({ processes: 2, warm: false, log: () => {} });
+  try {
+    // Joining a huge sparse array runs in one native call that ignores V8's termination.
+    const runaway = await pool.execute({ source: 'export default () => { const a = []; a.length = 2 ** 32 - 1; a[1e9] = 1; return String(a).length; }', userId: 'u', timeoutMs: 500 });
+    assert.equal(runaway.error?.code, 'TIMEOUT');
+    const pid = pool.stats().executors.find((e) => e.tenant === 'u' || e.executions > 0)?.pid;
+    assert.ok(pid !== undefined);
+    await until(() => !pool.stats().executors.some((e) => e.pid === pid), 'the process that still ran it is gone', 60_000);
+  } finally {
+    await pool.close();
+  }
 });
 
 describe('processes are shared out in turn', () => {
