@@ -89,7 +89,8 @@ test('a guest that makes V8 abort its executor ends EXECUTOR_CRASHED; executions
   for (let attempt = 0; attempt < 5 && crashes === 0; attempt++) {
     const others = Array.from({ length: 6 }, (_, i) => pool.execute({ source: sleepy(300, i), userId: 'bystander' }));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const crashed = await pool.execute({ source: crasher, memoryMb: 256, userId: 'attacker' });
+    // A limit against a hang only: starved of CPU on a busy machine, the copy ran past 30 s.
+    const crashed = await pool.execute({ source: crasher, memoryMb: 256, timeoutMs: 180_000, userId: 'attacker' });
     const results = await Promise.all(others);
     assert.ok(['EXECUTOR_CRASHED', 'MEMORY_LIMIT'].includes(crashed.error?.code ?? ''), JSON.stringify(crashed.error));
     if (crashed.error?.code !== 'EXECUTOR_CRASHED') continue;
