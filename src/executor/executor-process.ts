@@ -150,6 +150,8 @@ export class ExecutorProcess {
   idleSince = performance.now();
   /** Moving average of the CPU cores this process kept busy, and whether it was deprioritised. */
   averageCores = 0;
+  /** The CPU cores it kept busy since the measurement before. */
+  recentCores = 0;
   niced = false;
   #cpuSeen: { cpuMs: number; at: number } | null = null;
 
@@ -260,6 +262,7 @@ export class ExecutorProcess {
     this.#cpuSeen = { cpuMs, at };
     if (seen === null || at <= seen.at) return;
     const cores = (cpuMs - seen.cpuMs) / (at - seen.at);
+    this.recentCores = cores;
     this.averageCores += (cores - this.averageCores) / 4;
   }
 
@@ -270,9 +273,8 @@ export class ExecutorProcess {
    */
   deprioritise(nice: number): void {
     if (!this.#alive || this.pid === undefined) return;
+    // Another user must never inherit a lowered priority: placement recycles it before it changes hands.
     this.niced = true;
-    // Another user must never inherit a lowered priority: recycle before it changes hands.
-    this.tainted = true;
     let threads: string[];
     try {
       threads = readdirSync(`/proc/${this.pid}/task`);

@@ -6,7 +6,8 @@
 // - a user with a leased process keeps using it (one process per user at a time), unless it
 //   is being retired;
 // - an idle process goes back to its last user first; to another user only if nothing in it
-//   was ever killed or stopped from outside (`tainted`): those are recycled instead; and while
+//   was ever killed or stopped from outside (`tainted`) and nothing runs at a lowered priority
+//   (`niced`): those are recycled instead; and while
 //   a new process can be started, not before it was idle `affinityMs` (its user may be back);
 // - when no process fits, a new one is started while the pool is below its maximum, otherwise
 //   the execution waits (fairly across users: the pool's queue).
@@ -21,6 +22,8 @@ export interface Candidate {
   readonly started: boolean;
   readonly retiring: boolean;
   readonly tainted: boolean;
+  /** Its guest threads run at a lowered priority, which it could not raise again. */
+  readonly niced: boolean;
   readonly tenant: string | null;
   readonly lastTenant: string | null;
   readonly load: number;
@@ -63,7 +66,7 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
   // Never used first, then the clean one idle the longest (the others' affinity lasts longest).
   const fresh = idle.find((executor) => executor.lastTenant === null);
   if (fresh) return { kind: 'use', executor: fresh, lease: true };
-  const clean = idle.filter((executor) => !executor.tainted).sort((a, b) => a.idleSince - b.idleSince)[0];
+  const clean = idle.filter((executor) => !executor.tainted && !executor.niced).sort((a, b) => a.idleSince - b.idleSince)[0];
   if (clean && (!canStart || policy.now - clean.idleSince >= policy.affinityMs)) return { kind: 'use', executor: clean, lease: true };
   if (canStart) return { kind: 'start' };
   return { kind: 'wait', reason: `all ${policy.maxProcesses} executor processes run other users' executions` };
@@ -79,7 +82,7 @@ function leastLoaded<E extends Candidate>(executors: readonly E[]): E | undefine
 export type Retirement = { cause: 'memory' | 'age' | 'stopped'; reason: string };
 
 export function retireReason(
-  executor: { load: number; executions: number; tainted: boolean; idleSince: number; idleBytes: number | null; averageCores: number },
+  executor: { load: number; executions: number; tainted: boolean; idleSince: number; idleBytes: number | null; recentCores: number },
   residentBytes: number | null,
   limits: { recycleAfter: number; returnMarginBytes: number; inFlightLimitBytes: number; taintedIdleMs: number; now: number },
 ): Retirement | null {
@@ -94,7 +97,9 @@ export function retireReason(
   if (executor.executions >= limits.recycleAfter) return { cause: 'age', reason: `ran ${executor.executions} executions` };
   // Idle yet busy: a stopped isolate's thread still runs (V8 does not interrupt every native
   // call, e.g. joining a huge sparse array): nothing but the end of the process stops it.
-  if (executor.tainted && executor.averageCores > 0.25) return { cause: 'stopped', reason: 'still uses the CPU for an execution that was stopped' };
+  if (executor.tainted && limits.now - executor.idleSince >= 500 && executor.recentCores > 0.5) {
+    return { cause: 'stopped', reason: 'still uses the CPU for an execution that was stopped' };
+  }
   if (executor.tainted && limits.now - executor.idleSince >= limits.taintedIdleMs) {
     return { cause: 'stopped', reason: 'an execution in it was stopped from outside' };
   }

@@ -263,7 +263,7 @@ export class ExecutorPool implements Executor {
   /** Idle processes no other user may have: make room for a fresh one. */
   #retireIdleTainted(): void {
     for (const executor of this.#executors) {
-      if (!executor.alive || executor.retiring || !executor.tainted || executor.load > 0) continue;
+      if (!executor.alive || executor.retiring || !(executor.tainted || executor.niced) || executor.load > 0) continue;
       executor.retiring = true;
       this.#recycled++;
       this.#log(`executor ${executor.pid} retired: other users wait, and an execution in it was stopped from outside`);
@@ -338,7 +338,7 @@ export class ExecutorPool implements Executor {
   #ensureSpares(): void {
     if (this.#closing) return;
     const ready = this.#executors.filter(
-      (executor) => executor.alive && !executor.retiring && executor.load === 0 && executor.tenant === null && !executor.tainted,
+      (executor) => executor.alive && !executor.retiring && executor.load === 0 && executor.tenant === null && !executor.tainted && !executor.niced,
     ).length;
     for (let i = ready; i < this.#options.spare && this.#counted() < this.#options.processes; i++) this.#spawn();
   }

@@ -26,6 +26,7 @@ describe('placement policy', () => {
     started: true,
     retiring: false,
     tainted: false,
+    niced: false,
     tenant: null,
     lastTenant: null,
     load: 0,
@@ -59,9 +60,10 @@ describe('placement policy', () => {
     assert.equal(name(place(recent, 'carol', { ...policy, maxProcesses: 1 })), 'recent');
   });
 
-  test('a process in which an execution was stopped from outside goes to no other user', () => {
+  test('a process in which an execution was stopped from outside, or reniced, goes to no other user', () => {
     const tainted = [executor({ name: 't', lastTenant: 'bob', tainted: true })];
     assert.equal(place(tainted, 'alice', { ...policy, maxProcesses: 1 }).kind, 'wait');
+    assert.equal(place([executor({ name: 'n', lastTenant: 'bob', niced: true })], 'alice', { ...policy, maxProcesses: 1 }).kind, 'wait');
     const placed = place(tainted, 'bob', policy);
     assert.equal(placed.kind === 'use' && placed.executor.name, 't');
   });
@@ -78,14 +80,15 @@ describe('placement policy', () => {
 
   test('retirement: memory not given back, age, a stopped execution once idle', () => {
     const limits = { recycleAfter: 100, returnMarginBytes: 32 * mib, inFlightLimitBytes: 0, taintedIdleMs: 1000, now: 10_000 };
-    const base = { load: 0, executions: 1, tainted: false, idleSince: 9_990, idleBytes: 100 * mib, averageCores: 0 };
+    const base = { load: 0, executions: 1, tainted: false, idleSince: 9_990, idleBytes: 100 * mib, recentCores: 0 };
     assert.equal(retireReason(base, 120 * mib, limits), null);
     assert.match(retireReason(base, 140 * mib, limits)?.reason ?? '', /over 132 MB/);
     assert.equal(retireReason({ ...base, load: 1 }, 200 * mib, { ...limits, inFlightLimitBytes: 128 * mib }), null);
     assert.match(retireReason({ ...base, executions: 100 }, null, limits)?.reason ?? '', /ran 100 executions/);
     assert.equal(retireReason({ ...base, tainted: true }, null, limits), null, 'not before it was idle a while');
     assert.match(retireReason({ ...base, tainted: true, idleSince: 0 }, null, limits)?.reason ?? '', /stopped from outside/);
-    assert.match(retireReason({ ...base, tainted: true, averageCores: 0.9 }, null, limits)?.reason ?? '', /still uses the CPU/);
+    assert.match(retireReason({ ...base, tainted: true, idleSince: 9_000, recentCores: 0.9 }, null, limits)?.reason ?? '', /still uses the CPU/);
+    assert.equal(retireReason({ ...base, tainted: true, recentCores: 0.9 }, null, limits), null, 'not the moment it goes idle');
   });
 });
 
