@@ -14,10 +14,23 @@ const holdsText = (holds: boolean | null) => (holds === null ? 'not measured' : 
 export async function writeAbuseReports(results: AbuseResults, directory: string): Promise<string[]> {
   const stem = results.mode === 'full' ? 'abuse' : 'abuse-quick';
   const files = { json: join(directory, `${stem}.json`), md: join(directory, `${stem}.md`), svg: join(directory, `${stem}.svg`) };
-  writeFileSync(files.json, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(files.json, `${compactJson(results)}\n`);
   writeFileSync(files.md, markdown(results, stem));
   writeFileSync(files.svg, await renderAbuseChart(results));
   return Object.values(files);
+}
+
+/** Objects indented to two levels; anything deeper (an execution, a point, a sample) on one line. */
+export function compactJson(value: unknown, depth = 0): string {
+  if (depth >= 2 || value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const pad = ' '.repeat(depth + 1);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((item) => `${pad}${compactJson(item, depth + 1)}`).join(',\n')}\n${' '.repeat(depth)}]`;
+  }
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+  if (entries.length === 0) return '{}';
+  return `{\n${entries.map(([key, item]) => `${pad}${JSON.stringify(key)}: ${compactJson(item, depth + 1)}`).join(',\n')}\n${' '.repeat(depth)}}`;
 }
 
 function when(results: AbuseResults): string {
