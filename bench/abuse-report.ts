@@ -139,7 +139,7 @@ function markdown(results: AbuseResults, stem: string): string {
   if (results.mode === 'quick') out.push('**Quick mode**: short phases and shorter limits; numbers for checking that the benchmark works, not for conclusions.', '');
   const c = results.config as { executors?: number; concurrency?: number; quotas?: { concurrentExecutionsPerUser?: number } };
   out.push(
-    `The service: \`teejs serve\` in a child process with its defaults (${c.executors} executor processes, ${c.concurrency} executions at once, ` +
+    `The service: \`teejs serve\` in a child process with its defaults (up to ${c.executors} executor processes, ${c.concurrency} executions at once, ` +
       `${c.quotas?.concurrentExecutionsPerUser} running or queued per user), only the per-key rate limit raised (the quiet tenant's closed loop would exceed 600 a minute). ` +
       `Phases: idle ${p.idleMs / 1000} s (nothing runs), baseline ${p.baselineMs / 1000} s (the quiet tenant alone), abuse ${p.abuseMs / 1000} s (${results.tenants.map((t) => `${t.name}: ${t.loops} loops of ${t.kinds.join(', ')}`).join('; ')}), ` +
       `drain (the abusive loops stop issuing; their last executions finish), settle ${p.settleMs / 1000} s (the quiet tenant alone), rest ${p.restMs / 1000} s, then each memory bomb once alone. ` +

@@ -146,7 +146,10 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
   child.stderr!.setEncoding('utf8').on('data', keep);
   service.base = await new Promise<string>((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`the service did not start within 60 s:\n${seen.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(() => {
+      killGroup(child);
+      reject(new Error(`the service did not start within 60 s:\n${seen.slice(-2000)}`));
+    }, 60_000);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       keep(chunk);
       seen += chunk;
@@ -235,9 +238,15 @@ export async function runAbuse(options: { quick: boolean; out: string }): Promis
   const serveArgs = ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--rate-limit', '1000000', '--log-level', 'warn'];
   const config: ServiceConfig = loadConfig(serveArgs, env);
   const quota = config.quotas.concurrentExecutionsPerUser;
-  log(`service defaults: ${config.executors} executor(s), ${config.concurrency} executions at once, ${quota} running or queued per user`);
+  log(`service defaults: up to ${config.executors} executor process(es), ${config.concurrency} executions at once, ${quota} running or queued per user`);
 
-  const service = await startServer(serveArgs, env);
+  let service: Service;
+  try {
+    service = await startServer(serveArgs, env);
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const pid = service.child.pid!;
   const onExit = () => killGroup(service.child);
   const onSignal = () => {
