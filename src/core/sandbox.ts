@@ -248,6 +248,11 @@ export class Sandbox {
       }
       const cpuTimeMs = Math.max(0, cpuMs(isolate) - cpuAtStart);
       const memoryUsedBytes = await heapUsed(isolate);
+      // V8 can finish a call that went past the heap limit before it notices (a string flattened
+      // in one native call, a large object): what the isolate holds at the end still tells.
+      if (memoryUsedBytes > (job.memoryMb + heapOvershootMb) * 1024 * 1024) {
+        return { ok: false, error: memoryError(job), cpuTimeMs, memoryUsedBytes };
+      }
       if ('json' in settled) return { ...parseEnvelope(settled.json, job), cpuTimeMs, memoryUsedBytes };
       return { ok: false, error: errorFromHost(settled.error, job), cpuTimeMs, memoryUsedBytes };
     } finally {
@@ -320,6 +325,12 @@ export class Sandbox {
 // ---- helpers --------------------------------------------------------------------------------
 
 const teardownGraceMs = 500;
+
+/**
+ * What a heap within its limit may still show at the end: the young generation (up to three
+ * semi-spaces of 8 MB in executors, see guest-heap.ts) holds garbage V8 has not collected yet.
+ */
+const heapOvershootMb = 32;
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

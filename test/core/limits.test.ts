@@ -97,6 +97,16 @@ describe('memory limit', () => {
     assert.equal(succeeded(await run(engine, moduleOf('return new Array(1000).fill(1).length;'))), 1000);
   });
 
+  test('a string flattened past the limit in one native call is MEMORY_LIMIT, not a success', async () => {
+    // V8 finishes the call before it notices; the heap the isolate holds at the end tells.
+    const result = await run(engine, moduleOf("return 'x'.repeat(2 ** 28).indexOf('y');", { async: false }), { memoryMb: 128 });
+    assert.match(failed(result, 'MEMORY_LIMIT').message, /memory limit exceeded/);
+    assert.ok(result.memoryUsedBytes > 128 * 1024 * 1024);
+    // Within the limit, garbage left in the young generation is no reason to fail.
+    const within = await run(engine, moduleOf('const a = new Array(8_000_000).fill(1.5); return a.length;', { async: false }), { memoryMb: 128 });
+    assert.equal(succeeded(within), 8_000_000);
+  });
+
   test('a large typed array past the limit is MEMORY_LIMIT too', async () => {
     const result = await run(engine, moduleOf('const big = new Uint8Array(512 * 1024 * 1024); big.fill(1); return big.length;'), { memoryMb: 32 });
     assert.match(failed(result, 'MEMORY_LIMIT').message, /memory limit exceeded/);
