@@ -1,8 +1,14 @@
 // Who gets this server's next free slot. Invariants:
 // - at most `slots` executions hold a slot at once, and at most `userCap` of one user;
-// - a free slot goes to the user with waiting work (sync in memory, async in the store) who was
-//   served least recently (a user never served, or forgotten, goes first), ties to the older
-//   work: round robin across users, so no user waits behind another's backlog;
+// - a free slot goes to a user with waiting work (sync in memory, async in the store) and
+//   nothing running, if there is one, then to the one served least recently (a user never
+//   served, or forgotten, goes first), ties to the older work: round robin across users, so no
+//   user waits behind another's backlog, and a user running one execution at a time (a quiet
+//   tenant) goes before users who already hold slots;
+// - the last `reserve` free slots go only to users with nothing running: users who hold slots
+//   cannot fill the server, so a newcomer finds a slot at once even while several users run
+//   long executions at their caps (each user's cap alone does not ensure that: with more than
+//   1/share busy users, their caps add up to more than the slots);
 // - within a user, the oldest work goes first, sync and async alike (as far as the store's
 //   snapshot tells: it gives the oldest queued execution of each user, not the others).
 // The cap is hard: it holds even while nobody else waits. Running executions cannot be
@@ -25,6 +31,8 @@ const rememberedUsers = 10_000;
 export class FairScheduler {
   readonly slots: number;
   readonly userCap: number;
+  /** Free slots kept for users with nothing running. */
+  readonly reserve: number;
   #running = 0;
   readonly #runningBy = new Map<string, number>();
   readonly #sync = new Map<string, SyncWaiter[]>();
@@ -35,6 +43,7 @@ export class FairScheduler {
   constructor(slots: number, share: number) {
     this.slots = slots;
     this.userCap = capFor(slots, share);
+    this.reserve = reserveFor(slots, this.userCap);
   }
 
   get running(): number {
@@ -79,8 +88,10 @@ export class FairScheduler {
     while (this.#running < this.slots) {
       let best: { userId: string; turn: number; headAt: string } | undefined;
       for (const userId of new Set([...this.#sync.keys(), ...inStore.keys()])) {
-        if (this.runningOf(userId) >= this.userCap) continue;
-        const turn = this.#served.get(userId) ?? 0;
+        const running = this.runningOf(userId);
+        if (running >= this.userCap || (running > 0 && this.free <= this.reserve)) continue;
+        // Users with nothing running go first (their turns come before any counter value).
+        const turn = running === 0 ? -1 / ((this.#served.get(userId) ?? 0) + 1) : (this.#served.get(userId) ?? 0);
         const syncAt = this.#sync.get(userId)?.[0]?.createdAt;
         const asyncAt = inStore.get(userId)?.oldestAt;
         const headAt = syncAt === undefined ? asyncAt! : asyncAt === undefined || syncAt <= asyncAt ? syncAt : asyncAt;
@@ -131,6 +142,14 @@ export class FairScheduler {
       for (const forgotten of [...this.#served.keys()].slice(0, this.#served.size - rememberedUsers / 2)) this.#served.delete(forgotten);
     }
   }
+}
+
+/**
+ * Free slots kept for users with nothing running: a fifth of the slots (at least one), never
+ * more than a user's cap leaves over (none when one user may hold every slot).
+ */
+export function reserveFor(slots: number, userCap: number): number {
+  return Math.max(0, Math.min(Math.max(1, Math.floor(slots / 5)), slots - userCap));
 }
 
 /** Slots one user may hold: its share of them, rounded down, but at least one. */
