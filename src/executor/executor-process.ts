@@ -141,6 +141,10 @@ export class ExecutorProcess {
   killed: string | null = null;
   /** The user whose executions this process runs (tenant sharing), or null while unleased. */
   tenant: string | null = null;
+  /** When its current lease began (performance.now()). */
+  leasedSince = 0;
+  /** The user it is draining from, while the pool passes it to another. */
+  yieldingFrom: string | null = null;
   /** The last user it ran for: a lease back to the same user needs no recycling. */
   lastTenant: string | null = null;
   /** Set when this process must take no new work (recycling, shutdown). */

@@ -7,8 +7,9 @@
 //   is being retired;
 // - an idle process goes back to its last user first; to another user only if nothing in it
 //   was ever killed or stopped from outside (`tainted`) and nothing runs at a lowered priority
-//   (`niced`): those are recycled instead; and while
-//   a new process can be started, not before it was idle `affinityMs` (its user may be back);
+//   (`niced`): those are recycled instead; and not before it was idle `affinityMs` (its user,
+//   running one execution after another, may be back in a moment: it is the longest-held
+//   process that passes on when processes run out, see pool.ts);
 // - when no process fits, a new one is started while the pool is below its maximum, otherwise
 //   the execution waits (fairly across users: the pool's queue).
 // With sharing 'shared', any live process takes any user's execution (least loaded first): the
@@ -67,7 +68,7 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
   const fresh = idle.find((executor) => executor.lastTenant === null);
   if (fresh) return { kind: 'use', executor: fresh, lease: true };
   const clean = idle.filter((executor) => !executor.tainted && !executor.niced).sort((a, b) => a.idleSince - b.idleSince)[0];
-  if (clean && (!canStart || policy.now - clean.idleSince >= policy.affinityMs)) return { kind: 'use', executor: clean, lease: true };
+  if (clean && policy.now - clean.idleSince >= policy.affinityMs) return { kind: 'use', executor: clean, lease: true };
   if (canStart) return { kind: 'start' };
   return { kind: 'wait', reason: `all ${policy.maxProcesses} executor processes run other users' executions` };
 }

@@ -92,6 +92,7 @@ export class ExecutorPool implements Executor {
   readonly #housekeeping: NodeJS.Timeout;
   /** Users whose processes were killed or had to be recycled for memory: they wait for new ones. */
   readonly #penalties = new Map<string, { strikes: number; until: number; last: number }>();
+  #yielding: ExecutorProcess | null = null;
   #restarts = 0;
   #recycled = 0;
   #recentStarts: number[] = [];
@@ -201,24 +202,27 @@ export class ExecutorPool implements Executor {
     let progressed = true;
     while (progressed) {
       progressed = false;
-      // While some user finds no process at all, no lease is extended: the processes drain and
-      // pass, in turn, to those who wait (otherwise a steady stream would keep a lease forever).
-      // Processes still starting will serve some of those who wait: only the rest starve.
+      // While some user finds no process at all (processes still starting will serve some of
+      // those who wait: only the rest starve), the process leased the longest without a pause
+      // takes no more of its user's work: it drains and passes on (otherwise a steady stream
+      // would keep a lease forever). A user running one execution at a time pauses between
+      // them, so its lease is always young: what yields is a process held by long or
+      // overlapping executions.
       const unplaced = [...this.#waiting.keys()].filter((userId) => place(this.#executors, userId, policy).kind === 'wait').length;
-      const starving = unplaced > this.#starting();
-      if (starving) this.#retireIdleTainted();
+      const yielding = unplaced > this.#starting() ? this.#yieldingProcess(policy.now) : null;
       for (const [userId, queue] of [...this.#waiting]) {
         const placement = place(this.#executors, userId, policy);
         // A process that is not already this user's costs a start (or another's turn): a user
         // whose processes keep dying waits for it, so the cost of the abuse stays theirs.
         const costly = placement.kind === 'start' || (placement.kind === 'use' && placement.executor.lastTenant !== userId);
         if (costly && this.#penalised(userId, policy.now)) continue;
-        if (placement.kind === 'use' && !(starving && placement.executor.lastTenant === userId)) {
+        if (placement.kind === 'use' && !(placement.executor === yielding && yielding.lastTenant === userId)) {
           const resolve = queue.shift()!;
           const { executor } = placement;
           if (placement.lease) {
             executor.tenant = userId;
             executor.lastTenant = userId;
+            executor.leasedSince = policy.now;
           }
           executor.reserved++;
           // Served: to the back of the line.
@@ -260,15 +264,32 @@ export class ExecutorPool implements Executor {
     return penalty.until > now;
   }
 
-  /** Idle processes no other user may have: make room for a fresh one. */
-  #retireIdleTainted(): void {
+  /**
+   * The process that passes to a user who finds none: the one leased the longest without a
+   * pause. Once drained, it goes to the waiting user, or, if no other user may have it (an
+   * execution in it was stopped, or it was reniced), it is retired to make room for a new one.
+   */
+  #yieldingProcess(now: number): ExecutorProcess | null {
+    let oldest: ExecutorProcess | null = null;
     for (const executor of this.#executors) {
-      if (!executor.alive || executor.retiring || !(executor.tainted || executor.niced) || executor.load > 0) continue;
-      executor.retiring = true;
-      this.#recycled++;
-      this.#log(`executor ${executor.pid} retired: other users wait, and an execution in it was stopped from outside`);
-      void executor.shutdown(1000);
+      if (!executor.alive || executor.retiring || !executor.started || executor.lastTenant === null) continue;
+      if (executor.load === 0 && (executor.tainted || executor.niced)) {
+        if (now - executor.idleSince < affinityMs && executor !== this.#yielding) continue;
+        executor.retiring = true;
+        this.#recycled++;
+        this.#log(`executor ${executor.pid} retired: other users wait, and no other user may have it`);
+        void executor.shutdown(1000);
+        continue;
+      }
+      if (executor.tenant !== null && (oldest === null || executor.leasedSince < oldest.leasedSince)) oldest = executor;
     }
+    // Sticky until it has passed to another user: a process chosen anew each time might never drain.
+    const current = this.#yielding;
+    if (current === null || !current.alive || current.retiring || current.lastTenant !== current.yieldingFrom) {
+      this.#yielding = oldest;
+      if (oldest) oldest.yieldingFrom = oldest.lastTenant;
+    }
+    return this.#yielding;
   }
 
   #starting(): number {

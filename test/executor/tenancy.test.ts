@@ -54,10 +54,11 @@ describe('placement policy', () => {
     assert.equal(name(place(idle, 'alice', policy)), 'mine');
     assert.equal(name(place(idle, 'carol', policy)), 'fresh');
     assert.equal(name(place([idle[0]!, idle[2]!], 'carol', policy)), 'old');
-    // Used a moment ago: its user is likely back; start another while the pool may grow.
+    // Used a moment ago: its user is likely back; start another, or wait.
     const recent = [executor({ name: 'recent', lastTenant: 'bob', idleSince: 9_500 })];
     assert.equal(name(place(recent, 'carol', policy)), 'start');
-    assert.equal(name(place(recent, 'carol', { ...policy, maxProcesses: 1 })), 'recent');
+    assert.equal(name(place(recent, 'carol', { ...policy, maxProcesses: 1 })), 'wait');
+    assert.equal(name(place(recent, 'carol', { ...policy, maxProcesses: 1, now: 12_000 })), 'recent');
   });
 
   test('a process in which an execution was stopped from outside, or reniced, goes to no other user', () => {
@@ -186,6 +187,30 @@ describe('processes are shared out in turn', () => {
       const [waiter, holderAgain] = await Promise.all([waiting, more, ...first]);
       assert.equal(waiter.result, 'mine');
       assert.ok(Date.parse(waiter.startedAt) <= Date.parse(holderAgain.startedAt), 'the waiting user went first');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('when processes run out, the one held longest passes on, not the one a quiet user comes back to', async () => {
+    const pool = await ExecutorPool.start({ processes: 2, warm: false, log: () => {} });
+    try {
+      const holding = Array.from({ length: 2 }, (_, i) => pool.execute({ source: sleepy(1500, i), userId: 'holder' }));
+      await until(() => pool.stats().executors.some((e) => e.tenant === 'holder'), 'the holder has a process');
+      const quietPid = async () => {
+        assert.equal((await pool.execute({ source: 'export default () => 1', userId: 'quiet' })).result, 1);
+        return pool.stats().executors.find((e) => e.tenant === null && e.pid !== undefined && e.executions > 0 && !e.retiring && e.pid !== holderPid())?.pid;
+      };
+      const holderPid = () => pool.stats().executors.find((e) => e.tenant === 'holder')?.pid;
+      const first = await quietPid();
+      const newcomer = pool.execute({ source: sleepy(10, 'in'), userId: 'newcomer' });
+      await until(() => pool.stats().waiting === 1, 'the newcomer waits');
+      // The holder's next execution waits too: its process drains for the newcomer.
+      const more = pool.execute({ source: sleepy(10, 'more'), userId: 'holder' });
+      for (let i = 0; i < 5; i++) assert.equal(await quietPid(), first, 'the quiet user keeps its process');
+      const [inResult, moreResult] = await Promise.all([newcomer, more, ...holding]);
+      assert.equal(inResult.result, 'in');
+      assert.ok(Date.parse(inResult.startedAt) <= Date.parse(moreResult.startedAt), 'the newcomer went before the holder got more');
     } finally {
       await pool.close();
     }
