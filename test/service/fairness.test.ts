@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ConfigError, configHelp, loadConfig } from '../../src/service/config.ts';
-import { capFor, FairScheduler } from '../../src/service/executions/scheduler.ts';
+import { capFor, FairScheduler, reserveFor } from '../../src/service/executions/scheduler.ts';
 import { startTestService, type TestService } from './helpers.ts';
 
 /**
@@ -240,7 +240,14 @@ async function turns(gate: Gate, env: Record<string, string>): Promise<void> {
       gate.release(gate.held[0]!);
       await gate.reached(next);
     }
-    assert.deepEqual(gate.arrivals.slice(start), ['rr-a1', 'rr-a2', 'rr-b1', 'rr-c1', 'rr-a3', 'rr-b2', 'rr-c2', 'rr-a4']);
+    // Ben and Cid, with nothing running, go first; then turns follow the slot-time each held
+    // lately (Ann held both slots while the others waited, so her a3 may come after b2 and c2,
+    // by how long each held its slot on this machine): within a user, oldest first.
+    const order = gate.arrivals.slice(start);
+    assert.deepEqual(order.slice(0, 4), ['rr-a1', 'rr-a2', 'rr-b1', 'rr-c1']);
+    assert.deepEqual(order.filter((tag) => tag.startsWith('rr-a')), ['rr-a1', 'rr-a2', 'rr-a3', 'rr-a4']);
+    assert.deepEqual(order.filter((tag) => tag.startsWith('rr-b')), ['rr-b1', 'rr-b2']);
+    assert.deepEqual(order.filter((tag) => tag.startsWith('rr-c')), ['rr-c1', 'rr-c2']);
     for (const tag of gate.held) gate.release(tag);
     for (const run of await Promise.all(benRuns)) assert.equal(run.body.status, 'success', run.text);
   } finally {
@@ -272,6 +279,46 @@ describe('the fair scheduler', () => {
     assert.deepEqual(granted, ['ann@1', 'ben@5', 'ann@2']);
     scheduler.unreserve('cid', 1);
     assert.equal(scheduler.free, 1);
+  });
+
+  it('among users alike, the one that held slots for the least time lately goes first', () => {
+    let now = 0;
+    const scheduler = new FairScheduler(4, 1, () => now);
+    const granted: string[] = [];
+    const sync = (userId: string) => scheduler.enqueue({ userId, createdAt: String(now), grant: () => granted.push(userId) });
+    // Heavy holds three slots for 20 s, quiet runs one short execution at a time.
+    for (let i = 0; i < 3; i++) sync('heavy');
+    sync('quiet');
+    scheduler.plan([]);
+    now = 20;
+    scheduler.release('quiet');
+    now = 20_000;
+    for (let i = 0; i < 3; i++) scheduler.release('heavy');
+    // Both come back with nothing running; quiet was served more recently, but held far less.
+    sync('heavy');
+    sync('quiet');
+    granted.length = 0;
+    assert.ok(scheduler.usageOf('quiet') < 10, 'its 20 ms, halved twice over 20 s');
+    assert.equal(scheduler.usageOf('heavy'), 60_000);
+    scheduler.plan([]);
+    assert.deepEqual(granted, ['quiet', 'heavy']);
+    // What a user held two minutes ago hardly counts (halved every 10 s).
+    scheduler.release('quiet');
+    scheduler.release('heavy');
+    now += 120_000;
+    assert.ok(scheduler.usageOf('heavy') < 60_000 * 2 ** -11, String(scheduler.usageOf('heavy')));
+  });
+
+  it('keeps the last free slots for users with nothing running', () => {
+    const scheduler = new FairScheduler(10, 0.5);
+    assert.equal(scheduler.reserve, 2);
+    // Two users with plenty queued take turns until two slots are left, below their caps of 5;
+    // a third user's first fits, no more of theirs.
+    assert.deepEqual([...scheduler.plan([{ userId: 'ann', queued: 9, oldestAt: '1' }, { userId: 'ben', queued: 9, oldestAt: '2' }])], [['ann', 4], ['ben', 4]]);
+    assert.equal(scheduler.free, 2);
+    assert.deepEqual([...scheduler.plan([{ userId: 'ann', queued: 5, oldestAt: '1' }, { userId: 'cid', queued: 1, oldestAt: '3' }])], [['cid', 1]]);
+    assert.equal(scheduler.free, 1);
+    assert.equal(reserveFor(10, 10), 0, 'none when one user may hold every slot');
   });
 
   it('never gives one user more than its cap, even with nobody else waiting', () => {
