@@ -369,12 +369,19 @@ function cpuMs(isolate: ivm.Isolate): number {
   }
 }
 
+/**
+ * How long to wait for the isolate's heap figures. Long enough for a busy machine (50 ms gave 0
+ * there), short enough that a guest holding the isolate (a spinning FinalizationRegistry
+ * callback) delays its own result only a little.
+ */
+const heapStatsWaitMs = 500;
+
 async function heapUsed(isolate: ivm.Isolate): Promise<number> {
   // Never take the isolate lock synchronously after the guest returned: a guest callback still
   // spinning could hold it. Ask asynchronously and give up after a short while.
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), 50);
+    timer = setTimeout(() => resolve(null), heapStatsWaitMs);
   });
   try {
     const stats = await Promise.race([isolate.getHeapStatistics(), gaveUp]);
