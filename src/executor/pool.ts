@@ -3,11 +3,15 @@
 // - Cordoned by tenant (default): a process runs one user's executions at a time (placement.ts),
 //   so a kill, a crash or a memory storm costs only the user who caused it. Processes start on
 //   demand up to `processes`, with `spare` idle ones kept ready; an execution that finds none
-//   waits, and waiting users are served in turn (round robin, FIFO within a user).
+//   waits, and waiting users are served in turn (round robin, FIFO within a user), the process
+//   leased longest without a pause passing on.
 // - Bounded: each process's resident memory and each execution's deadline are enforced by the
 //   host (executor-process.ts); a process that does not come back to its idle size, ran
 //   `recycleAfter` executions, or had an execution stopped from outside is retired before
 //   another user gets it. Retiring never ends running work: it only stops new work.
+// - The abuser pays: a user whose processes keep dying waits longer and longer for new ones
+//   (a start costs everyone CPU), and a process keeping most of a core busy runs its guest
+//   threads at a lower priority.
 // - A process that dies ends only its own executions, and is replaced as needed.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
