@@ -392,23 +392,25 @@ export class ExecutorProcess {
 
   #startSampling(): void {
     if (this.#sampler !== null || this.#options.memory === null || this.#idleBytes === null) return;
-    this.#sampler = setInterval(() => this.#sample(), this.#options.memory.sampleMs);
+    this.#sampler = setTimeout(() => this.#sample(), this.#options.memory.sampleMs);
   }
 
   #stopSampling(): void {
-    if (this.#sampler !== null) clearInterval(this.#sampler);
+    if (this.#sampler !== null) clearTimeout(this.#sampler);
     this.#sampler = null;
   }
 
   #sample(): void {
-    if (this.#inFlight.size === 0) {
-      this.#stopSampling();
-      return;
-    }
+    this.#sampler = null;
+    if (this.#inFlight.size === 0 || !this.#alive) return;
     const resident = residentBytes(this.pid);
     const allowed = this.#allowedBytes();
     const watch = this.#options.memory;
     if (resident === null || allowed === null || watch === null) return;
+    // Near the allowance, every millisecond: memory can grow by 50 MB in 5 ms (a string
+    // flattened at memory speed), and the overshoot is what grows between two samples.
+    const near = resident > allowed - watch.marginBytes;
+    this.#sampler = setTimeout(() => this.#sample(), near ? 1 : watch.sampleMs);
     for (const call of this.#inFlight.values()) if (resident > call.residentPeak) call.residentPeak = resident;
     // Over by more than the margin: at once (a fast grower overshoots by one sample at most).
     // Over by less (a slow grower, or V8's own overheads on a heap at its limit): after a while.
