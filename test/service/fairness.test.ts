@@ -230,15 +230,25 @@ async function turns(gate: Gate, env: Record<string, string>): Promise<void> {
     // Cid queues two: a first-come order would run all of Ann's, then Ben's, then Cid's.
     for (const tag of ['rr-a1', 'rr-a2', 'rr-a3', 'rr-a4']) await queue(t, ann.key, annFn, { gate: gate.url, tag });
     await gate.reached(start + 2);
-    const benRuns = ['rr-b1', 'rr-b2'].map((tag) => t.api.post(`/v1/functions/${benFn}/executions`, ben.key, { params: { gate: gate.url, tag } }));
+    // One after the other: sent together, the second could be recorded first (on PostgreSQL the
+    // inserts race), and within a user the older goes first.
+    const benRun = (tag: string) => t.api.post(`/v1/functions/${benFn}/executions`, ben.key, { params: { gate: gate.url, tag } });
+    const benRuns = [benRun('rr-b1')];
+    await until(t, { teejs_executions_running: 2, teejs_executions_waiting: 3 }, "Ben's first sync execution waits");
+    benRuns.push(benRun('rr-b2'));
     await until(t, { teejs_executions_running: 2, teejs_executions_waiting: 4 }, "Ben's sync executions wait");
     for (const tag of ['rr-c1', 'rr-c2']) await queue(t, cid.key, cidFn, { gate: gate.url, tag });
     await until(t, { teejs_executions_waiting: 6, teejs_users_waiting: 3 }, "Cid's wait too");
 
     // End the oldest running execution, one at a time, and see who starts next.
-    for (let next = start + 3; next <= start + 8; next++) {
-      gate.release(gate.held[0]!);
-      await gate.reached(next);
+    try {
+      for (let next = start + 3; next <= start + 8; next++) {
+        gate.release(gate.held[0]!);
+        await gate.reached(next);
+      }
+    } finally {
+      // Whatever failed, nothing is left held: the service could not stop otherwise.
+      if (gate.arrivals.length < start + 8) for (const tag of [...gate.held]) gate.release(tag);
     }
     // Ben and Cid, with nothing running, go first; then turns follow the slot-time each held
     // lately (Ann held both slots while the others waited, so her a3 may come after b2 and c2,
