@@ -1,11 +1,10 @@
 // Who gets this server's next free slot. Invariants:
 // - at most `slots` executions hold a slot at once, and at most `userCap` of one user;
 // - a free slot goes to a user with waiting work (sync in memory, async in the store) and
-//   nothing running, if there is one; among those alike, to the one that held slots for the
-//   least time lately (slot-time, halved every 10 s, counting what runs now), then to the one
-//   served least recently (a user never served, or forgotten, goes first), ties to the older
-//   work: no user waits behind another's backlog, and a user running short executions one at a
-//   time (a quiet tenant) goes before users whose executions hold slots for seconds;
+//   nothing running, if there is one, then to the one served least recently (a user never
+//   served, or forgotten, goes first), ties to the older work: round robin across users, so no
+//   user waits behind another's backlog, and a user running one execution at a time (a quiet
+//   tenant) goes before users who already hold slots;
 // - the last `reserve` free slots go only to users with nothing running: users who hold slots
 //   cannot fill the server, so a newcomer finds a slot at once even while several users run
 //   long executions at their caps (each user's cap alone does not ensure that: with more than
@@ -26,28 +25,6 @@ export interface SyncWaiter {
   grant: () => void;
 }
 
-/** Slot-time counts half after this long: what a user held a minute ago hardly counts. */
-const usageHalfLifeMs = 10_000;
-const usageQuantumMs = 250;
-
-interface Candidate {
-  userId: string;
-  /** 1 when the user has something running: those go after users with nothing running. */
-  busy: number;
-  usage: number;
-  turn: number;
-  headAt: string;
-}
-
-/** Whether `a` goes before `b`: nothing running, less slot-time, served longer ago, older work. */
-function before(a: Candidate, b: Candidate): boolean {
-  if (a.busy !== b.busy) return a.busy < b.busy;
-  if (a.usage !== b.usage) return a.usage < b.usage;
-  if (a.turn !== b.turn) return a.turn < b.turn;
-  if (a.headAt !== b.headAt) return a.headAt < b.headAt;
-  return a.userId < b.userId;
-}
-
 /** Users remembered for their turn; beyond this the least recently served are forgotten. */
 const rememberedUsers = 10_000;
 
@@ -62,14 +39,8 @@ export class FairScheduler {
   /** When each user was last given a slot (a counter); Map order is least recent first. */
   readonly #served = new Map<string, number>();
   #turn = 0;
-  /** Slot-time each user held lately (ms, decayed), and when it was last brought up to date. */
-  readonly #usage = new Map<string, { ms: number; at: number }>();
-  /** When each running slot of a user was taken, oldest first. */
-  readonly #heldSince = new Map<string, number[]>();
-  readonly #now: () => number;
 
-  constructor(slots: number, share: number, now: () => number = () => performance.now()) {
-    this.#now = now;
+  constructor(slots: number, share: number) {
     this.slots = slots;
     this.userCap = capFor(slots, share);
     this.reserve = reserveFor(slots, this.userCap);
@@ -115,18 +86,18 @@ export class FairScheduler {
     const inStore = new Map(queued.filter((q) => q.queued > 0).map((q) => [q.userId, { left: q.queued, oldestAt: q.oldestAt }]));
     const claims = new Map<string, number>();
     while (this.#running < this.slots) {
-      let best: Candidate | undefined;
+      let best: { userId: string; turn: number; headAt: string } | undefined;
       for (const userId of new Set([...this.#sync.keys(), ...inStore.keys()])) {
         const running = this.runningOf(userId);
         if (running >= this.userCap || (running > 0 && this.free <= this.reserve)) continue;
-        const turn = this.#served.get(userId) ?? 0;
-        // In quanta: differences of a few ms of slot-time say nothing; seconds do.
-        const usage = Math.floor(this.usageOf(userId) / usageQuantumMs);
+        // Users with nothing running go first (their turns come before any counter value).
+        const turn = running === 0 ? -1 / ((this.#served.get(userId) ?? 0) + 1) : (this.#served.get(userId) ?? 0);
         const syncAt = this.#sync.get(userId)?.[0]?.createdAt;
         const asyncAt = inStore.get(userId)?.oldestAt;
         const headAt = syncAt === undefined ? asyncAt! : asyncAt === undefined || syncAt <= asyncAt ? syncAt : asyncAt;
-        const candidate = { userId, busy: running > 0 ? 1 : 0, usage, turn, headAt };
-        if (!best || before(candidate, best)) best = candidate;
+        if (!best || turn < best.turn || (turn === best.turn && (headAt < best.headAt || (headAt === best.headAt && userId < best.userId)))) {
+          best = { userId, turn, headAt };
+        }
       }
       if (!best) break;
       const { userId } = best;
@@ -156,42 +127,12 @@ export class FairScheduler {
   release(userId: string): void {
     const running = this.runningOf(userId);
     if (running <= 0) throw new Error('released a slot that was not taken');
-    // Which of the user's slots ends does not matter: the sum of the times held is the same.
-    const since = this.#heldSince.get(userId);
-    const takenAt = since?.shift();
-    if (since?.length === 0) this.#heldSince.delete(userId);
-    if (takenAt !== undefined) this.#addUsage(userId, this.#now() - takenAt);
     if (running === 1) this.#runningBy.delete(userId);
     else this.#runningBy.set(userId, running - 1);
     this.#running--;
   }
 
-  /** Slot-time the user held lately, ms: ended slots decayed, running ones so far. */
-  usageOf(userId: string): number {
-    const now = this.#now();
-    let ms = this.#decayed(userId, now);
-    for (const takenAt of this.#heldSince.get(userId) ?? []) ms += now - takenAt;
-    return ms;
-  }
-
-  #decayed(userId: string, now: number): number {
-    const usage = this.#usage.get(userId);
-    if (!usage) return 0;
-    const ms = usage.ms * 2 ** (-(now - usage.at) / usageHalfLifeMs);
-    // Forgotten once negligible, so the map holds only users active lately.
-    if (ms < 1) this.#usage.delete(userId);
-    return ms;
-  }
-
-  #addUsage(userId: string, ms: number): void {
-    const now = this.#now();
-    this.#usage.set(userId, { ms: this.#decayed(userId, now) + Math.max(0, ms), at: now });
-  }
-
   #take(userId: string): void {
-    const since = this.#heldSince.get(userId);
-    if (since) since.push(this.#now());
-    else this.#heldSince.set(userId, [this.#now()]);
     this.#running++;
     this.#runningBy.set(userId, this.runningOf(userId) + 1);
     this.#served.delete(userId);
