@@ -247,7 +247,10 @@ export class Sandbox {
         return stopOutcome(stop ?? 'memory', job, cpuAtStop);
       }
       const cpuTimeMs = Math.max(0, cpuMs(isolate) - cpuAtStart);
-      const memoryUsedBytes = await heapUsed(isolate);
+      const memoryUsedBytes = await heapUsed(isolate, (request) => {
+        const before = this.#settled;
+        this.#settled = Promise.all([before, request]).then(() => undefined);
+      });
       // V8 can finish a call that went past the heap limit before it notices (a string flattened
       // in one native call, a large object): what the isolate holds at the end still tells.
       if (memoryUsedBytes > (job.memoryMb + heapOvershootMb) * 1024 * 1024) {
@@ -376,15 +379,18 @@ function cpuMs(isolate: ivm.Isolate): number {
  */
 const heapStatsWaitMs = 500;
 
-async function heapUsed(isolate: ivm.Isolate): Promise<number> {
+async function heapUsed(isolate: ivm.Isolate, pending: (request: Promise<unknown>) => void): Promise<number> {
   // Never take the isolate lock synchronously after the guest returned: a guest callback still
-  // spinning could hold it. Ask asynchronously and give up after a short while.
+  // spinning could hold it. Ask asynchronously and give up after a short while. The request
+  // itself is handed to `pending`: a process must not exit while isolated-vm still answers it.
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), heapStatsWaitMs);
   });
   try {
-    const stats = await Promise.race([isolate.getHeapStatistics(), gaveUp]);
+    const request = isolate.getHeapStatistics();
+    pending(request.catch(() => {}));
+    const stats = await Promise.race([request, gaveUp]);
     return stats ? stats.used_heap_size + stats.externally_allocated_size : 0;
   } catch {
     return 0;
