@@ -8,17 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { ExecutorPool } from '../../src/executor/index.ts';
 import { mib } from '../../src/executor/memory.ts';
 import { place, retireReason, type Candidate } from '../../src/executor/placement.ts';
+import { until as waitUntil } from '../support/wait.ts';
 
 const sleepy = (ms: number, value: unknown) =>
   `export default () => new Promise((resolve) => setTimeout(() => resolve(${JSON.stringify(value)}), ${ms}))`;
 
-async function until(condition: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** The shared poller (test/support/wait.ts), condition first, with a 30 s deadline by default. */
+const until = (condition: () => boolean, what: string, ms = 30_000): Promise<void> => waitUntil(what, condition, { timeoutMs: ms });
 
 describe('placement policy', () => {
   const executor = (over: Partial<Candidate> & { name: string }): Candidate & { name: string } => ({
