@@ -12,21 +12,32 @@
 // - Otherwise it spawns the right Node with one more stdio pipe, whose far end only this
 //   process holds. The kernel closes it when this process ends, however it ends; the CLI reads
 //   that EOF as SIGTERM (src/cli/launcher.ts): a graceful stop.
+//
+// In a checkout it runs the TypeScript sources (src/, by type stripping); the installed package
+// has no src/ and runs its build (dist/), since Node strips no types inside node_modules.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const sources = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const main = existsSync(sources) ? sources : fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 if (major >= 24 && process.execArgv.includes('--no-node-snapshot')) {
   await import(main);
 } else {
   let node = process.execPath;
   if (major < 24) {
-    const require = createRequire(import.meta.url);
-    node = path.join(path.dirname(require.resolve('node/package.json')), 'bin', 'node');
+    // A checkout pins Node 24 as the devDependency `node`; an installed package does not.
+    try {
+      const require = createRequire(import.meta.url);
+      node = path.join(path.dirname(require.resolve('node/package.json')), 'bin', 'node');
+    } catch {
+      process.stderr.write(`teejs: needs Node.js 24 or later; this is Node.js ${process.versions.node}\n`);
+      process.exit(1);
+    }
   }
   // The flags this Node was given (--inspect, --max-old-space-size...) only mean the same to
   // the same Node.

@@ -24,7 +24,8 @@ import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../core/
 import { cpuTimeMs, mib, residentBytes } from './memory.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
-const childModule = fileURLToPath(new URL('./child.ts', import.meta.url));
+// `.ts` in a checkout (run by type stripping), `.js` in the built package (dist/).
+const childModule = fileURLToPath(new URL(`./child${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The package as a user gets it: packs this checkout, installs the tarball into an empty project
+# with Node 24, and there runs the README's library example, `npx teejs run` on a sample
+# function, and `tsc --noEmit` of a consumer that uses the public types (test/package/). Where
+# the system's Node is older than 24, it also checks that the command says so in one line.
+# Run by .ci/run; needs the npm registry (or npm's cache) for the consumer's dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+node24="$root/node_modules/node/bin"
+system_node=$(command -v node || true)
+export PATH="$node24:$PATH"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+echo "package-check: packed $tarball ($(tar -tzf "$work/$tarball" | wc -l) files)"
+if tar -tzf "$work/$tarball" | grep -E '^package/(src|test|bench|scripts|\.ci)/' >/dev/null; then
+  echo "package-check: the tarball holds sources, tests or CI files" >&2
+  exit 1
+fi
+
+ts_version=$(node -p "require('./node_modules/typescript/package.json').version")
+types_version=$(node -p "require('./node_modules/@types/node/package.json').version")
+mkdir "$work/consumer"
+cd "$work/consumer"
+printf '{ "name": "consumer", "private": true, "type": "module" }\n' > package.json
+npm install --silent --no-audit --no-fund --prefer-offline "$work/$tarball" "typescript@$ts_version" "@types/node@$types_version"
+
+# The README's library example, exactly as written.
+node -e '
+  const text = require("fs").readFileSync(process.argv[1], "utf8");
+  const section = text.slice(text.indexOf("## As a library"));
+  process.stdout.write(/```js\n([\s\S]*?)```/.exec(section)[1]);
+' "$root/README.md" > example.mjs
+output=$(node --no-node-snapshot example.mjs)
+echo "package-check: README example printed: $output"
+[[ "$output" == *"success { sum: 3, key: 5 } [ 'adding 1 2' ]"* ]]
+
+# Without the flag isolated-vm needs, one clear sentence.
+if node -e 'import("teejs")' 2>err.txt; then echo "package-check: imported without --no-node-snapshot" >&2; exit 1; fi
+grep -q 'teejs needs Node.js started with --no-node-snapshot' err.txt
+
+# The command line.
+printf 'export default (params) => ({ twice: params.n * 2 })\n' > twice.mjs
+result=$(npx --no-install teejs run twice.mjs --params '{"n":21}' --json)
+node -e 'const r = JSON.parse(process.argv[1]); if (r.status !== "success" || r.result.twice !== 42) { console.error(r); process.exit(1); }' "$result"
+echo "package-check: npx teejs run answered 42"
+
+# The public types.
+cp "$root/test/package/consumer.ts" consumer.ts
+npx --no-install tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2024 --types node --skipLibCheck false consumer.ts
+echo "package-check: the consumer type-checks"
+
+# An older system Node gets one line, not a stack trace.
+if [ -n "$system_node" ] && [ "$("$system_node" -p 'Number(process.versions.node.split(".")[0])')" -lt 24 ]; then
+  if "$system_node" node_modules/teejs/bin/teejs.js --help 2>err.txt; then echo "package-check: ran under an older Node" >&2; exit 1; fi
+  [ "$(wc -l < err.txt)" -eq 1 ] && grep -q 'needs Node.js 24 or later' err.txt
+  echo "package-check: Node $("$system_node" --version) is told: $(cat err.txt)"
+fi
+echo "package-check: ok"

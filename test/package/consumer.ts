@@ -1,0 +1,20 @@
+// A consumer of the installed package, type-checked (never run) by scripts/package-check.sh:
+// the public types must resolve from 'teejs' alone.
+import { Engine, ExecutorPool, InMemorySecretStore, limitBounds, type ExecutionRequest, type ExecutionResult, type SecretStore } from 'teejs';
+
+const secrets: SecretStore = new InMemorySecretStore({ u: { k: 'v' } });
+const request: ExecutionRequest = { source: 'export default () => 1', userId: 'u', timeoutMs: limitBounds.timeoutMs.max };
+
+export async function runBoth(): Promise<[ExecutionResult, ExecutionResult]> {
+  const pool = await ExecutorPool.start({ secrets });
+  const engine = new Engine({ secrets });
+  try {
+    const results = await Promise.all([pool.execute(request), engine.execute(request)]);
+    const [first] = results;
+    if (first.status === 'error') console.error(first.error?.code, first.error?.message);
+    return results;
+  } finally {
+    await pool.close();
+    await engine.close();
+  }
+}
