@@ -266,9 +266,12 @@ function summariseKind(kind: AbuseKind, tenant: string, samples: ExecutionSample
 
 /** How the benchmark bounds an executor's memory (see inFlightLimits). */
 export interface BoundRule {
-  /** 'tenant': an executor runs one user's executions at a time (the service's claim, tested too). */
-  sharing: 'tenant' | 'shared';
-  /** Executions one user runs at once at most (tenant), or the server's concurrency (shared). */
+  /**
+   * 'tenant': an executor runs one user's executions at a time (the service's claim, tested
+   * too); 'execution': one execution at a time; 'shared': anyone's.
+   */
+  sharing: 'tenant' | 'execution' | 'shared';
+  /** Executions one user runs at once at most (tenant), 1 (execution), or the server's concurrency (shared). */
   slots: number;
   tailMs: number;
 }
@@ -277,7 +280,8 @@ export interface BoundRule {
  * The most memory the executions an executor runs at time t may hold, seen from outside (which
  * execution runs in which executor is not visible): with tenant cordoning, the sum of the
  * limits of one user's executions in flight, at most `slots` of them, for the user with the
- * largest sum; with shared executors, the same over every user's. An execution counts from its
+ * largest sum; with one execution per executor, the largest limit in flight; with shared
+ * executors, the sum over every user's. An execution counts from its
  * request until `tailMs` after its answer (its executor may give memory back, or be replaced,
  * just after).
  */
@@ -371,7 +375,9 @@ export function analyse(run: RawRun): AbuseResults {
   const boundRule: BoundRule =
     run.config.executorSharing === 'tenant'
       ? { sharing: 'tenant', slots: Number.isFinite(share) && share > 0 ? Math.max(1, Math.floor(share * concurrency)) : concurrency, tailMs: 1000 }
-      : { sharing: 'shared', slots: concurrency, tailMs: 1000 };
+      : run.config.executorSharing === 'execution'
+        ? { sharing: 'execution', slots: 1, tailMs: 1000 }
+        : { sharing: 'shared', slots: concurrency, tailMs: 1000 };
   const limitsAt = inFlightLimits(
     [...quiet, ...storm, ...solo].filter((s) => s.httpStatus !== 429).map((s) => ({ tenant: s.tenant, from: s.sentAt, to: s.receivedAt, bytes: s.memoryMb * MB })),
     boundRule,

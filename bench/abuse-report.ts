@@ -12,7 +12,8 @@ const ms = (value: number | null) => (value === null ? 'n/a' : value.toLocaleStr
 const holdsText = (holds: boolean | null) => (holds === null ? 'not measured' : holds ? 'holds' : '**fails**');
 
 export async function writeAbuseReports(results: AbuseResults, directory: string): Promise<string[]> {
-  const stem = results.mode === 'full' ? 'abuse' : 'abuse-quick';
+  const sharing = results.boundRule.sharing;
+  const stem = `${results.mode === 'full' ? 'abuse' : 'abuse-quick'}${sharing === 'tenant' ? '' : `-${sharing}`}`;
   const files = { json: join(directory, `${stem}.json`), md: join(directory, `${stem}.md`), svg: join(directory, `${stem}.svg`) };
   writeFileSync(files.json, `${compactJson(results)}\n`);
   writeFileSync(files.md, markdown(results, stem));

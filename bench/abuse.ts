@@ -221,7 +221,7 @@ function uncommittedSource(): string[] {
   }
 }
 
-export async function runAbuse(options: { quick: boolean; out: string }): Promise<void> {
+export async function runAbuse(options: { quick: boolean; out: string; sharing?: string }): Promise<void> {
   const mode = options.quick ? 'quick' : 'full';
   const plan = plans[mode];
   const limits = options.quick ? quickLimits : fullLimits;
@@ -236,6 +236,7 @@ export async function runAbuse(options: { quick: boolean; out: string }): Promis
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TEEJS_') && name !== 'DATABASE_URL'));
   env.TEEJS_ADMIN_KEY = adminKey;
   const serveArgs = ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--rate-limit', '1000000', '--log-level', 'warn'];
+  if (options.sharing !== undefined) serveArgs.push('--executor-sharing', options.sharing);
   const config: ServiceConfig = loadConfig(serveArgs, env);
   const quota = config.quotas.concurrentExecutionsPerUser;
   log(`service defaults: up to ${config.executors} executor process(es), ${config.concurrency} executions at once, ${quota} running or queued per user`);

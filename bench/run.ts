@@ -25,6 +25,7 @@ const { values: options } = parseArgs({
     concurrency: { type: 'string' },
     'no-memory': { type: 'boolean', default: false },
     abuse: { type: 'boolean', default: false },
+    'executor-sharing': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -39,6 +40,7 @@ if (options.help) {
   --no-memory          skip the idle-isolate and RSS measurements
   --abuse              only the noisy-neighbour benchmark: the service, a quiet tenant and abusive ones
                        (bench/abuse.ts; writes abuse.{md,json,svg}, or abuse-quick.* with --quick)
+  --executor-sharing M with --abuse: the service's --executor-sharing (default tenant; files get a -M suffix)
 `);
   process.exit(0);
 }
@@ -235,7 +237,7 @@ async function runCell(
   return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
 }
 
-const entry = options.abuse ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out! })) : main;
+const entry = options.abuse ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] })) : main;
 entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;

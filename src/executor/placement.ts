@@ -12,10 +12,15 @@
 //   process that passes on when processes run out, see pool.ts);
 // - when no process fits, a new one is started while the pool is below its maximum, otherwise
 //   the execution waits (fairly across users: the pool's queue).
+// With sharing 'execution', the same, but a process runs one execution at a time: the memory
+// watch then holds each execution to its own limit (with 'tenant', a user's executions running
+// together share one allowance, the sum of their limits), at the cost of a process per
+// execution running at once.
 // With sharing 'shared', any live process takes any user's execution (least loaded first): the
 // old density-first behaviour, for operators who accept that one user's crash ends others'.
 
-export type Sharing = 'tenant' | 'shared';
+export type Sharing = 'tenant' | 'execution' | 'shared';
+export const sharingModes: readonly Sharing[] = ['tenant', 'execution', 'shared'];
 
 export interface Candidate {
   readonly alive: boolean;
@@ -59,8 +64,10 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
     return canStart ? { kind: 'start' } : { kind: 'wait', reason: 'every executor process is starting or being replaced' };
   }
 
-  const own = leastLoaded(usable.filter((executor) => executor.tenant === userId));
-  if (own) return { kind: 'use', executor: own, lease: false };
+  if (policy.sharing === 'tenant') {
+    const own = leastLoaded(usable.filter((executor) => executor.tenant === userId));
+    if (own) return { kind: 'use', executor: own, lease: false };
+  }
   const idle = usable.filter((executor) => executor.tenant === null && executor.load === 0);
   const returning = idle.find((executor) => executor.lastTenant === userId);
   if (returning) return { kind: 'use', executor: returning, lease: true };
@@ -70,7 +77,8 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
   const clean = idle.filter((executor) => !executor.tainted && !executor.niced).sort((a, b) => a.idleSince - b.idleSince)[0];
   if (clean && policy.now - clean.idleSince >= policy.affinityMs) return { kind: 'use', executor: clean, lease: true };
   if (canStart) return { kind: 'start' };
-  return { kind: 'wait', reason: `all ${policy.maxProcesses} executor processes run other users' executions` };
+  const whose = policy.sharing === 'tenant' ? "other users' executions" : 'an execution';
+  return { kind: 'wait', reason: `all ${policy.maxProcesses} executor processes run ${whose}` };
 }
 
 function leastLoaded<E extends Candidate>(executors: readonly E[]): E | undefined {

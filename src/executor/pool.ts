@@ -32,7 +32,10 @@ export interface ExecutorPoolOptions {
   processes?: number;
   /** Idle processes kept started ahead of demand (default 1). */
   spare?: number;
-  /** 'tenant' (default): a process runs one user's executions at a time; 'shared': any. */
+  /**
+   * 'tenant' (default): a process runs one user's executions at a time; 'execution': one
+   * execution at a time (each held to its own memory limit); 'shared': any user's, any number.
+   */
   sharing?: Sharing;
   /** Warm sandboxes per executor (default 4 ready, up to 16 under load); false for none. */
   warm?: { size: number; max?: number } | false;
@@ -252,7 +255,7 @@ export class ExecutorPool implements Executor {
    * user's share.
    */
   #strike(userId: string | null): void {
-    if (userId === null || this.#options.sharing !== 'tenant' || this.#closing) return;
+    if (userId === null || this.#options.sharing === 'shared' || this.#closing) return;
     const now = performance.now();
     const previous = this.#penalties.get(userId);
     const strikes = previous && now - previous.last < strikeMemoryMs ? previous.strikes + 1 : 1;

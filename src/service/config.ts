@@ -5,6 +5,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseHostPatterns } from '../core/ext/fetch/policy.ts';
 import { limitBounds } from '../core/limits.ts';
+import { sharingModes, type Sharing } from '../executor/placement.ts';
 
 export interface ServiceConfig {
   host: string;
@@ -21,7 +22,7 @@ export interface ServiceConfig {
   /** Executor processes at most (started on demand); 0 runs guest code inside the server process (development only). */
   executors: number;
   /** 'tenant': an executor process runs one user's executions at a time; 'shared': any user's. */
-  executorSharing: 'tenant' | 'shared';
+  executorSharing: Sharing;
   /** Executions running at once on this server. */
   concurrency: number;
   /** The share of `concurrency` one user may hold (at least one slot), from 0.01 to 1. */
@@ -83,7 +84,7 @@ const settings = {
   nodeId: { flag: 'node-id', env: 'TEEJS_NODE_ID', describe: 'name of this server among several on one database (default HOST:PORT)', kind: 'string', defaultValue: undefined },
   logLevel: { flag: 'log-level', env: 'TEEJS_LOG_LEVEL', describe: 'fatal, error, warn, info, debug, trace or silent', kind: 'string', defaultValue: 'info' },
   executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes at most, started on demand (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(8, os.availableParallelism()) },
-  executorSharing: { flag: 'executor-sharing', env: 'TEEJS_EXECUTOR_SHARING', describe: "'tenant': a process runs one user's executions at a time; 'shared': any user's (denser, but one user's crash ends others')", kind: 'string', defaultValue: 'tenant' },
+  executorSharing: { flag: 'executor-sharing', env: 'TEEJS_EXECUTOR_SHARING', describe: "'tenant': a process runs one user's executions at a time; 'execution': one execution at a time (each held to its own memory limit, a process per running execution); 'shared': any user's (denser, but one user's crash ends others')", kind: 'string', defaultValue: 'tenant' },
   concurrency: { flag: 'concurrency', env: 'TEEJS_CONCURRENCY', describe: 'executions at once on this server', kind: 'int', min: 1, max: 10_000, defaultValue: 10 },
   maxUserShare: { flag: 'max-user-share', env: 'TEEJS_MAX_USER_SHARE', describe: 'share of --concurrency one user may run at once, at least 1 slot (1: no cap)', kind: 'fraction', min: 0.01, max: 1, defaultValue: 0.5 },
   bodyLimitBytes: { flag: 'body-limit', env: 'TEEJS_BODY_LIMIT', describe: 'largest request body in bytes', kind: 'int', min: 1024, max: 64 * 1024 * 1024, defaultValue: 2 * 1024 * 1024 },
@@ -205,7 +206,7 @@ function checkConsistency(config: ServiceConfig): void {
   const { limits } = config;
   if (limits.defaultTimeoutMs > limits.maxTimeoutMs) throw new ConfigError('the default timeout is above the maximum timeout');
   if (limits.defaultMemoryMb > limits.maxMemoryMb) throw new ConfigError('the default memory limit is above the maximum memory limit');
-  if (!['tenant', 'shared'].includes(config.executorSharing)) throw new ConfigError(`--executor-sharing must be tenant or shared, got '${config.executorSharing}'`);
+  if (!sharingModes.includes(config.executorSharing)) throw new ConfigError(`--executor-sharing must be ${sharingModes.join(', ')}, got '${config.executorSharing}'`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`unknown log level '${config.logLevel}'`);
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   if (!/^[\w.:-]{1,128}$/.test(config.nodeId)) throw new ConfigError('the node id may use letters, digits, dot, colon, dash and underscore (at most 128)');

@@ -70,6 +70,18 @@ describe('placement policy', () => {
     assert.equal(placed.kind, 'wait');
   });
 
+  test("'execution' gives a user's second execution a process of its own", () => {
+    const execution = { ...policy, sharing: 'execution' as const };
+    const leased = executor({ name: 'a', tenant: 'alice', lastTenant: 'alice', load: 1 });
+    assert.equal(place([leased, executor({ name: 'b' })], 'alice', execution).kind === 'use' && 'b', 'b');
+    assert.equal(place([leased], 'alice', execution).kind, 'start');
+    const full = place([leased], 'alice', { ...execution, maxProcesses: 1 });
+    assert.match(full.kind === 'wait' ? full.reason : '', /run an execution/);
+    // Once idle, it goes back to its last user first, as with 'tenant'.
+    const idle = executor({ name: 'a', lastTenant: 'alice', idleSince: 9_900 });
+    assert.equal(place([executor({ name: 'f' }), idle], 'alice', execution).kind === 'use' && 'a', 'a');
+  });
+
   test("'shared' puts any user's execution on the least loaded process", () => {
     const placed = place([executor({ name: 'a', tenant: null, load: 3 }), executor({ name: 'b', load: 1 })], 'alice', { ...policy, sharing: 'shared', maxProcesses: 2 });
     assert.equal(placed.kind === 'use' && placed.executor.name, 'b');
@@ -155,6 +167,29 @@ describe('executor processes under hostile tenants', () => {
     }
     for (const result of await Promise.all(bystanders)) assert.equal(result.status, 'success', JSON.stringify(result.error));
   });
+});
+
+test("with 'execution' sharing, each of a user's executions is held to its own limit", async () => {
+  // With 'tenant', these three would share one process and one allowance (the sum of their
+  // limits): the bombs could grow past their own limits, and a kill would end all three.
+  const pool = await ExecutorPool.start({ processes: 3, sharing: 'execution', warm: { size: 1 }, log: () => {} });
+  try {
+    const holder = `export default async () => {
+      const kept = [];
+      for (let i = 0; i < 5; i++) kept.push(new Float64Array(512 * 1024).fill(i));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      return kept.length;
+    }`;
+    const bomb = 'export default () => { const kept = []; for (;;) kept.push(new Uint8Array(16 * 1024 * 1024).fill(1)); }';
+    const [held, ...bombs] = await Promise.all([
+      pool.execute({ source: holder, userId: 'one', memoryMb: 64 }),
+      ...Array.from({ length: 2 }, () => pool.execute({ source: bomb, userId: 'one', memoryMb: 64, timeoutMs: 60_000 })),
+    ]);
+    for (const result of bombs) assert.equal(result.error?.code, 'MEMORY_LIMIT', JSON.stringify(result.error));
+    assert.equal(held!.result, 5, JSON.stringify(held!.error));
+  } finally {
+    await pool.close();
+  }
 });
 
 test('a stopped execution whose thread V8 cannot interrupt is ended with its process', async () => {
