@@ -6,9 +6,10 @@
 //   ping within `pingMs` (wedged: a native call, a frozen process) or replaced once what else
 //   it runs has ended (only slow: a starved machine);
 // - memory: while it runs anything, the process's resident memory is read every few ms; past its
-//   idle size + the limits of what it runs by a margin, or by less for `sustainedMs`, it is
-//   killed and what it ran ends
-//   MEMORY_LIMIT (V8's heap limit misses large objects and flattened strings: docs/limits.md);
+//   idle size + the limits of what it runs by a margin (checked on a thread of its own as well,
+//   memory-backstop.ts, so a busy server thread cannot delay it), or by less for `sustainedMs`,
+//   it is killed and what it ran ends MEMORY_LIMIT (V8's heap limit misses large objects and
+//   flattened strings: docs/limits.md);
 // - any other death ends its executions EXECUTOR_CRASHED.
 // Which executions share a process is the pool's choice (by default one user's only).
 import { fork, type ChildProcess } from 'node:child_process';
@@ -21,6 +22,7 @@ import type { SecretStore } from '../core/ext/secrets/store.ts';
 import { defaultLimits } from '../core/limits.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../core/types.ts';
+import { MemoryBackstop, type BackstopSlot } from './memory-backstop.ts';
 import { cpuTimeMs, mib, residentBytes } from './memory.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
@@ -128,6 +130,8 @@ export class ExecutorProcess {
   #poolStats: WarmPoolStats | null = null;
   #sampler: NodeJS.Timeout | null = null;
   #overSince: number | null = null;
+  /** The same watch's hard bound, kept by a thread of its own (memory-backstop.ts). */
+  #backstop: BackstopSlot | null = null;
   readonly #released: Array<{ bytes: number; until: number }> = [];
   #pingTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
@@ -190,6 +194,7 @@ export class ExecutorProcess {
           return;
         }
         this.#idleBytes = residentBytes(this.pid);
+        if (options.memory !== null && this.pid !== undefined) this.#backstop = MemoryBackstop.shared().register(this.pid);
         this.#started = true;
         this.idleSince = performance.now();
         resolve();
@@ -200,6 +205,13 @@ export class ExecutorProcess {
     this.exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
         this.#alive = false;
+        const killedAt = this.#backstop?.release() ?? null;
+        if (killedAt !== null && this.#cause === null) {
+          this.#cause = { kind: 'memory', residentBytes: killedAt, allowedBytes: this.#allowedBytes() ?? 0 };
+          this.killed ??= 'over its memory allowance';
+          this.retiring = true;
+          this.tainted = true;
+        }
         this.#stopSampling();
         if (this.#pingTimer !== null) clearTimeout(this.#pingTimer);
         this.#failAll(this.#cause ?? { kind: 'other', reason: describeExit(code, signal) });
@@ -243,6 +255,16 @@ export class ExecutorProcess {
 
   #release(call: InFlight): void {
     this.#released.push({ bytes: call.memoryBytes, until: performance.now() + releaseMs });
+    this.#armBackstop();
+  }
+
+  /** The backstop's hard bound follows the allowance; nothing running, nothing armed. */
+  #armBackstop(): void {
+    const allowed = this.#allowedBytes();
+    const watch = this.#options.memory;
+    if (this.#backstop === null || watch === null) return;
+    if (allowed === null || this.#inFlight.size === 0) this.#backstop.disarm();
+    else this.#backstop.arm(allowed + watch.marginBytes, watch.marginBytes);
   }
 
   /** Executions this process was given since it started. */
@@ -327,6 +349,7 @@ export class ExecutorProcess {
         watchdog,
       });
       this.#executions++;
+      this.#armBackstop();
       this.#startSampling();
       this.#send({ type: 'execute', id, request });
     });

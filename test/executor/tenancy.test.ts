@@ -4,6 +4,7 @@
 // get processes in turn. Assertions are about outcomes (codes, which user lost what, which
 // process ran what), never about speed: the suite must pass on a busy machine.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ExecutorPool } from '../../src/executor/index.ts';
 import { mib } from '../../src/executor/memory.ts';
@@ -187,6 +188,32 @@ test("with 'execution' sharing, each of a user's executions is held to its own l
     ]);
     for (const result of bombs) assert.equal(result.error?.code, 'MEMORY_LIMIT', JSON.stringify(result.error));
     assert.equal(held!.result, 5, JSON.stringify(held!.error));
+  } finally {
+    await pool.close();
+  }
+});
+
+test("the memory watch's hard bound holds while the server's thread is busy", async () => {
+  const pool = await ExecutorPool.start({ processes: 1, warm: false, log: () => {} });
+  try {
+    const bomb = pool.execute({ source: 'export default () => { const a = []; for (;;) a.push(new Array(60_000_000).fill(0)); }', userId: 'u', memoryMb: 64, timeoutMs: 60_000 });
+    await until(() => pool.stats().executors.some((e) => e.load === 1 && e.pid !== undefined), 'the bomb runs');
+    const pid = pool.stats().executors.find((e) => e.load === 1)!.pid!;
+    // Block this thread (the server's, for the pool) until the process is dead: a zombie that
+    // only this thread could reap, or gone. Only the backstop's own thread can have killed it.
+    const state = () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      } catch {
+        return 'gone';
+      }
+    };
+    const blockedUntil = Date.now() + 30_000;
+    while (state() !== 'Z' && state() !== 'gone' && Date.now() < blockedUntil);
+    assert.notEqual(Date.now() >= blockedUntil, true, 'the process died while this thread was blocked');
+    const result = await bomb;
+    assert.equal(result.error?.code, 'MEMORY_LIMIT', JSON.stringify(result.error));
   } finally {
     await pool.close();
   }
