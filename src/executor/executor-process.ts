@@ -253,6 +253,22 @@ export class ExecutorProcess {
     return bytes;
   }
 
+  /**
+   * Ended executions' limits stop counting as soon as the process is seen back near its idle
+   * size: their memory is usually back within 5 ms of the result (measured: 185 MB at the
+   * answer, 91 MB idle 5 ms later), and only a process that is slow to give it back needs the
+   * longer allowance. Seen at the start of an execution, this holds each execution of a
+   * process to its own limit, not to its own plus its predecessor's.
+   */
+  #forgetReleased(resident: number | null): void {
+    const watch = this.#options.memory;
+    if (this.#released.length === 0 || resident === null || this.#idleBytes === null || watch === null) return;
+    if (resident <= this.#idleBytes + watch.marginBytes) {
+      this.#released.length = 0;
+      this.#armBackstop();
+    }
+  }
+
   #release(call: InFlight): void {
     this.#released.push({ bytes: call.memoryBytes, until: performance.now() + releaseMs });
     this.#armBackstop();
@@ -349,6 +365,7 @@ export class ExecutorProcess {
         watchdog,
       });
       this.#executions++;
+      this.#forgetReleased(this.#options.memory ? resident : null);
       this.#armBackstop();
       this.#startSampling();
       this.#send({ type: 'execute', id, request });
@@ -436,6 +453,7 @@ export class ExecutorProcess {
     const near = resident > allowed - watch.marginBytes;
     this.#sampler = setTimeout(() => this.#sample(), near ? 1 : watch.sampleMs);
     for (const call of this.#inFlight.values()) if (resident > call.residentPeak) call.residentPeak = resident;
+    this.#forgetReleased(resident);
     // Over by more than the margin: at once (a fast grower overshoots by one sample at most).
     // Over by less (a slow grower, or V8's own overheads on a heap at its limit): after a while.
     const now = performance.now();
