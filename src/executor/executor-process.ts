@@ -109,6 +109,9 @@ interface InFlight {
 /** How long an ended execution's memory limit still counts toward its process's allowance. */
 const releaseMs = 2000;
 
+/** Over how long the resident size at the start of executions is remembered. */
+const betweenWindowMs = 2000;
+
 /** How long an executor whose execution overran has to answer a ping before it is killed. */
 const pingMs = 500;
 
@@ -130,6 +133,8 @@ export class ExecutorProcess {
   #poolStats: WarmPoolStats | null = null;
   #sampler: NodeJS.Timeout | null = null;
   #overSince: number | null = null;
+  /** Resident bytes at the start of each recent execution: what the process keeps between them. */
+  readonly #startResidents: Array<{ at: number; bytes: number }> = [];
   /** The same watch's hard bound, kept by a thread of its own (memory-backstop.ts). */
   #backstop: BackstopSlot | null = null;
   readonly #released: Array<{ bytes: number; until: number }> = [];
@@ -269,6 +274,23 @@ export class ExecutorProcess {
     }
   }
 
+  #noteStartResident(at: number, bytes: number): void {
+    this.#startResidents.push({ at, bytes });
+    while (this.#startResidents.length > 0 && this.#startResidents[0]!.at < at - betweenWindowMs) this.#startResidents.shift();
+  }
+
+  /**
+   * The least this process held as an execution started alone in it, over the last
+   * `betweenWindowMs`, if it started at least three then: for a process that is never idle
+   * (one user's executions back to back), what it keeps between executions. Null otherwise.
+   */
+  get betweenExecutionsBytes(): number | null {
+    const now = performance.now();
+    const recent = this.#startResidents.filter((start) => start.at >= now - betweenWindowMs);
+    if (recent.length < 3 || now - recent[0]!.at < betweenWindowMs / 2) return null;
+    return Math.min(...recent.map((start) => start.bytes));
+  }
+
   #release(call: InFlight): void {
     this.#released.push({ bytes: call.memoryBytes, until: performance.now() + releaseMs });
     this.#armBackstop();
@@ -365,6 +387,7 @@ export class ExecutorProcess {
         watchdog,
       });
       this.#executions++;
+      if (this.#options.memory && this.#inFlight.size === 1) this.#noteStartResident(started, resident);
       this.#forgetReleased(this.#options.memory ? resident : null);
       this.#armBackstop();
       this.#startSampling();

@@ -91,7 +91,16 @@ function leastLoaded<E extends Candidate>(executors: readonly E[]): E | undefine
 export type Retirement = { cause: 'memory' | 'age' | 'stopped'; reason: string };
 
 export function retireReason(
-  executor: { load: number; executions: number; tainted: boolean; idleSince: number; idleBytes: number | null; recentCores: number },
+  executor: {
+    load: number;
+    executions: number;
+    tainted: boolean;
+    idleSince: number;
+    idleBytes: number | null;
+    recentCores: number;
+    /** What it held at the start of its recent executions, at least (null: not known). */
+    betweenExecutionsBytes?: number | null;
+  },
   residentBytes: number | null,
   limits: { recycleAfter: number; returnMarginBytes: number; inFlightLimitBytes: number; taintedIdleMs: number; now: number },
 ): Retirement | null {
@@ -101,6 +110,15 @@ export function retireReason(
       const reason = `holds ${Math.round(residentBytes / 2 ** 20)} MB, over ${Math.round(allowed / 2 ** 20)} MB (its idle size, what it runs and a margin)`;
       return { cause: 'memory', reason };
     }
+  }
+  // Never idle (one user's executions back to back), it is never seen at rest: what it held as
+  // each of them started is what it did not give back.
+  const between = executor.betweenExecutionsBytes ?? null;
+  if (executor.idleBytes !== null && between !== null && between > executor.idleBytes + limits.returnMarginBytes) {
+    const kept = Math.round((between - executor.idleBytes) / 2 ** 20);
+    // Not a strike against its user: a process grows slowly by itself too (compiled code, its
+    // own heap), and a user running back to back should not wait for its replacement.
+    return { cause: 'age', reason: `keeps ${kept} MB over its idle size between executions` };
   }
   if (executor.load > 0) return null;
   if (executor.executions >= limits.recycleAfter) return { cause: 'age', reason: `ran ${executor.executions} executions` };
