@@ -25,6 +25,7 @@ Options:
   --secret NAME=VALUE    a secret the function can read with secrets.get(NAME); repeatable
   --timeout MS           time limit in milliseconds, ${limitBounds.timeoutMs.min} to ${limitBounds.timeoutMs.max} (default ${defaultLimits.timeoutMs})
   --memory MB            memory limit in megabytes, ${limitBounds.memoryMb.min} to ${limitBounds.memoryMb.max} (default ${defaultLimits.memoryMb})
+  --max-source-bytes N   largest source in bytes, ${limitBounds.maxSourceBytes.min} to ${limitBounds.maxSourceBytes.max} (default ${defaultLimits.maxSourceBytes})
   --allow-host PATTERN   a host fetch() may reach: a name, *.domain (subdomains only) or *
                          (any public host); repeatable. Without it, fetch refuses every URL
   --allow-http           allow plain http:// URLs (https only by default)
@@ -47,6 +48,7 @@ const options = {
   secret: { type: 'string', multiple: true },
   timeout: { type: 'string' },
   memory: { type: 'string' },
+  'max-source-bytes': { type: 'string' },
   'allow-host': { type: 'string', multiple: true },
   'allow-http': { type: 'boolean' },
   'allow-private-network': { type: 'boolean' },
@@ -79,6 +81,7 @@ export async function runCommand(args: string[]): Promise<number> {
   // out-of-range limit is the command line's fault (exit 2), not the execution's.
   if (values.timeout !== undefined) request.timeoutMs = limitFlag('timeoutMs', '--timeout', values.timeout);
   if (values.memory !== undefined) request.memoryMb = limitFlag('memoryMb', '--memory', values.memory);
+  const maxSourceBytes = values['max-source-bytes'] === undefined ? undefined : limitFlag('maxSourceBytes', '--max-source-bytes', values['max-source-bytes']);
 
   const secrets = new InMemorySecretStore();
   for (const pair of values.secret ?? []) {
@@ -100,7 +103,8 @@ export async function runCommand(args: string[]): Promise<number> {
 
   // Guest code runs in an executor process, as in the service: a guest that crashes V8 ends
   // this run with EXECUTOR_CRASHED instead of taking the CLI down with it.
-  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network } });
+  const limits = maxSourceBytes === undefined ? undefined : { maxSourceBytes };
+  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network, limits } });
   const result = await executors.execute(request);
   await executors.close();
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatReport(result, process.stdout.isTTY === true));

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseHostPatterns } from '../core/ext/fetch/policy.ts';
-import { limitBounds } from '../core/limits.ts';
+import { defaultLimits, limitBounds } from '../core/limits.ts';
 import { sharingModes, type Sharing } from '../executor/placement.ts';
 
 export interface ServiceConfig {
@@ -87,7 +87,7 @@ const settings = {
   executorSharing: { flag: 'executor-sharing', env: 'TEEJS_EXECUTOR_SHARING', describe: "'tenant': a process runs one user's executions at a time; 'execution': one execution at a time (each held to its own memory limit, a process per running execution); 'shared': any user's (denser, but one user's crash ends others')", kind: 'string', defaultValue: 'tenant' },
   concurrency: { flag: 'concurrency', env: 'TEEJS_CONCURRENCY', describe: 'executions at once on this server', kind: 'int', min: 1, max: 10_000, defaultValue: 10 },
   maxUserShare: { flag: 'max-user-share', env: 'TEEJS_MAX_USER_SHARE', describe: 'share of --concurrency one user may run at once, at least 1 slot (1: no cap)', kind: 'fraction', min: 0.01, max: 1, defaultValue: 0.5 },
-  bodyLimitBytes: { flag: 'body-limit', env: 'TEEJS_BODY_LIMIT', describe: 'largest request body in bytes', kind: 'int', min: 1024, max: 64 * 1024 * 1024, defaultValue: 2 * 1024 * 1024 },
+  bodyLimitBytes: { flag: 'body-limit', env: 'TEEJS_BODY_LIMIT', describe: 'largest request body in bytes', kind: 'int', min: 1024, max: 64 * 1024 * 1024, defaultValue: 4 * 1024 * 1024 },
   rateLimitPerMinute: { flag: 'rate-limit', env: 'TEEJS_RATE_LIMIT', describe: 'requests per minute per API key (or per address without one)', kind: 'int', min: 1, max: 1_000_000, defaultValue: 600 },
   functionsPerUser: { flag: 'max-functions', env: 'TEEJS_MAX_FUNCTIONS', describe: 'functions per user', kind: 'int', min: 1, max: 1_000_000, defaultValue: 100 },
   secretsPerUser: { flag: 'max-secrets', env: 'TEEJS_MAX_SECRETS', describe: 'secrets per user', kind: 'int', min: 1, max: 1_000_000, defaultValue: 50 },
@@ -97,7 +97,7 @@ const settings = {
   maxTimeoutMs: { flag: 'max-timeout', env: 'TEEJS_MAX_TIMEOUT_MS', describe: 'highest time limit a function may set, ms', kind: 'int', min: limitBounds.timeoutMs.min, max: limitBounds.timeoutMs.max, defaultValue: 60_000 },
   defaultMemoryMb: { flag: 'default-memory', env: 'TEEJS_DEFAULT_MEMORY_MB', describe: 'memory limit of a function that sets none, MB', kind: 'int', min: limitBounds.memoryMb.min, max: limitBounds.memoryMb.max, defaultValue: 128 },
   maxMemoryMb: { flag: 'max-memory', env: 'TEEJS_MAX_MEMORY_MB', describe: 'highest memory limit a function may set, MB', kind: 'int', min: limitBounds.memoryMb.min, max: limitBounds.memoryMb.max, defaultValue: 256 },
-  maxSourceBytes: { flag: 'max-source-bytes', env: 'TEEJS_MAX_SOURCE_BYTES', describe: 'bytes of a function source', kind: 'int', min: 1024, max: 10 * 1024 * 1024, defaultValue: 100_000 },
+  maxSourceBytes: { flag: 'max-source-bytes', env: 'TEEJS_MAX_SOURCE_BYTES', describe: 'bytes of a function source', kind: 'int', min: limitBounds.maxSourceBytes.min, max: limitBounds.maxSourceBytes.max, defaultValue: defaultLimits.maxSourceBytes },
   maxParamsBytes: { flag: 'max-params-bytes', env: 'TEEJS_MAX_PARAMS_BYTES', describe: 'bytes of JSON params', kind: 'int', min: 2, max: 64 * 1024 * 1024, defaultValue: 1024 * 1024 },
   historyPerFunction: { flag: 'history', env: 'TEEJS_HISTORY', describe: 'finished executions kept per function', kind: 'int', min: 1, max: 10_000_000, defaultValue: 1000 },
   allowHosts: { flag: 'allow-hosts', env: 'TEEJS_ALLOW_HOSTS', describe: 'hosts functions may fetch at most, comma-separated (* any public host)', kind: 'string', defaultValue: '*' },

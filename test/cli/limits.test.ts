@@ -4,6 +4,9 @@
 // The service's side is in test/service/bad-input.test.ts; its operator settings (defaults and
 // maxima) are held within the same bounds here.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../../src/core/index.ts';
@@ -64,6 +67,8 @@ describe('teejs run with a limit out of range', { concurrency: 2 }, () => {
     ['--memory', '4', /got 4$/],
     ['--memory', '999999', /got 999999$/],
     ['--memory', '0x10', /got "0x10"$/],
+    ['--max-source-bytes', '10', /got 10$/],
+    ['--max-source-bytes', '99999999999', /got 99999999999$/],
   ];
   for (const [flag, value, got] of cases) {
     test(`${flag} ${JSON.stringify(value)}: exit 2, one line on stderr, nothing else`, async () => {
@@ -73,11 +78,35 @@ describe('teejs run with a limit out of range', { concurrency: 2 }, () => {
       });
       assert.equal(finished.code, 2, `exit ${finished.code}; stderr: ${finished.stderr}`);
       assert.equal(finished.stdout, '');
-      const rule = flag === '--timeout' ? `the time limit (--timeout) ${timeRule}` : `the memory limit (--memory) ${memoryRule}`;
+      const rules: Record<string, string> = {
+        '--timeout': `the time limit (--timeout) ${timeRule}`,
+        '--memory': `the memory limit (--memory) ${memoryRule}`,
+        '--max-source-bytes': 'the source size limit (--max-source-bytes) must be a whole number of bytes from 1024 to 16777216',
+      };
+      const rule = rules[flag]!;
       assert.match(finished.stderr, /^teejs: [^\n]+\n$/, `not exactly one line: ${JSON.stringify(finished.stderr)}`);
       assert.ok(finished.stderr.startsWith(`teejs: ${rule}, `), finished.stderr);
       assert.match(finished.stderr.trimEnd(), got);
     });
+  }
+});
+
+test('teejs run --max-source-bytes: a larger source runs, one over it is a VALIDATION_ERROR', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'teejs-source-'));
+  try {
+    const file = path.join(dir, 'big.mjs');
+    writeFileSync(file, `export default () => 'big';\n//${'x'.repeat(1_100_000)}\n`);
+    const env = { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` };
+    const refused = await runProcess(teejs, ['run', file, '--json'], { env, timeoutMs: 60_000 });
+    assert.equal(refused.code, 1, refused.stderr);
+    const answer = JSON.parse(refused.stdout) as { error: { code: string; message: string } };
+    assert.equal(answer.error.code, 'VALIDATION_ERROR');
+    assert.match(answer.error.message, /over the limit of 1048576/);
+    const allowed = await runProcess(teejs, ['run', file, '--json', '--max-source-bytes', '2000000'], { env, timeoutMs: 60_000 });
+    assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+    assert.equal((JSON.parse(allowed.stdout) as { result: string }).result, 'big');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

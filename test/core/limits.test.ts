@@ -236,15 +236,16 @@ describe('params', () => {
 });
 
 describe('source size', () => {
-  test('over 100,000 bytes is a VALIDATION_ERROR; exactly the limit runs', async () => {
+  test('over 1 MiB is a VALIDATION_ERROR; exactly the limit runs', async () => {
+    const limit = 1024 * 1024;
     const body = 'export default () => "fits";\n';
-    const exact = body + '/'.repeat(2) + 'x'.repeat(100_000 - body.length - 2);
-    assert.equal(Buffer.byteLength(exact), 100_000);
+    const exact = body + '/'.repeat(2) + 'x'.repeat(limit - body.length - 2);
+    assert.equal(Buffer.byteLength(exact), limit);
     assert.equal(succeeded(await run(engine, exact)), 'fits');
-    assert.match(failed(await run(engine, `${exact}y`), 'VALIDATION_ERROR').message, /over the limit of 100000/);
+    assert.match(failed(await run(engine, `${exact}y`), 'VALIDATION_ERROR').message, /over the limit of 1048576/);
     // Bytes, not characters.
-    const multibyte = `${body}// ${'\u20ac'.repeat(40_000)}`;
-    assert.ok(multibyte.length < 100_000);
+    const multibyte = `${body}// ${'\u20ac'.repeat(400_000)}`;
+    assert.ok(multibyte.length < limit);
     failed(await run(engine, multibyte), 'VALIDATION_ERROR');
   });
 
