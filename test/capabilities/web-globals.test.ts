@@ -437,3 +437,37 @@ describe('the new globals are hardened like the rest', () => {
     assert.deepEqual(result, { notFrozen: [], write: 'TypeError', ownKeys: 0, subtleFrozen: true });
   });
 });
+
+describe('self', () => {
+  let selfEngine: Engine;
+  before(() => {
+    selfEngine = makeEngine();
+  });
+  after(() => selfEngine.drain());
+
+  test('is the global object, as bundled libraries expect, and not frozen with the built-ins', async () => {
+    const value = succeeded(
+      await run(
+        selfEngine,
+        moduleOf(`
+          // lodash's way of finding the global object, which avoids Function('return this').
+          const freeSelf = typeof self == 'object' && self && self.Object === Object && self;
+          self.counter = 1;
+          const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'self');
+          return { same: self === globalThis, found: freeSelf === globalThis, counter: counter, frozen: Object.isFrozen(self),
+            writable: descriptor.writable, enumerable: descriptor.enumerable };
+        `),
+      ),
+    );
+    assert.deepEqual(value, { same: true, found: true, counter: 1, frozen: false, writable: true, enumerable: false });
+  });
+
+  test('what one execution puts on self is gone in the next', async () => {
+    assert.equal(succeeded(await run(selfEngine, moduleOf('self.leftover = 42; return 1;'))), 1);
+    assert.equal(succeeded(await run(selfEngine, moduleOf("return typeof self.leftover;"))), 'undefined');
+  });
+
+  test('a script may shadow it', async () => {
+    assert.equal(succeeded(await run(selfEngine, 'function main() { const self = 5; return self + 1; }')), 6);
+  });
+});

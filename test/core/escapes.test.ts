@@ -580,7 +580,7 @@ describe('reaching isolated-vm and runtime objects', () => {
     'console', 'secrets', 'crypto', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'params', 'executionContext',
     'fetch', 'Headers', 'Request', 'Response', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'atob', 'btoa',
     'AbortController', 'AbortSignal', 'DOMException', 'structuredClone', 'queueMicrotask', 'Blob', 'FormData', 'Event', 'EventTarget',
-    'CryptoKey', 'SubtleCrypto',
+    'CryptoKey', 'SubtleCrypto', 'self',
   ];
 
   test('the global object lists only standard built-ins and documented capabilities', async () => {

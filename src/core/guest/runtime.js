@@ -261,6 +261,12 @@
     }
   }
 
+  // \`self\` is the global object, as in browsers, workers, Deno and Workers: bundled libraries
+  // look for the global there (lodash and ethers try \`self\` before Function('return this'),
+  // which is refused here). Hardening never freezes the global object, and each context made
+  // from the snapshot gets its own global in place of the snapshot's, here too.
+  expose('self', global);
+
   for (let i = 0; i < installers.length; i++) {
     const lazyNames = options.lazy && options.lazy[i];
     if (lazyNames) defineLazy(installers[i], lazyNames);
