@@ -26,7 +26,7 @@ const moduleOnlySyntax = /Cannot use import statement|Unexpected token 'export'|
  */
 export async function checkSyntax(original: string, options: SyntaxCheckOptions = {}): Promise<ExecutionError | null> {
   const language = detectLanguage(options.filename, options.language);
-  const form = options.form ?? detectForm(original, options.filename);
+  const form = options.form ?? detectForm(original, options.filename, language);
   const filename = displayFilename(options.filename, form, language);
   let source = original;
   if (language === 'typescript') {

@@ -207,7 +207,7 @@ export class Engine {
     const timeoutMs = checkedLimit('timeoutMs', request.timeoutMs ?? limits.timeoutMs);
     const memoryMb = checkedLimit('memoryMb', request.memoryMb ?? limits.memoryMb);
     const language = detectLanguage(request.filename, request.language);
-    const form = request.form ?? detectForm(request.source, request.filename);
+    const form = request.form ?? detectForm(request.source, request.filename, language);
     const filename = displayFilename(request.filename, form, language);
     const source = language === 'typescript' ? stripTypes(request.source, filename) : request.source;
     const context = { functionId, userId, executionId, startTime: startedAt.getTime() };

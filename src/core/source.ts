@@ -1,16 +1,51 @@
 // What kind of source a function is: an ES module (`export default`) or the original system's
 // classic script that defines main(), in JavaScript or TypeScript. Explicit when the caller
 // says so, detected otherwise. TypeScript is stripped of its types, nothing else.
+import { init as lexerReady, parse as lexModule } from 'es-module-lexer';
 import { stripTypeScriptTypes } from 'node:module';
 import { ExecutionFailure } from './failure.ts';
 import type { SourceForm, SourceLanguage } from './types.ts';
 
-const moduleSyntax = /^\s*(?:export\s|export\{|import\s*[\w{*'"])/m;
+// es-module-lexer compiles its WebAssembly once per process; after that, lexing is synchronous.
+await lexerReady;
 
-export function detectForm(source: string, filename?: string): SourceForm {
+/**
+ * 'module' when the source has an import or export statement (or import.meta), by a real lexer
+ * (es-module-lexer): a template literal or a comment with a line that starts with `import ` is
+ * text, not syntax. TypeScript is lexed without its types. A source the lexer cannot read has a
+ * syntax error, which compiling reports: there, a line that starts like an import or export
+ * statement picks the form the error is reported in. A script that only parses as a module
+ * (e.g. top-level await) is retried as one.
+ */
+export function detectForm(source: string, filename?: string, language: SourceLanguage = 'javascript'): SourceForm {
   if (filename && /\.m[jt]s$/.test(filename)) return 'module';
   if (filename && /\.c[jt]s$/.test(filename)) return 'script';
-  return moduleSyntax.test(source) ? 'module' : 'script';
+  let found = moduleSyntaxIn(source);
+  if (found !== true && language === 'typescript') found = moduleSyntaxIn(strippedOrNull(source)) ?? found;
+  if (found === null) found = looksLikeModule.test(source);
+  return found ? 'module' : 'script';
+}
+
+const looksLikeModule = /^\s*(?:export\s|export\{|import\s*[\w{*'"])/m;
+
+/** Whether the lexer finds module syntax; null when it cannot read the source. */
+function moduleSyntaxIn(source: string | null): boolean | null {
+  if (source === null) return null;
+  try {
+    const [imports, exports, , moduleSyntax] = lexModule(source);
+    // Dynamic import() alone is allowed in scripts; it is not what makes a module.
+    return moduleSyntax || exports.length > 0 || imports.some((entry) => entry.d === -1 || entry.d === -2);
+  } catch {
+    return null;
+  }
+}
+
+function strippedOrNull(source: string): string | null {
+  try {
+    return withoutExperimentalWarning(() => stripTypeScriptTypes(source, { mode: 'strip' }));
+  } catch {
+    return null;
+  }
 }
 
 /** The language a caller asked for, or the one its file name says (`.ts`, `.mts`, `.cts`). */

@@ -276,15 +276,16 @@ describe('SBX: sandbox', () => {
     const result = await run(
       engine,
       moduleOf(`
-        const names = ['process', 'require', 'module', 'exports', 'Buffer', 'global', 'window', 'self', 'SharedArrayBuffer',
+        const names = ['process', 'require', 'module', 'exports', 'Buffer', 'global', 'window', 'SharedArrayBuffer',
           'Atomics', 'WebAssembly', 'ivm', '_ivm', 'isolatedVm', '__teejsHandoff', 'FinalizationRegistry'];
         const present = names.filter((name) => typeof globalThis[name] !== 'undefined' || name in globalThis);
         let bareProcess;
         try { bareProcess = process; } catch (e) { bareProcess = e.name; }
-        return { present, bareProcess };
+        // \`self\` is there, as in browsers and workers, and is the guest's own global object.
+        return { present, bareProcess, self: self === globalThis };
       `),
     );
-    assert.deepEqual(succeeded(result), { present: [], bareProcess: 'ReferenceError' });
+    assert.deepEqual(succeeded(result), { present: [], bareProcess: 'ReferenceError', self: true });
   });
 
   test('SBX-03: changes to Object.prototype fail and stay contained', async () => {
