@@ -73,6 +73,12 @@ describe('service lifecycle', () => {
     assert.equal((await api.post('/v1/functions', alice.key, { name: 'greet', source: 'export default 1' })).status, 409);
     const script = await api.newFunction(alice.key, { name: 'classic', source: 'function main() { return params.n * 2 }' });
     assert.equal(script.timeoutMs, 30_000, 'the operator default');
+    // The form each runs as: detected from the source when not given, and said so.
+    assert.deepEqual([fn.form, fn.formDetected], ['module', true]);
+    assert.deepEqual([script.form, script.formDetected], ['script', true]);
+    const pinned = await api.newFunction(alice.key, { name: 'pinned', form: 'module', source: 'export default () => 1' });
+    assert.deepEqual([pinned.form, pinned.formDetected], ['module', false]);
+    assert.equal((await api.delete(`/v1/functions/${pinned.id}`, alice.key)).status, 204);
 
     const page1 = await api.get('/v1/functions?limit=1', alice.key);
     assert.equal(page1.body.items.length, 1);

@@ -67,6 +67,28 @@ describe('functions calling out', () => {
     assert.ok(run.body.network[0].blocked, JSON.stringify(run.body.network));
   });
 
+  it("keeps a failed request's error in the answer and in the history, as teejs run does", async () => {
+    const { api } = t;
+    const dave = await api.newUser(t.adminKey, 'dave');
+    // A loopback port nobody listens on: the connection is refused.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const fn = await api.newFunction(dave.key, {
+      name: 'refused',
+      allowedHosts: ['127.0.0.1'],
+      source: 'export default async (params) => { try { await fetch(params.url); return "sent"; } catch (e) { return e.name; } }',
+    });
+    const run = await api.post(`/v1/functions/${fn.id}/executions`, dave.key, { params: { url: deadUrl } });
+    assert.equal(run.body.status, 'success', run.text);
+    assert.equal(run.body.result, 'TypeError');
+    assert.equal(run.body.network.length, 1);
+    assert.equal(typeof run.body.network[0].error, 'string', JSON.stringify(run.body.network));
+    const stored = await api.get(`/v1/executions/${run.body.executionId}`, dave.key);
+    assert.equal(stored.body.network[0].error, run.body.network[0].error);
+  });
+
   it('refuses an invalid host pattern when the function is saved', async () => {
     const bob = await t.api.newUser(t.adminKey, 'carol');
     const answer = await t.api.post('/v1/functions', bob.key, { name: 'bad-host', source: 'export default 1', allowedHosts: ['https://example.com/path'] });

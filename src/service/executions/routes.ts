@@ -27,7 +27,8 @@ const NetworkRecord = Type.Object({
   bytesIn: Type.Number(),
   bytesOut: Type.Number(),
   durationMs: Type.Number(),
-  blocked: Type.Optional(Type.String()),
+  blocked: Type.Optional(Type.String({ description: 'why the policy or a limit refused the request (it was not sent, or its answer was cut off)' })),
+  error: Type.Optional(Type.String({ description: 'why an allowed request failed: a network error code, "timeout" or "aborted"' })),
 });
 const ExecutionError = Type.Object({
   code: Type.String({ description: 'SYNTAX_ERROR, RUNTIME_ERROR, TIMEOUT, MEMORY_LIMIT, SECRET_NOT_FOUND, INTERRUPTED...' }),

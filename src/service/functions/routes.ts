@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkSyntax } from '../../core/compile-check.ts';
+import { detectForm } from '../../core/source.ts';
 import { checkLimit, LimitError, limitBounds, type LimitName } from '../../core/limits.ts';
 import type { FunctionCode, FunctionPatch, FunctionRecord, FunctionVersion } from '../../store/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
@@ -26,7 +27,7 @@ const editable = {
   description: Type.String({ maxLength: 1000, pattern: noNul }),
   source: Type.String({ minLength: 1, pattern: noNul, description: 'an ES module with a default export, or a script that defines main()' }),
   language: stringEnum(['javascript', 'typescript'] as const),
-  form: nullable(stringEnum(['module', 'script'] as const, { description: 'detected from the source when null' })),
+  form: nullable(stringEnum(['module', 'script'] as const, { description: 'module or script; null (or absent): detected from the source' })),
   timeoutMs: Type.Integer({
     minimum: limitBounds.timeoutMs.min,
     maximum: limitBounds.timeoutMs.max,
@@ -60,7 +61,8 @@ const UpdateFunction = Type.Partial(Type.Object(editable, { additionalProperties
 
 const codeFields = {
   language: editable.language,
-  form: editable.form,
+  form: stringEnum(['module', 'script'] as const, { description: 'how the source runs: as given, or as detected from it' }),
+  formDetected: Type.Boolean({ description: 'true when form was detected from the source (it follows the source when that changes)' }),
   timeoutMs: Type.Integer(),
   memoryMb: Type.Integer(),
   allowedSecrets: Type.Array(Type.String()),
@@ -262,17 +264,23 @@ async function checkCode(code: FunctionCode, config: ServiceConfig): Promise<voi
   throw new ApiError(400, problem.code === 'SYNTAX_ERROR' ? 'SYNTAX_ERROR' : 'VALIDATION_ERROR', problem.message, { details });
 }
 
+/** The form a function runs as: the one it was given, or the one its source shows. */
+function reportedForm(code: FunctionCode): { form: 'module' | 'script'; formDetected: boolean } {
+  if (code.form !== null) return { form: code.form, formDetected: false };
+  return { form: detectForm(code.source, undefined, code.language), formDetected: true };
+}
+
 function functionSummary(fn: FunctionRecord) {
   const { source: _source, userId: _userId, ...summary } = fn;
-  return summary;
+  return { ...summary, ...reportedForm(fn) };
 }
 
 function functionBody(fn: FunctionRecord) {
   const { userId: _userId, ...body } = fn;
-  return body;
+  return { ...body, ...reportedForm(fn) };
 }
 
 function versionBody(version: FunctionVersion) {
   const { functionId: _functionId, ...body } = version;
-  return body;
+  return { ...body, ...reportedForm(version) };
 }
