@@ -1,12 +1,19 @@
 // The data directory (SQLite file, master key file), private to the user running the server,
-// and a lock file so that two servers never share one SQLite store (each would take the
-// other's running executions for leftovers of a crash).
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+// and its lock, so that two servers never share one SQLite store (each would take the other's
+// running executions for leftovers of a crash).
+//
+// The lock is the kernel's: an exclusive SQLite lock (fcntl) on `server.lock`, held by an open
+// connection for the server's life. The kernel drops it when the process ends, however it ends,
+// and it holds between processes that see the same file whatever their pids: two containers
+// sharing a volume, both pid 1, which a pid file (the lock before this one) could not tell
+// apart. `server.pid` only names the holder in the refusal.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 
 export class DataDirLockedError extends Error {
-  constructor(dir: string, pid: number) {
-    super(`another teejs server (pid ${pid}) is using the data directory ${dir}`);
+  constructor(dir: string, holder: string) {
+    super(`another teejs server (${holder}) is using the data directory ${dir}`);
     this.name = 'DataDirLockedError';
   }
 }
@@ -15,30 +22,38 @@ export function prepareDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
-/** Takes the directory's lock; a lock left by a process that no longer runs is taken over. */
+/** Takes the directory's lock, or throws DataDirLockedError; returns what releases it. */
 export function lockDataDir(dir: string): () => void {
-  const file = path.join(dir, 'server.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const descriptor = openSync(file, 'wx', 0o600);
-      writeFileSync(descriptor, `${process.pid}\n`);
-      closeSync(descriptor);
-      return () => rmSync(file, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid)) throw new DataDirLockedError(dir, pid);
-      rmSync(file, { force: true });
-    }
+  const pidFile = path.join(dir, 'server.pid');
+  const lock = new DatabaseSync(path.join(dir, 'server.lock'), { timeout: 0 });
+  try {
+    lock.exec('PRAGMA locking_mode = EXCLUSIVE');
+    // Kept after the commit, until the connection closes (locking_mode EXCLUSIVE).
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
+    lock.exec('COMMIT');
+  } catch (error) {
+    lock.close();
+    if (!/locked|busy/i.test((error as Error).message)) throw error;
+    throw new DataDirLockedError(dir, holderOf(pidFile));
   }
-  throw new Error(`could not lock the data directory ${dir}`);
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    // While the lock is still held: no other server can have written its pid meanwhile.
+    rmSync(pidFile, { force: true });
+    lock.close();
+  };
 }
 
-function isRunning(pid: number): boolean {
+function holderOf(pidFile: string): string {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) return `pid ${pid}, as it wrote`;
+  } catch {
+    // No name given: say so.
   }
+  return 'its pid unknown';
 }
