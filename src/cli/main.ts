@@ -10,6 +10,7 @@ const help = `teejs ${version}: run untrusted JavaScript functions in fresh, har
 
 Usage:
   teejs run FILE [options]     run one function file once (see 'teejs run --help')
+  teejs bundle ENTRY [options] bundle a function and its npm packages into one module
   teejs serve [options]        start the multi-tenant HTTP service (see 'teejs serve --help')
   teejs --help                 this text
   teejs --version              the version
@@ -20,6 +21,7 @@ or a classic script that defines \`main()\` (with the globals \`params\` and \`e
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
+  bundle: (args) => import('./bundle.ts').then((bundle) => bundle.bundleCommand(args)),
   serve: (args) => import('./serve.ts').then((serve) => serve.serveCommand(args)),
 };
 
@@ -27,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     if (command === 'help' && rest[0] === 'run') return runHelp();
+    if (command === 'help' && rest[0] === 'bundle') return (await import('./bundle.ts')).bundleHelp();
     process.stdout.write(help);
     return command === undefined ? exitStatus.usage : exitStatus.success;
   }

@@ -1,12 +1,14 @@
 // `teejs run FILE`: one execution on the in-process isolation core, printed as one JSON
 // document (--json) or as a readable report.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveNetworkPolicy, type NetworkOptions } from '../core/ext/fetch/policy.ts';
-import { InMemorySecretStore, type ExecutionRequest } from '../core/index.ts';
+import { InMemorySecretStore, type ExecutionRequest, type ExecutionResult } from '../core/index.ts';
 import { checkLimit, defaultLimits, LimitError, limitBounds, type LimitName } from '../core/limits.ts';
 import { ExecutorPool } from '../executor/index.ts';
+import { failedResult } from '../executor/executor-process.ts';
 import { formatReport } from './report.ts';
 import { exitStatus, UsageError } from './usage.ts';
 
@@ -32,6 +34,7 @@ Options:
   --allow-private-network
                          allow loopback, private (RFC 1918), CGNAT and unique-local addresses
                          (cloud metadata addresses stay blocked)
+  --bundle               bundle FILE and the npm packages it imports first (as 'teejs bundle')
   --json                 print exactly one ExecutionResult as JSON on stdout
   -h, --help             this text
 
@@ -52,6 +55,7 @@ const options = {
   'allow-host': { type: 'string', multiple: true },
   'allow-http': { type: 'boolean' },
   'allow-private-network': { type: 'boolean' },
+  bundle: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -68,7 +72,15 @@ export async function runCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('run takes exactly one FILE (try \'teejs run --help\')');
   const file = positionals[0]!;
 
-  const source = readText(file, 'function file');
+  let source: string;
+  let bundleProblems: string[] | null = null;
+  try {
+    source = values.bundle ? await bundledSource(file) : readText(file, 'function file');
+  } catch (error) {
+    if (!(error instanceof BundleFailure)) throw error;
+    source = '';
+    bundleProblems = error.problems;
+  }
   const userId = values.user ?? 'local';
   const request: ExecutionRequest = {
     source,
@@ -104,11 +116,42 @@ export async function runCommand(args: string[]): Promise<number> {
   // Guest code runs in an executor process, as in the service: a guest that crashes V8 ends
   // this run with EXECUTOR_CRASHED instead of taking the CLI down with it.
   const limits = maxSourceBytes === undefined ? undefined : { maxSourceBytes };
-  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network, limits } });
-  const result = await executors.execute(request);
-  await executors.close();
+  let result: ExecutionResult;
+  if (bundleProblems !== null) {
+    // Still one ExecutionResult, as for any function that cannot run.
+    const message = `the function cannot be bundled: ${bundleProblems.join('; ')}`;
+    result = failedResult({ ...request, executionId: randomUUID() }, new Date(), { code: 'VALIDATION_ERROR', message });
+  } else {
+    const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network, limits } });
+    result = await executors.execute(request);
+    await executors.close();
+  }
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatReport(result, process.stdout.isTTY === true));
   return result.status === 'success' ? exitStatus.success : exitStatus.executionError;
+}
+
+/** The bundle of FILE, its notes on stderr; a file that cannot be bundled ends the run (exit 1). */
+async function bundledSource(file: string): Promise<string> {
+  const { bundleFunction, BundleError } = await import('../bundle/index.ts');
+  const { bundleNotes } = await import('./bundle.ts');
+  try {
+    const bundle = await bundleFunction(file);
+    for (const line of bundleNotes(bundle)) process.stderr.write(`teejs: ${line}\n`);
+    return bundle.code;
+  } catch (error) {
+    if (error instanceof BundleError) throw new BundleFailure(error.problems);
+    throw error;
+  }
+}
+
+/** A function file that cannot be bundled: not a usage error, the file's own problem. */
+export class BundleFailure extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'BundleFailure';
+    this.problems = problems;
+  }
 }
 
 function readText(file: string, what: string): string {
