@@ -1,7 +1,10 @@
 // The benchmark's workloads: one guest source each (an ES module with a default export, as
 // teejs takes it), the params every system gets, and a check of the answer, so a system that
 // returns something else counts as failed instead of looking fast.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface Workload {
   id: string;
@@ -39,6 +42,33 @@ function expectFields(expected: Record<string, unknown>) {
     return null;
   };
 }
+
+/**
+ * A function as large as a real bundle (1 MiB: zod, cheerio and ethers bundle to 0.2-0.5 MB):
+ * thousands of small functions and a data table, of which one call uses a few. What it measures
+ * is what a large source costs per execution once compiled (teejs keeps V8's code cache per
+ * user and source), against a hello world.
+ */
+function largeBundle(bytes: number): { source: string; url: URL } {
+  const parts = [
+    'export default async function main(params) {',
+    '  return { total: helper0(params.n) + helper1(params.n) + table.length };',
+    '}',
+  ];
+  let size = parts.join('\n').length;
+  for (let i = 0; size < bytes - 4096; i++) {
+    const part = `function helper${i}(x) {\n  const values = [x, ${i}, ${i * 7 % 13}];\n  return values.map((v) => v * ${i % 97} + 1).reduce((sum, v) => sum + v, 0);\n}`;
+    parts.push(part);
+    size += part.length + 1;
+  }
+  parts.push(`const table = ${JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ id: i, name: `item-${i}` })))};`);
+  const source = parts.join('\n').padEnd(bytes - 1, ' ') + '\n';
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'teejs-bench-')), 'bundle-1mb.mjs');
+  writeFileSync(file, source);
+  return { source, url: pathToFileURL(file) };
+}
+
+const bundleBytes = 1024 * 1024 - 1024;
 
 const fibOf = (n: number): number => (n < 2 ? n : fibOf(n - 1) + fibOf(n - 2));
 
@@ -93,6 +123,16 @@ export const workloads: readonly Workload[] = [
     concurrencies: [1],
     fullOnly: true,
     check: expectFields({ fib: fibOf(cpuLargeParams.fib) }),
+  },
+  {
+    id: 'bundle-1mb',
+    label: 'a 1 MB bundle (one call)',
+    ...largeBundle(bundleBytes),
+    params: { n: 2 },
+    memoryMb: 128,
+    timeoutMs: 30_000,
+    // helper0(2) = 3, helper1(2) = 3 + 2 + 8, and 50 rows.
+    check: expectFields({ total: 66 }),
   },
   {
     id: 'alloc-50mb',

@@ -95,11 +95,14 @@ describe('placement policy', () => {
     assert.match(retireReason(base, 140 * mib, limits)?.reason ?? '', /over 132 MB/);
     assert.equal(retireReason({ ...base, load: 1 }, 200 * mib, { ...limits, inFlightLimitBytes: 128 * mib }), null);
     // Busy back to back, never idle: judged by what it held as its executions started.
-    assert.equal(retireReason({ ...base, load: 1, betweenExecutionsBytes: 120 * mib }, 200 * mib, { ...limits, inFlightLimitBytes: 128 * mib }), null);
+    const busy = { ...limits, inFlightLimitBytes: 128 * mib };
+    assert.equal(retireReason({ ...base, load: 1, tainted: true, betweenExecutionsBytes: 120 * mib }, 200 * mib, busy), null);
     assert.match(
-      retireReason({ ...base, load: 1, betweenExecutionsBytes: 140 * mib }, 200 * mib, { ...limits, inFlightLimitBytes: 128 * mib })?.reason ?? '',
+      retireReason({ ...base, load: 1, tainted: true, betweenExecutionsBytes: 140 * mib }, 200 * mib, busy)?.reason ?? '',
       /keeps 40 MB over its idle size between executions/,
     );
+    // A healthy process under steady load keeps its caches and working set.
+    assert.equal(retireReason({ ...base, load: 1, betweenExecutionsBytes: 140 * mib }, 200 * mib, busy), null);
     assert.match(retireReason({ ...base, executions: 100 }, null, limits)?.reason ?? '', /ran 100 executions/);
     assert.equal(retireReason({ ...base, tainted: true }, null, limits), null, 'not before it was idle a while');
     assert.match(retireReason({ ...base, tainted: true, idleSince: 0 }, null, limits)?.reason ?? '', /stopped from outside/);
