@@ -9,6 +9,7 @@ import { InMemorySecretStore, type ExecutionRequest, type ExecutionResult } from
 import { checkLimit, defaultLimits, LimitError, limitBounds, type LimitName } from '../core/limits.ts';
 import { ExecutorPool } from '../executor/index.ts';
 import { failedResult } from '../executor/executor-process.ts';
+import { moduleFilesOf } from './module-files.ts';
 import { formatReport } from './report.ts';
 import { exitStatus, UsageError } from './usage.ts';
 
@@ -82,8 +83,11 @@ export async function runCommand(args: string[]): Promise<number> {
     bundleProblems = error.problems;
   }
   const userId = values.user ?? 'local';
+  // Its neighbours, when it imports them by relative paths: run as one function of several modules.
+  const files = values.bundle || bundleProblems !== null ? null : moduleFilesOf(file, source);
   const request: ExecutionRequest = {
     source,
+    ...(files !== null && Object.keys(files.modules).length > 0 ? { modules: files.modules, entry: files.entry } : {}),
     filename: path.basename(file),
     userId,
     functionId: values['function-id'] ?? path.basename(file).replace(/\.[^.]*$/, ''),

@@ -70,7 +70,7 @@ async function checkModule(isolate: ivm.Isolate, source: string, filename: strin
   if (imports.length > 0) {
     return {
       code: 'VALIDATION_ERROR',
-      message: `imports are not supported (a function is one self-contained file): ${imports.map((s) => JSON.stringify(s)).join(', ')}`,
+      message: `imports are not supported in a one-file function: ${imports.map((s) => JSON.stringify(s)).join(', ')}; bundle it with its packages (teejs bundle)`,
     };
   }
   return null;

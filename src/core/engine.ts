@@ -19,6 +19,7 @@ import { checkLimit, LimitError, resolveLimits, type LimitName, type Limits } fr
 import { encodeParams } from './params.ts';
 import { WarmPool, type WarmPoolStats } from './pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
+import { moduleSetOf } from './module-set.ts';
 import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
 
@@ -195,8 +196,9 @@ export class Engine {
   #prepare(request: ExecutionRequest, executionId: string, functionId: string, userId: string, startedAt: Date): SandboxJob {
     const limits = this.limits;
     if (typeof request.source !== 'string') throw new ExecutionFailure('VALIDATION_ERROR', 'source must be a string');
+    const set = moduleSetOf(request.source, request.modules, request.entry, limits.maxSourceBytes);
     const sourceBytes = Buffer.byteLength(request.source, 'utf8');
-    if (sourceBytes > limits.maxSourceBytes) {
+    if (set === null && sourceBytes > limits.maxSourceBytes) {
       throw new ExecutionFailure('VALIDATION_ERROR', `source is ${sourceBytes} bytes, over the limit of ${limits.maxSourceBytes}`);
     }
     try {
@@ -206,13 +208,20 @@ export class Engine {
     }
     const timeoutMs = checkedLimit('timeoutMs', request.timeoutMs ?? limits.timeoutMs);
     const memoryMb = checkedLimit('memoryMb', request.memoryMb ?? limits.memoryMb);
-    const language = detectLanguage(request.filename, request.language);
-    const form = request.form ?? detectForm(request.source, request.filename, language);
-    const filename = displayFilename(request.filename, form, language);
+    const language = detectLanguage(request.filename ?? set?.entry, request.language);
+    if (set !== null && request.form === 'script') throw new ExecutionFailure('VALIDATION_ERROR', 'a function with modules is an ES module: form must be "module"');
+    const form = set !== null ? 'module' : (request.form ?? detectForm(request.source, request.filename, language));
+    const filename = set !== null ? set.entry : displayFilename(request.filename, form, language);
     const source = language === 'typescript' ? stripTypes(request.source, filename) : request.source;
+    // Each other module is TypeScript when its path says so (.ts, .mts).
+    const modules = set === null ? undefined : {
+      entry: set.entry,
+      sources: new Map([...set.sources].map(([path, text]) => [path, path === set.entry ? source : /\.m?ts$/.test(path) ? stripTypes(text, path) : text])),
+    };
     const context = { functionId, userId, executionId, startTime: startedAt.getTime() };
     return {
       source,
+      modules,
       owner: userId,
       form,
       formGiven: request.form !== undefined,
@@ -229,10 +238,13 @@ export class Engine {
 /** A plain copy of the request, each field read exactly once. */
 function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
   if (request === null || typeof request !== 'object') throw new TypeError('the request must be an object');
-  const { source, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network } =
+  const { source, modules, entry, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network } =
     request;
   return {
     source,
+    // Copied once: a getter or proxy in the caller's object cannot change what is judged and run.
+    modules: modules === undefined || modules === null ? undefined : copyModules(modules),
+    entry,
     functionId,
     userId,
     params,
@@ -245,6 +257,13 @@ function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
     allowedSecrets: allowedSecrets == null ? null : Array.from(allowedSecrets, (name) => String(name)),
     network: network === undefined ? undefined : structuredClone(network),
   };
+}
+
+function copyModules(modules: unknown): Record<string, string> {
+  if (typeof modules !== 'object' || modules === null || Array.isArray(modules)) return modules as never;
+  const copy: Record<string, string> = {};
+  for (const [path, text] of Object.entries(modules)) Object.defineProperty(copy, path, { value: text, enumerable: true, writable: true, configurable: true });
+  return copy;
 }
 
 /** limits.ts judges (as for the CLI and the service); here a refusal is a VALIDATION_ERROR result. */

@@ -7,6 +7,7 @@ import ivm from 'isolated-vm';
 import type { Capability, CapabilityInstance, ExecutionScope, GuestChannel } from './capability.ts';
 import { cacheOptions, codeCacheKey, remember } from './code-cache.ts';
 import { ExecutionFailure, GuestError } from './failure.ts';
+import { checkGraph } from './module-set.ts';
 import { internalFilePrefix, startupSnapshot } from './snapshot.ts';
 import type { ExecutionError, SourceForm } from './types.ts';
 
@@ -33,7 +34,10 @@ export interface SandboxOptions {
 }
 
 export interface SandboxJob {
+  /** The entry module's (or the script's) source. */
   source: string;
+  /** A function of several modules: every module's JavaScript by path, the entry's included. */
+  modules?: { entry: string; sources: ReadonlyMap<string, string> };
   /** The user it runs for (scopes the code cache). */
   owner: string;
   form: SourceForm;
@@ -300,21 +304,14 @@ export class Sandbox {
       return (await control.apply(undefined, ['run', 'script', job.maxResultBytes], runOptions)) as string;
     }
 
-    const key = codeCacheKey('module', job.owner, job.filename, job.source);
-    const functionModule = isolate.compileModuleSync(job.source, { filename: job.filename, ...cacheOptions(key) });
-    remember(key, functionModule);
-    const imports = functionModule.dependencySpecifiers;
-    if (imports.length > 0) {
-      throw new ExecutionFailure(
-        'VALIDATION_ERROR',
-        `imports are not supported (a function is one self-contained file): ${imports.map((s) => JSON.stringify(s)).join(', ')}`,
-      );
-    }
+    const { functionModule, resolve } = job.modules ? this.#linkSet(job, job.modules) : this.#single(job);
     const entry = this.#entry!;
     const handoff = this.#handoff!;
-    entry.instantiateSync(context, (specifier) => {
-      if (specifier === functionSpecifier) return functionModule;
-      if (specifier === handoffSpecifier) return handoff;
+    entry.instantiateSync(context, (specifier, referrer) => {
+      if (referrer === entry && specifier === functionSpecifier) return functionModule;
+      if (referrer === entry && specifier === handoffSpecifier) return handoff;
+      const found = resolve(specifier, referrer);
+      if (found) return found;
       throw new Error(`cannot resolve ${specifier}`);
     });
     control.applySync(undefined, ['prepare', job.paramsJson, job.contextJson, 'module']);
@@ -323,6 +320,48 @@ export class Sandbox {
     const evaluation = entry.evaluate().then(() => new Promise<never>(() => {}), thrownByGuest);
     return Promise.race([result, evaluation]);
   }
+
+  #compileModule(job: SandboxJob, filename: string, source: string): ivm.Module {
+    const key = codeCacheKey('module', job.owner, filename, source);
+    const compiled = this.#isolate.compileModuleSync(source, { filename, ...cacheOptions(key) });
+    remember(key, compiled);
+    return compiled;
+  }
+
+  /** A one-file function: it imports nothing. */
+  #single(job: SandboxJob): Linked {
+    const functionModule = this.#compileModule(job, job.filename, job.source);
+    const imports = functionModule.dependencySpecifiers;
+    if (imports.length > 0) {
+      throw new ExecutionFailure(
+        'VALIDATION_ERROR',
+        `imports are not supported in a one-file function: ${imports.map((s) => JSON.stringify(s)).join(', ')}; bundle it with its packages (teejs bundle), or give its other modules as \`modules\``,
+      );
+    }
+    return { functionModule, resolve: () => undefined };
+  }
+
+  /** A function of several modules: compiled here, its graph checked (module-set.ts), linked by path. */
+  #linkSet(job: SandboxJob, set: NonNullable<SandboxJob['modules']>): Linked {
+    const compiled = new Map<string, ivm.Module>();
+    for (const [path, source] of set.sources) compiled.set(path, this.#compileModule(job, path, source));
+    const graph = checkGraph(set, (path) => compiled.get(path)!.dependencySpecifiers);
+    const pathOf = new Map<ivm.Module, string>([...compiled].map(([path, module]) => [module, path]));
+    return {
+      functionModule: compiled.get(set.entry)!,
+      resolve: (specifier, referrer) => {
+        const from = pathOf.get(referrer);
+        const target = from === undefined ? undefined : graph.get(from)?.get(specifier);
+        return target === undefined ? undefined : compiled.get(target);
+      },
+    };
+  }
+}
+
+interface Linked {
+  functionModule: ivm.Module;
+  /** The module a function module's import names; undefined for anything else. */
+  resolve: (specifier: string, referrer: ivm.Module) => ivm.Module | undefined;
 }
 
 // ---- helpers --------------------------------------------------------------------------------

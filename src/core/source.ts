@@ -40,6 +40,17 @@ function moduleSyntaxIn(source: string | null): boolean | null {
   }
 }
 
+/** The specifiers of a module's static imports and re-exports (none if the lexer cannot read it). */
+export function staticImports(source: string, language: SourceLanguage = 'javascript'): string[] {
+  const text = language === 'typescript' ? strippedOrNull(source) : source;
+  if (text === null) return [];
+  try {
+    return lexModule(text)[0].filter((entry) => entry.d === -1 && entry.n !== undefined).map((entry) => entry.n!);
+  } catch {
+    return [];
+  }
+}
+
 function strippedOrNull(source: string): string | null {
   try {
     return withoutExperimentalWarning(() => stripTypeScriptTypes(source, { mode: 'strip' }));

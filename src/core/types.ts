@@ -68,6 +68,14 @@ export type SourceLanguage = 'javascript' | 'typescript';
 export interface ExecutionRequest {
   /** Function source: an ES module with a default export, or a script that defines main(). */
   source: string;
+  /**
+   * The function's other ES modules, by relative path ("lib/util.js"), which `source` (the
+   * entry, at path `entry`) and they import by relative specifiers ("./lib/util.js"). Linked
+   * inside the isolate; packages are bundled in beforehand (`teejs bundle`).
+   */
+  modules?: Readonly<Record<string, string>>;
+  /** Path of `source` within `modules` (default "main.js"); only with `modules`. */
+  entry?: string;
   functionId?: string;
   userId?: string;
   params?: unknown;

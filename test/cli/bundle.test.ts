@@ -105,7 +105,7 @@ describe('the command line', () => {
     assert.equal(ran.code, 1);
     const error = JSON.parse(ran.stdout).error as { code: string; message: string };
     assert.equal(error.code, 'VALIDATION_ERROR');
-    assert.match(error.message, /web-lib/);
+    assert.match(error.message, /imports "web-lib": only the function's own modules[^]*teejs bundle/);
   });
 
   test('a file that cannot be bundled: exit 1 with one line per problem; with run --json, one result', async () => {
@@ -125,6 +125,15 @@ describe('the command line', () => {
     assert.match(ran.stderr, /warning: codegen \(node_modules\/codegen\/index\.js:1\) generates code at run time/);
     assert.equal(ran.code, 1);
     assert.match(JSON.parse(ran.stdout).error.message, /EvalError/);
+  });
+
+  test('without --bundle, a file that imports its neighbours runs them as its modules', async () => {
+    write('local/main.mjs', "import { greet } from './lib/greet.js';\nexport default (params) => greet(params.name);\n");
+    write('local/lib/greet.js', "import { punctuation } from '../shared.ts';\nexport const greet = (name) => `hello ${name}${punctuation}`;\n");
+    write('local/shared.ts', "export const punctuation: string = '!';\n");
+    const ran = await runProcess(teejs, ['run', path.join(dir, 'local/main.mjs'), '--params', '{"name":"ada"}', '--json'], { env, timeoutMs: 60_000 });
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    assert.equal(JSON.parse(ran.stdout).result, 'hello ada!');
   });
 
   test('usage errors exit 2', async () => {
