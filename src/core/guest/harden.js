@@ -1,14 +1,16 @@
-// Evaluates to `harden(global, exposed, v8Changes, hidden) => { freezeReachable, finish }`. It runs once
+// Evaluates to `harden(global, exposed, v8Changes, hidden, overrides) => { freezeReachable, finish }`. It runs once
 // per process, inside the startup snapshot every sandbox is made from (guest/snapshot.js), after
 // the capabilities are installed and before any guest code exists; `finish` runs in each sandbox
 // once V8 has made its context, still before any guest code. Afterwards:
 //  - the global object holds only standard ECMAScript built-ins and the exposed capabilities;
 //  - code generation from strings (eval, every Function constructor) throws a catchable EvalError;
 //  - every intrinsic reachable from the global object (and the hidden ones) is frozen, with the
-//    "override mistake" tamed as SES does, so `obj.toString = f` still works on guest objects;
+//    "override mistake" tamed by a rule derived from the intrinsics (below), so `obj.toString = f`,
+//    `regexp.exec = f` or `map.set = f` still work on guest objects; `overrides` is null except
+//    in the benchmark's comparisons (snapshot.ts);
 //  - assignments to undeclared names in strict code create ordinary globals (implicit globals),
 //    while reads of undeclared names still throw ReferenceError.
-(function harden(global, exposed, v8Changes, hidden) {
+(function harden(global, exposed, v8Changes, hidden, overrides) {
   'use strict';
 
   const {
@@ -28,7 +30,7 @@
   // global (V8's own console, SharedArrayBuffer, Atomics, WebAssembly, ...) is deleted.
   // FinalizationRegistry is left out on purpose: its callbacks run outside the execution's
   // control (after the function returned), which a single-use sandbox has no use for.
-  const standardGlobals = new Set([
+  const ecmaGlobals = [
     'globalThis', 'Infinity', 'NaN', 'undefined', 'eval', 'isFinite', 'isNaN', 'parseFloat', 'parseInt',
     'decodeURI', 'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'unescape',
     'Object', 'Function', 'Array', 'Number', 'Boolean', 'String', 'Symbol', 'BigInt', 'Date', 'RegExp',
@@ -37,7 +39,8 @@
     'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'JSON', 'Math', 'Intl',
     'Error', 'AggregateError', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
     'URIError', 'SuppressedError', 'Iterator', 'DisposableStack', 'AsyncDisposableStack',
-  ]);
+  ];
+  const standardGlobals = new Set(ecmaGlobals);
   for (const name of exposed) standardGlobals.add(name);
 
   // ---- objects V8 still changes --------------------------------------------------------------
@@ -133,21 +136,70 @@
 
   // ---- the override mistake ------------------------------------------------------------------
   // Once a prototype is frozen, `obj.name = x` fails for every object inheriting a non-writable
-  // `name`. These properties become accessors whose setter defines an own property on the
-  // receiver (SES's "moderate" taming, plus promise methods that thenable code assigns).
-  const errorPrototypeProps = ['constructor', 'message', 'name', 'toString'];
-  const tamings = [
-    [Object.prototype, ownKeys(Object.prototype)],
-    [Function.prototype, ['constructor', 'bind', 'toString', 'call', 'apply']],
-    [Array.prototype, ['toString', 'push', 'concat', 'constructor']],
-    [Promise.prototype, ['constructor', 'then', 'catch', 'finally']],
-    [getPrototypeOf([][Symbol.iterator]()), ['next']],
-    [getPrototypeOf(getPrototypeOf([][Symbol.iterator]())), ['toString']],
-    [Error.prototype, errorPrototypeProps],
-  ];
-  for (const ErrorType of [TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
-    tamings.push([ErrorType.prototype, errorPrototypeProps]);
+  // `name` (the "override mistake"). The rule, derived from the intrinsics rather than listed:
+  // every configurable data property of every prototype an ordinary object can inherit from
+  // becomes an accessor pair, as SES's enablements do. Its getter returns the original value (a
+  // read sees no difference); its setter defines an own property on the receiver, unless the
+  // receiver is the prototype itself, which stays as it was (the assignment throws, as on any
+  // frozen object). A receiver that is frozen (any other intrinsic) refuses the new property too,
+  // so no assignment can change what other code sees.
+  //
+  // The prototypes: every object that an ECMAScript intrinsic (reached from the standard globals
+  // or the hidden intrinsics, never from a capability's globals) holds as its own `prototype`
+  // data property, the hidden intrinsics that are not functions (iterator and generator
+  // prototypes, reached through syntax only), and everything on their prototype chains.
+  // Not tamed: non-configurable properties (`Array.prototype.length`: it cannot become an
+  // accessor), namespace objects (Math, JSON, Reflect, Intl, Atomics: nothing inherits from
+  // them), constructors (their statics are reached through subclasses only), and the few hot
+  // properties `keptAsData` names, whose accessor would slow every call or lose a V8 fast path
+  // (measured: docs/compatibility.md).
+  const keptAsData = [];
+  /** The plan the rule gives: [prototype, keys] pairs. */
+  function derivedPlan(kept) {
+    const prototypes = new Set();
+    const addChain = (object) => {
+      for (let o = object; o !== null && !prototypes.has(o); o = getPrototypeOf(o)) prototypes.add(o);
+    };
+    const visited = new Set();
+    const queue = [];
+    for (const name of ecmaGlobals) pushSlots(queue, global, name);
+    for (const name of ownKeys(hidden)) {
+      const intrinsic = hidden[name];
+      apply(arrayPush, queue, [intrinsic]);
+      if (typeof intrinsic !== 'function') addChain(intrinsic);
+    }
+    while (queue.length > 0) {
+      const value = queue.pop();
+      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || value === global || visited.has(value)) continue;
+      visited.add(value);
+      const prototype = getOwnPropertyDescriptor(value, 'prototype');
+      if (prototype && hasOwn(prototype, 'value') && prototype.value !== null && typeof prototype.value === 'object') addChain(prototype.value);
+      apply(arrayPush, queue, [getPrototypeOf(value)]);
+      for (const key of ownKeys(value)) pushSlots(queue, value, key);
+    }
+    const plan = [];
+    for (const prototype of prototypes) {
+      const keys = [];
+      for (const key of ownKeys(prototype)) {
+        const descriptor = getOwnPropertyDescriptor(prototype, key);
+        if (!hasOwn(descriptor, 'value') || !descriptor.configurable) continue;
+        if (kept.some(([object, keptKey]) => object === prototype && keptKey === key)) continue;
+        apply(arrayPush, keys, [key]);
+      }
+      apply(arrayPush, plan, [[prototype, keys]]);
+    }
+    return plan;
   }
+  /** An explicit plan (the benchmark's comparisons): { 'Array.prototype': ['push'] or '*' }. */
+  function listedPlan(list) {
+    const plan = [];
+    for (const path of ownKeys(list)) {
+      const object = resolve(path.split('.'));
+      apply(arrayPush, plan, [[object, list[path] === '*' ? ownKeys(object) : list[path]]]);
+    }
+    return plan;
+  }
+  const resolveKept = () => keptAsData.map(([path, key]) => [resolve(path.split('.')), keyOf(key)]);
 
   function tame(object, key) {
     const descriptor = getOwnPropertyDescriptor(object, key);
@@ -177,8 +229,16 @@
       configurable: false,
     });
   }
-  for (const [object, keys] of tamings) {
-    for (const key of keys) tame(object, key);
+  // Keys V8 itself adds or changes on a deferred object are left to `finish`.
+  const keysV8Changes = (object) => deferredChanges.find((change) => change.object === object)?.keys ?? [];
+  const derived = !overrides || overrides === 'all';
+  const keptKeys = overrides === 'all' ? [] : resolveKept();
+  const plan = derived ? derivedPlan(keptKeys) : listedPlan(overrides);
+  const tamedPrototypes = new Set();
+  for (const [object, keys] of plan) {
+    tamedPrototypes.add(object);
+    const later = keysV8Changes(object);
+    for (const key of keys) if (!later.includes(key)) tame(object, key);
   }
 
   // ---- deep freeze ---------------------------------------------------------------------------
@@ -230,11 +290,23 @@
   const globalCount = ownKeys(global).length - keptForV8.length;
   const present = (object, keys) => keys.filter((key) => hasOwn(object, key)).length;
   let finished = false;
+  // A standard constructor V8 added in this context (Float16Array, DisposableStack, ...): its
+  // prototype follows the rule too (its prototype chain consists of objects tamed already).
+  function tamePrototypeOf(constructor) {
+    if (typeof constructor !== 'function') return;
+    const descriptor = getOwnPropertyDescriptor(constructor, 'prototype');
+    if (!descriptor || !hasOwn(descriptor, 'value') || descriptor.value === null || typeof descriptor.value !== 'object') return;
+    const prototype = descriptor.value;
+    for (const key of ownKeys(prototype)) {
+      if (!keptKeys.some(([object, keptKey]) => object === prototype && keptKey === key)) tame(prototype, key);
+    }
+  }
   function finish() {
     if (finished) throw new Error('harden: finished already');
     finished = true;
     const roots = [];
     for (const { object, keys, newKeys, keyCount } of deferredChanges) {
+      if (derived && tamedPrototypes.has(object)) for (const key of keys) tame(object, key);
       for (const key of keys) pushSlots(roots, object, key);
       if (ownKeys(object).length !== keyCount + present(object, newKeys)) throw new Error('harden: V8 changed a built-in in a way the snapshot did not foresee');
       freeze(object);
@@ -247,6 +319,7 @@
     for (const name of globalAdditions) {
       if (!hasOwn(global, name)) continue;
       if (standardGlobals.has(name)) {
+        if (derived) tamePrototypeOf(getOwnPropertyDescriptor(global, name).value);
         pushSlots(roots, global, name);
         apply(arrayPush, added, [name]);
         expectedGlobals++;
