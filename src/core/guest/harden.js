@@ -134,6 +134,17 @@
     configurable: true,
   });
 
+  // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
+  // A tamed getter (below) stands for the value it returns.
+  const tamedValues = new WeakMap();
+  function pushSlots(list, object, key) {
+    const descriptor = getOwnPropertyDescriptor(object, key);
+    if (descriptor === undefined) return;
+    if (hasOwn(descriptor, 'value')) apply(arrayPush, list, [descriptor.value]);
+    else if (tamedValues.has(descriptor.get)) apply(arrayPush, list, [tamedValues.get(descriptor.get), descriptor.get, descriptor.set]);
+    else apply(arrayPush, list, [descriptor.get, descriptor.set]);
+  }
+
   // ---- the override mistake ------------------------------------------------------------------
   // Once a prototype is frozen, `obj.name = x` fails for every object inheriting a non-writable
   // `name` (the "override mistake"). The rule, derived from the intrinsics rather than listed:
@@ -195,12 +206,14 @@
     const plan = [];
     for (const path of ownKeys(list)) {
       const object = resolve(path.split('.'));
-      apply(arrayPush, plan, [[object, list[path] === '*' ? ownKeys(object) : list[path]]]);
+      apply(arrayPush, plan, [[object, list[path] === '*' ? ownKeys(object) : list[path].map(keyOf)]]);
     }
     return plan;
   }
   const resolveKept = () => keptAsData.map(([path, key]) => [resolve(path.split('.')), keyOf(key)]);
 
+  // A tamed property's value is held by its getter alone: the freeze walk (pushSlots) follows
+  // a tamed getter to it, so the method itself is frozen like every other intrinsic.
   function tame(object, key) {
     const descriptor = getOwnPropertyDescriptor(object, key);
     if (!descriptor || !hasOwn(descriptor, 'value') || !descriptor.configurable) return;
@@ -222,8 +235,10 @@
         }
       },
     };
+    const get = getOwnPropertyDescriptor(getter, key).get;
+    tamedValues.set(get, value);
     defineProperty(object, key, {
-      get: getOwnPropertyDescriptor(getter, key).get,
+      get,
       set: getOwnPropertyDescriptor(setter, key).set,
       enumerable: descriptor.enumerable,
       configurable: false,
@@ -246,13 +261,6 @@
   // each context made from the snapshot has a global object of its own, which V8 puts in place of
   // the snapshot's everywhere it was referenced, but not in the hash of a WeakSet.
   const seen = new WeakSet();
-  // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
-  function pushSlots(list, object, key) {
-    const descriptor = getOwnPropertyDescriptor(object, key);
-    if (descriptor === undefined) return;
-    if (hasOwn(descriptor, 'value')) apply(arrayPush, list, [descriptor.value]);
-    else apply(arrayPush, list, [descriptor.get, descriptor.set]);
-  }
   function freezeReachable(...roots) {
     const queue = roots;
     while (queue.length > 0) {
