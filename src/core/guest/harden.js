@@ -164,7 +164,16 @@
   // them), constructors (their statics are reached through subclasses only), and the few hot
   // properties `keptAsData` names, whose accessor would slow every call or lose a V8 fast path
   // (measured: docs/compatibility.md).
-  const keptAsData = [];
+  const keptAsData = [
+    // V8 spreads, destructures and iterates arrays without calling `next` only while both are
+    // the original data properties; as accessors, `[...array]` ran about 20 times slower.
+    ['Array.prototype', '@@iterator'],
+    ['%ArrayIterator%', 'next'],
+    // Species: map, filter, slice, splice and concat take their fast path only while this is
+    // the original data property; as an accessor, `array.map(f)` ran about 7 times slower.
+    ['Array.prototype', 'constructor'],
+  ];
+  const isObject = (value) => value !== null && (typeof value === 'object' || typeof value === 'function');
   /** The plan the rule gives: [prototype, keys] pairs. */
   function derivedPlan(kept) {
     const prototypes = new Set();
@@ -184,7 +193,7 @@
       if (value === null || (typeof value !== 'object' && typeof value !== 'function') || value === global || visited.has(value)) continue;
       visited.add(value);
       const prototype = getOwnPropertyDescriptor(value, 'prototype');
-      if (prototype && hasOwn(prototype, 'value') && prototype.value !== null && typeof prototype.value === 'object') addChain(prototype.value);
+      if (prototype && hasOwn(prototype, 'value') && isObject(prototype.value)) addChain(prototype.value);
       apply(arrayPush, queue, [getPrototypeOf(value)]);
       for (const key of ownKeys(value)) pushSlots(queue, value, key);
     }
@@ -244,14 +253,14 @@
       configurable: false,
     });
   }
-  // Keys V8 itself adds or changes on a deferred object are left to `finish`.
+  // Keys V8 itself adds or changes in each context stay data properties, as do the prototypes of
+  // the constructors it adds (Float16Array, DisposableStack, SuppressedError, ...): taming them in
+  // `finish`, cold in every sandbox, cost a fifth of a sandbox's creation time.
   const keysV8Changes = (object) => deferredChanges.find((change) => change.object === object)?.keys ?? [];
   const derived = !overrides || overrides === 'all';
   const keptKeys = overrides === 'all' ? [] : resolveKept();
   const plan = derived ? derivedPlan(keptKeys) : listedPlan(overrides);
-  const tamedPrototypes = new Set();
   for (const [object, keys] of plan) {
-    tamedPrototypes.add(object);
     const later = keysV8Changes(object);
     for (const key of keys) if (!later.includes(key)) tame(object, key);
   }
@@ -298,23 +307,11 @@
   const globalCount = ownKeys(global).length - keptForV8.length;
   const present = (object, keys) => keys.filter((key) => hasOwn(object, key)).length;
   let finished = false;
-  // A standard constructor V8 added in this context (Float16Array, DisposableStack, ...): its
-  // prototype follows the rule too (its prototype chain consists of objects tamed already).
-  function tamePrototypeOf(constructor) {
-    if (typeof constructor !== 'function') return;
-    const descriptor = getOwnPropertyDescriptor(constructor, 'prototype');
-    if (!descriptor || !hasOwn(descriptor, 'value') || descriptor.value === null || typeof descriptor.value !== 'object') return;
-    const prototype = descriptor.value;
-    for (const key of ownKeys(prototype)) {
-      if (!keptKeys.some(([object, keptKey]) => object === prototype && keptKey === key)) tame(prototype, key);
-    }
-  }
   function finish() {
     if (finished) throw new Error('harden: finished already');
     finished = true;
     const roots = [];
     for (const { object, keys, newKeys, keyCount } of deferredChanges) {
-      if (derived && tamedPrototypes.has(object)) for (const key of keys) tame(object, key);
       for (const key of keys) pushSlots(roots, object, key);
       if (ownKeys(object).length !== keyCount + present(object, newKeys)) throw new Error('harden: V8 changed a built-in in a way the snapshot did not foresee');
       freeze(object);
@@ -327,7 +324,6 @@
     for (const name of globalAdditions) {
       if (!hasOwn(global, name)) continue;
       if (standardGlobals.has(name)) {
-        if (derived) tamePrototypeOf(getOwnPropertyDescriptor(global, name).value);
         pushSlots(roots, global, name);
         apply(arrayPush, added, [name]);
         expectedGlobals++;
