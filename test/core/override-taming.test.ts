@@ -135,7 +135,6 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
           };
         }
         function* generator() { yield 1; }
-        class Base { }
         return {
           regexpExec: shadow(() => /a/, 'exec'),
           typedArrayConstructor: shadow(() => new Uint8Array(2), 'constructor'),
@@ -154,7 +153,8 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
           typeErrorMessage: shadow(() => new TypeError(), 'message'),
           arrayPush: shadow(() => [], 'push'),
           promiseThen: shadow(() => Promise.resolve(), 'then'),
-          childConstructor: shadow(() => Object.create(Base.prototype), 'constructor'),
+          objectConstructor: shadow(() => Object.create(Object.prototype), 'constructor'),
+          errorSubclassConstructor: shadow(() => Object.create(Error.prototype), 'constructor'),
           functionCall: shadow(() => function () {}, 'call'),
           setIteratorNext: shadow(() => new Set([1]).values(), 'next'),
         };
@@ -184,7 +184,8 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
         map.set = function (k, v) { seen.push(k); return set.call(this, k, v); };
         map.set('a', 1).set('b', 2);
 
-        class Child { constructor() { this.kind = 'child'; } }
+        function Child() { this.kind = 'child'; }
+        Child.prototype = Object.create(Error.prototype);
         Child.prototype.constructor = Child;
         const err = new RangeError('r');
         err.name = 'Custom';
