@@ -112,6 +112,23 @@ export default async function main(params) {
     for (let i = 0; i < n; i++) total += Array.from(set).length;
     return total;
   });
+  time('Array.from(Map) (100)', 20_000, (n) => {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += Array.from(map).length;
+    return total;
+  });
+  time('new Set(Set) (100)', 20_000, (n) => {
+    const set = new Set(small);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += new Set(set).size;
+    return total;
+  });
+  time('Array.from(string) (100)', 20_000, (n) => {
+    const text = 'y'.repeat(100);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += Array.from(text).length;
+    return total;
+  });
   // Awaits are asynchronous: timed the same way, outside `time`.
   {
     const n = Math.round(100_000 * scale);

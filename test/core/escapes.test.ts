@@ -746,7 +746,7 @@ describe('frozen intrinsics and the override mistake', () => {
         checks.function = [fn.call(), String(fn), fn.bind()];
 
         // (Not an array iterator: its \`next\` stays a data property, see docs/compatibility.md.)
-        const iterator = new Set([1, 2])[Symbol.iterator]();
+        const iterator = new Map([[1, 1]]).keys();
         iterator.next = () => ({ done: true, value: undefined });
         checks.iterator = [...iterator];
 

@@ -97,7 +97,16 @@ const leftAsData = {
       (type) => `${type}Array.prototype BYTES_PER_ELEMENT`,
     ),
   ],
-  fastPaths: ['Array.prototype @@iterator', 'Array.prototype constructor', '%ArrayIteratorPrototype% next'],
+  fastPaths: [
+    'Array.prototype @@iterator',
+    'Array.prototype constructor',
+    '%ArrayIteratorPrototype% next',
+    'Set.prototype @@iterator',
+    '%SetIteratorPrototype% next',
+    'String.prototype @@iterator',
+    '%StringIteratorPrototype% next',
+    'Iterator.prototype @@iterator',
+  ],
   addedByV8: [
     'Iterator.prototype @@dispose',
     '%AsyncGeneratorPrototype%.[[Prototype]].[[Prototype]] @@asyncDispose',
@@ -145,9 +154,9 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
           dateToLocaleString: shadow(() => new Date(0), 'toLocaleString'),
           numberToLocaleString: shadow(() => new Number(1), 'toLocaleString'),
           mapIterator: shadow(() => new Map(), Symbol.iterator),
-          setIterator: shadow(() => new Set(), Symbol.iterator),
           typedArrayIterator: shadow(() => new Float64Array(1), Symbol.iterator),
-          stringObjectIterator: shadow(() => new String('ab'), Symbol.iterator),
+          mapIteratorNext: shadow(() => new Map([[1, 1]]).entries(), 'next'),
+          generatorNext: shadow(() => generator(), 'next'),
           objectToString: shadow(() => ({}), 'toString'),
           errorName: shadow(() => new Error('x'), 'name'),
           typeErrorMessage: shadow(() => new TypeError(), 'message'),
@@ -156,7 +165,7 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
           objectConstructor: shadow(() => Object.create(Object.prototype), 'constructor'),
           errorSubclassConstructor: shadow(() => Object.create(Error.prototype), 'constructor'),
           functionCall: shadow(() => function () {}, 'call'),
-          setIteratorNext: shadow(() => new Set([1]).values(), 'next'),
+          setHas: shadow(() => new Set([1]), 'has'),
         };
       `),
     );
@@ -285,7 +294,7 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
     }
   });
 
-  test('what stays by design: arrays keep the fast iteration and species lookups; an inherited Array.prototype.length is read-only', async () => {
+  test('what stays by design: arrays, sets and strings keep their fast iteration lookups, arrays their species; an inherited Array.prototype.length is read-only', async () => {
     const result = await run(
       engine,
       moduleOf(`${sweep}
@@ -295,8 +304,14 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
         const defined = [3, 4];
         Object.defineProperty(defined, Symbol.iterator, { value: function* () { yield 'own'; }, configurable: true });
         array.length = 1; // an array's own length is writable, as everywhere
+        function* generator() { yield 1; }
         return {
           iteratorOnArray: outcome(() => { [][Symbol.iterator] = null; }),
+          iteratorOnSet: outcome(() => { new Set()[Symbol.iterator] = null; }),
+          iteratorOnString: outcome(() => { new String('a')[Symbol.iterator] = null; }),
+          iteratorOnGenerator: outcome(() => { generator()[Symbol.iterator] = null; }),
+          nextOnSetIterator: outcome(() => { new Set().values().next = null; }),
+          nextOnStringIterator: outcome(() => { ''[Symbol.iterator]().next = null; }),
           nextOnArrayIterator: outcome(() => { iterator.next = null; }),
           constructorOnArray: outcome(() => { [].constructor = null; }),
           lengthOnInheriting: outcome(() => { fake.length = 3; }),
@@ -308,6 +323,11 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
     );
     assert.deepEqual(succeeded(result), {
       iteratorOnArray: 'TypeError',
+      iteratorOnSet: 'TypeError',
+      iteratorOnString: 'TypeError',
+      iteratorOnGenerator: 'TypeError',
+      nextOnSetIterator: 'TypeError',
+      nextOnStringIterator: 'TypeError',
       nextOnArrayIterator: 'TypeError',
       constructorOnArray: 'TypeError',
       lengthOnInheriting: 'TypeError',
