@@ -299,8 +299,14 @@ function cause(test: Test, outcome: string): LossGroup {
   }
   // Integrity-level checks on a built-in: Object.isFrozen/isSealed/isExtensible answer otherwise.
   if (/^threw Test262Error/.test(outcome) && /Object\.(isFrozen|isSealed|isExtensible)\(/.test(test.source)) return 'descriptor';
-  if (/of a frozen built-in|Cannot (add|define|delete|redefine) property|object is not extensible|Cannot assign to read only property '[^']*' of (function|object '#<Object>'|object '\[object (Object|Array|Math|JSON|Reflect|Atomics|Intl)\]')|(Array|Object)\.prototype\[\d+\] Expected/.test(outcome)) {
+  if (/of a frozen built-in|Cannot (add|define|delete|redefine) property|object is not extensible|Cannot assign to read only property '[^']*' of (function|object '#<Object>'|object '\[object (Object|Math|JSON|Reflect|Atomics|Intl)\]')|(Array|Object)\.prototype\[\d+\] Expected/.test(outcome)) {
     return 'write';
+  }
+  // Array.prototype is an array: a write to it and one to an array instance read alike.
+  const arrayWrite = /Cannot assign to read only property '([^']*)' of object '\[object Array\]'/.exec(outcome);
+  if (arrayWrite) {
+    const key = arrayWrite[1]!.replace(/^Symbol\((.*)\)$/, '[$1]');
+    return test.source.includes(`Array.prototype${key.startsWith('[') ? key : `.${key}`} =`) ? 'write' : 'override';
   }
   if (/Cannot assign to read only property/.test(outcome)) return 'override';
   // A harness file that builds code from strings (subclasses, intrinsics found by source text)

@@ -99,7 +99,6 @@ const leftAsData = {
   ],
   fastPaths: [
     'Array.prototype @@iterator',
-    'Array.prototype constructor',
     '%ArrayIteratorPrototype% next',
     'Set.prototype @@iterator',
     '%SetIteratorPrototype% next',
@@ -161,6 +160,7 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
           errorName: shadow(() => new Error('x'), 'name'),
           typeErrorMessage: shadow(() => new TypeError(), 'message'),
           arrayPush: shadow(() => [], 'push'),
+          arrayConstructor: shadow(() => [], 'constructor'),
           promiseThen: shadow(() => Promise.resolve(), 'then'),
           objectConstructor: shadow(() => Object.create(Object.prototype), 'constructor'),
           errorSubclassConstructor: shadow(() => Object.create(Error.prototype), 'constructor'),
@@ -181,6 +181,12 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
         const calls = [];
         re.exec = function (s) { calls.push(s); return RegExp.prototype.exec.call(this, s); };
         const replaced = 'a1b22'.replace(re, '#');
+
+        // A polyfill's species check (core-js assigns the constructor of an array instance).
+        const array = [];
+        const ctor = (array.constructor = {});
+        ctor[Symbol.species] = function () { return { foo: 1 }; };
+        const arraySpecies = array.filter(Boolean).foo;
 
         class Tagged extends Uint8Array {}
         const bytes = new Uint8Array([1, 2, 3]);
@@ -204,13 +210,14 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
         const promise = Promise.resolve(1);
         promise.then = function (f) { return Promise.prototype.then.call(this, () => f('patched')); };
         return {
-          replaced, execCalls: calls.length > 0, mappedIsTagged: mapped instanceof Tagged, mapped: [...mapped],
+          arraySpecies, replaced, execCalls: calls.length > 0, mappedIsTagged: mapped instanceof Tagged, mapped: [...mapped],
           seen, size: map.size, otherMapUntouched: new Map().set === set,
           child: new Child().constructor === Child, err: String(err), list, then: await promise.then((v) => v),
         };
       `),
     );
     assert.deepEqual(succeeded(result), {
+      arraySpecies: 1,
       replaced: 'a#b#',
       execCalls: true,
       mappedIsTagged: true,
@@ -294,7 +301,7 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
     }
   });
 
-  test('what stays by design: arrays, sets and strings keep their fast iteration lookups, arrays their species; an inherited Array.prototype.length is read-only', async () => {
+  test('what stays by design: arrays, sets and strings keep their fast iteration lookups; an inherited Array.prototype.length is read-only', async () => {
     const result = await run(
       engine,
       moduleOf(`${sweep}
@@ -313,7 +320,6 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
           nextOnSetIterator: outcome(() => { new Set().values().next = null; }),
           nextOnStringIterator: outcome(() => { ''[Symbol.iterator]().next = null; }),
           nextOnArrayIterator: outcome(() => { iterator.next = null; }),
-          constructorOnArray: outcome(() => { [].constructor = null; }),
           lengthOnInheriting: outcome(() => { fake.length = 3; }),
           definedInstead: [...defined],
           ownLength: array.length,
@@ -329,7 +335,6 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
       nextOnSetIterator: 'TypeError',
       nextOnStringIterator: 'TypeError',
       nextOnArrayIterator: 'TypeError',
-      constructorOnArray: 'TypeError',
       lengthOnInheriting: 'TypeError',
       definedInstead: ['own'],
       ownLength: 1,

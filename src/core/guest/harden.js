@@ -167,8 +167,7 @@
   const keptAsData = [
     // V8 spreads, destructures and converts arrays, strings and sets without calling `next`
     // only while these lookups are the original data properties (its "protectors"); as
-    // accessors, `[...array]` ran about 25 times slower, `Array.from(set)` and
-    // `Array.from(string)` 3 to 9 times.
+    // accessors they made those operations several times slower for every guest.
     ['Array.prototype', '@@iterator'],
     ['%ArrayIterator%', 'next'],
     ['Set.prototype', '@@iterator'],
@@ -176,9 +175,9 @@
     ['String.prototype', '@@iterator'],
     ['%StringIterator%', 'next'],
     ['Iterator.prototype', '@@iterator'],
-    // Species: map, filter, slice, splice and concat take their fast path only while this is
-    // the original data property; as an accessor, `array.map(f)` ran about 10 times slower.
-    ['Array.prototype', 'constructor'],
+    // Not `Array.prototype.constructor`, although as an accessor it costs map, filter, slice,
+    // splice and concat their fast path: polyfills detect species support by assigning
+    // `array.constructor` on an instance, and load with an error where that throws.
   ];
   const isObject = (value) => value !== null && (typeof value === 'object' || typeof value === 'function');
   /** The plan the rule gives: [prototype, keys] pairs. */
@@ -262,7 +261,7 @@
   }
   // Keys V8 itself adds or changes in each context stay data properties, as do the prototypes of
   // the constructors it adds (Float16Array, DisposableStack, SuppressedError, ...): taming them in
-  // `finish`, cold in every sandbox, cost a fifth of a sandbox's creation time.
+  // `finish`, cold in every sandbox, made each sandbox's creation markedly slower.
   const keysV8Changes = (object) => deferredChanges.find((change) => change.object === object)?.keys ?? [];
   const derived = !overrides || overrides === 'all';
   const keptKeys = overrides === 'all' ? [] : resolveKept();
