@@ -26,6 +26,7 @@ const { values: options } = parseArgs({
     'no-memory': { type: 'boolean', default: false },
     abuse: { type: 'boolean', default: false },
     'executor-sharing': { type: 'string' },
+    taming: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -41,6 +42,8 @@ if (options.help) {
   --abuse              only the noisy-neighbour benchmark: the service, a quiet tenant and abusive ones
                        (bench/abuse.ts; writes abuse.{md,json,svg}, or abuse-quick.* with --quick)
   --executor-sharing M with --abuse: the service's --executor-sharing (default tenant; files get a -M suffix)
+  --taming             only the cost of the override taming: snapshot, sandbox creation and hot operations
+                       with each choice (bench/taming.ts; writes taming.{md,json}, or taming-quick.*)
 `);
   process.exit(0);
 }
@@ -237,7 +240,11 @@ async function runCell(
   return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
 }
 
-const entry = options.abuse ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] })) : main;
+const entry = options.abuse
+  ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] }))
+  : options.taming
+    ? () => import('./taming.ts').then((taming) => taming.runTaming({ quick, out: options.out! }))
+    : main;
 entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;

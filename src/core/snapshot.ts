@@ -26,6 +26,21 @@ const byList = new WeakMap<readonly Capability[], ivm.ExternalCopy<ArrayBuffer>>
 type V8Change = { path: string[]; added: string[] };
 let v8Changes: V8Change[] | null = null;
 
+/**
+ * Which data properties of the frozen prototypes become override accessors (guest/harden.js):
+ * `null`, the rule derived from the intrinsics with its few hot exceptions (always, outside the
+ * benchmark); `'all'`, the rule without exceptions; or an explicit plan, prototype path to keys
+ * or '*' (`{}` tames nothing). Every choice freezes the same intrinsics: none reopens a write.
+ */
+export type OverrideTaming = null | 'all' | Readonly<Record<string, readonly string[] | '*'>>;
+let overrideTaming: OverrideTaming = null;
+
+/** For the benchmark's comparison only, in a process of its own, before its first snapshot. */
+export function chooseOverrideTaming(choice: OverrideTaming): void {
+  if (snapshots.size > 0) throw new Error('the override taming is chosen before the first startup snapshot');
+  overrideTaming = choice;
+}
+
 /** The startup snapshot for this set of capabilities (built once per process). */
 export function startupSnapshot(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
   const known = byList.get(capabilities);
@@ -57,6 +72,7 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
     installers: capabilities.length,
     lazy: capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null)),
     v8Changes,
+    overrides: overrideTaming,
   };
   return ivm.Isolate.createSnapshot(
     [

@@ -1,14 +1,16 @@
-// Evaluates to `harden(global, exposed, v8Changes, hidden) => { freezeReachable, finish }`. It runs once
+// Evaluates to `harden(global, exposed, v8Changes, hidden, overrides) => { freezeReachable, finish }`. It runs once
 // per process, inside the startup snapshot every sandbox is made from (guest/snapshot.js), after
 // the capabilities are installed and before any guest code exists; `finish` runs in each sandbox
 // once V8 has made its context, still before any guest code. Afterwards:
 //  - the global object holds only standard ECMAScript built-ins and the exposed capabilities;
 //  - code generation from strings (eval, every Function constructor) throws a catchable EvalError;
 //  - every intrinsic reachable from the global object (and the hidden ones) is frozen, with the
-//    "override mistake" tamed as SES does, so `obj.toString = f` still works on guest objects;
+//    "override mistake" tamed by a rule derived from the intrinsics (below), so `obj.toString = f`,
+//    `regexp.exec = f` or `map.set = f` still work on guest objects; `overrides` is null except
+//    in the benchmark's comparisons (snapshot.ts);
 //  - assignments to undeclared names in strict code create ordinary globals (implicit globals),
 //    while reads of undeclared names still throw ReferenceError.
-(function harden(global, exposed, v8Changes, hidden) {
+(function harden(global, exposed, v8Changes, hidden, overrides) {
   'use strict';
 
   const {
@@ -28,7 +30,7 @@
   // global (V8's own console, SharedArrayBuffer, Atomics, WebAssembly, ...) is deleted.
   // FinalizationRegistry is left out on purpose: its callbacks run outside the execution's
   // control (after the function returned), which a single-use sandbox has no use for.
-  const standardGlobals = new Set([
+  const ecmaGlobals = [
     'globalThis', 'Infinity', 'NaN', 'undefined', 'eval', 'isFinite', 'isNaN', 'parseFloat', 'parseInt',
     'decodeURI', 'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'unescape',
     'Object', 'Function', 'Array', 'Number', 'Boolean', 'String', 'Symbol', 'BigInt', 'Date', 'RegExp',
@@ -37,7 +39,8 @@
     'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'JSON', 'Math', 'Intl',
     'Error', 'AggregateError', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
     'URIError', 'SuppressedError', 'Iterator', 'DisposableStack', 'AsyncDisposableStack',
-  ]);
+  ];
+  const standardGlobals = new Set(ecmaGlobals);
   for (const name of exposed) standardGlobals.add(name);
 
   // ---- objects V8 still changes --------------------------------------------------------------
@@ -131,24 +134,101 @@
     configurable: true,
   });
 
-  // ---- the override mistake ------------------------------------------------------------------
-  // Once a prototype is frozen, `obj.name = x` fails for every object inheriting a non-writable
-  // `name`. These properties become accessors whose setter defines an own property on the
-  // receiver (SES's "moderate" taming, plus promise methods that thenable code assigns).
-  const errorPrototypeProps = ['constructor', 'message', 'name', 'toString'];
-  const tamings = [
-    [Object.prototype, ownKeys(Object.prototype)],
-    [Function.prototype, ['constructor', 'bind', 'toString', 'call', 'apply']],
-    [Array.prototype, ['toString', 'push', 'concat', 'constructor']],
-    [Promise.prototype, ['constructor', 'then', 'catch', 'finally']],
-    [getPrototypeOf([][Symbol.iterator]()), ['next']],
-    [getPrototypeOf(getPrototypeOf([][Symbol.iterator]())), ['toString']],
-    [Error.prototype, errorPrototypeProps],
-  ];
-  for (const ErrorType of [TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) {
-    tamings.push([ErrorType.prototype, errorPrototypeProps]);
+  // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
+  // A tamed getter (below) stands for the value it returns.
+  const tamedValues = new WeakMap();
+  function pushSlots(list, object, key) {
+    const descriptor = getOwnPropertyDescriptor(object, key);
+    if (descriptor === undefined) return;
+    if (hasOwn(descriptor, 'value')) apply(arrayPush, list, [descriptor.value]);
+    else if (tamedValues.has(descriptor.get)) apply(arrayPush, list, [tamedValues.get(descriptor.get), descriptor.get, descriptor.set]);
+    else apply(arrayPush, list, [descriptor.get, descriptor.set]);
   }
 
+  // ---- the override mistake ------------------------------------------------------------------
+  // Once a prototype is frozen, `obj.name = x` fails for every object inheriting a non-writable
+  // `name` (the "override mistake"). The rule, derived from the intrinsics rather than listed:
+  // every configurable data property of every prototype an ordinary object can inherit from
+  // becomes an accessor pair, as SES's enablements do. Its getter returns the original value (a
+  // read sees no difference); its setter defines an own property on the receiver, unless the
+  // receiver is the prototype itself, which stays as it was (the assignment throws, as on any
+  // frozen object). A receiver that is frozen (any other intrinsic) refuses the new property too,
+  // so no assignment can change what other code sees.
+  //
+  // The prototypes: every object that an ECMAScript intrinsic (reached from the standard globals
+  // or the hidden intrinsics, never from a capability's globals) holds as its own `prototype`
+  // data property, the hidden intrinsics that are not functions (iterator and generator
+  // prototypes, reached through syntax only), and everything on their prototype chains.
+  // Not tamed: non-configurable properties (`Array.prototype.length`: it cannot become an
+  // accessor), namespace objects (Math, JSON, Reflect, Intl, Atomics: nothing inherits from
+  // them), constructors (their statics are reached through subclasses only), and the few hot
+  // properties `keptAsData` names, whose accessor would slow every call or lose a V8 fast path
+  // (measured: docs/compatibility.md).
+  const keptAsData = [
+    // V8 spreads, destructures and converts arrays, strings and sets without calling `next`
+    // only while these lookups are the original data properties (its "protectors"); as
+    // accessors they made those operations several times slower for every guest.
+    ['Array.prototype', '@@iterator'],
+    ['%ArrayIterator%', 'next'],
+    ['Set.prototype', '@@iterator'],
+    ['%SetIterator%', 'next'],
+    ['String.prototype', '@@iterator'],
+    ['%StringIterator%', 'next'],
+    ['Iterator.prototype', '@@iterator'],
+    // Not `Array.prototype.constructor`, although as an accessor it costs map, filter, slice,
+    // splice and concat their fast path: polyfills detect species support by assigning
+    // `array.constructor` on an instance, and load with an error where that throws.
+  ];
+  const isObject = (value) => value !== null && (typeof value === 'object' || typeof value === 'function');
+  /** The plan the rule gives: [prototype, keys] pairs. */
+  function derivedPlan(kept) {
+    const prototypes = new Set();
+    const addChain = (object) => {
+      for (let o = object; o !== null && !prototypes.has(o); o = getPrototypeOf(o)) prototypes.add(o);
+    };
+    const visited = new Set();
+    const queue = [];
+    for (const name of ecmaGlobals) pushSlots(queue, global, name);
+    for (const name of ownKeys(hidden)) {
+      const intrinsic = hidden[name];
+      apply(arrayPush, queue, [intrinsic]);
+      if (typeof intrinsic !== 'function') addChain(intrinsic);
+    }
+    while (queue.length > 0) {
+      const value = queue.pop();
+      if (value === null || (typeof value !== 'object' && typeof value !== 'function') || value === global || visited.has(value)) continue;
+      visited.add(value);
+      const prototype = getOwnPropertyDescriptor(value, 'prototype');
+      if (prototype && hasOwn(prototype, 'value') && isObject(prototype.value)) addChain(prototype.value);
+      apply(arrayPush, queue, [getPrototypeOf(value)]);
+      for (const key of ownKeys(value)) pushSlots(queue, value, key);
+    }
+    const plan = [];
+    for (const prototype of prototypes) {
+      const keys = [];
+      for (const key of ownKeys(prototype)) {
+        const descriptor = getOwnPropertyDescriptor(prototype, key);
+        if (!hasOwn(descriptor, 'value') || !descriptor.configurable) continue;
+        if (kept.some(([object, keptKey]) => object === prototype && keptKey === key)) continue;
+        apply(arrayPush, keys, [key]);
+      }
+      apply(arrayPush, plan, [[prototype, keys]]);
+    }
+    return plan;
+  }
+  /** An explicit plan (the benchmark's comparisons): { 'Array.prototype': ['push'] or '*' }. */
+  function listedPlan(list) {
+    const plan = [];
+    for (const path of ownKeys(list)) {
+      const object = resolve(path.split('.'));
+      apply(arrayPush, plan, [[object, list[path] === '*' ? ownKeys(object) : list[path].map(keyOf)]]);
+    }
+    return plan;
+  }
+  const resolveKept = () => keptAsData.map(([path, key]) => [resolve(path.split('.')), keyOf(key)]);
+
+  // A tamed property's value is held by its getter alone: the freeze walk (pushSlots) follows
+  // a tamed getter to it, so the method itself is frozen like every other intrinsic.
   function tame(object, key) {
     const descriptor = getOwnPropertyDescriptor(object, key);
     if (!descriptor || !hasOwn(descriptor, 'value') || !descriptor.configurable) return;
@@ -170,15 +250,25 @@
         }
       },
     };
+    const get = getOwnPropertyDescriptor(getter, key).get;
+    tamedValues.set(get, value);
     defineProperty(object, key, {
-      get: getOwnPropertyDescriptor(getter, key).get,
+      get,
       set: getOwnPropertyDescriptor(setter, key).set,
       enumerable: descriptor.enumerable,
       configurable: false,
     });
   }
-  for (const [object, keys] of tamings) {
-    for (const key of keys) tame(object, key);
+  // Keys V8 itself adds or changes in each context stay data properties, as do the prototypes of
+  // the constructors it adds (Float16Array, DisposableStack, SuppressedError, ...): taming them in
+  // `finish`, cold in every sandbox, made each sandbox's creation markedly slower.
+  const keysV8Changes = (object) => deferredChanges.find((change) => change.object === object)?.keys ?? [];
+  const derived = !overrides || overrides === 'all';
+  const keptKeys = overrides === 'all' ? [] : resolveKept();
+  const plan = derived ? derivedPlan(keptKeys) : listedPlan(overrides);
+  for (const [object, keys] of plan) {
+    const later = keysV8Changes(object);
+    for (const key of keys) if (!later.includes(key)) tame(object, key);
   }
 
   // ---- deep freeze ---------------------------------------------------------------------------
@@ -186,13 +276,6 @@
   // each context made from the snapshot has a global object of its own, which V8 puts in place of
   // the snapshot's everywhere it was referenced, but not in the hash of a WeakSet.
   const seen = new WeakSet();
-  // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
-  function pushSlots(list, object, key) {
-    const descriptor = getOwnPropertyDescriptor(object, key);
-    if (descriptor === undefined) return;
-    if (hasOwn(descriptor, 'value')) apply(arrayPush, list, [descriptor.value]);
-    else apply(arrayPush, list, [descriptor.get, descriptor.set]);
-  }
   function freezeReachable(...roots) {
     const queue = roots;
     while (queue.length > 0) {

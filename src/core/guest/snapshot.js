@@ -27,7 +27,7 @@
   for (let i = 0; i < options.installers; i++) installers.push(part(`installer${i}`));
   const hidden = part('intrinsics')();
   const harden = part('harden');
-  const hardenWithIntrinsics = (target, exposed, v8Changes) => harden(target, exposed, v8Changes, hidden);
+  const hardenWithIntrinsics = (target, exposed, v8Changes) => harden(target, exposed, v8Changes, hidden, options.overrides);
   const attach = part('runtime')(hardenWithIntrinsics, options, installers);
 
   Object.defineProperty(global, '__teejsAttach', {
