@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { KeyError, processSigningKey, SigningKey } from '../attestation/keys.ts';
 import { resolveNetworkPolicy, type NetworkOptions } from '../core/ext/fetch/policy.ts';
 import { InMemorySecretStore, type ExecutionRequest } from '../core/index.ts';
 import { checkLimit, defaultLimits, LimitError, limitBounds, type LimitName } from '../core/limits.ts';
@@ -31,6 +32,8 @@ Options:
   --allow-private-network
                          allow loopback, private (RFC 1918), CGNAT and unique-local addresses
                          (cloud metadata addresses stay blocked)
+  --signing-key FILE     sign the result's receipt with this Ed25519 private key (PKCS#8
+                         PEM); without it, a fresh key made for this run only
   --json                 print exactly one ExecutionResult as JSON on stdout
   -h, --help             this text
 
@@ -50,6 +53,7 @@ const options = {
   'allow-host': { type: 'string', multiple: true },
   'allow-http': { type: 'boolean' },
   'allow-private-network': { type: 'boolean' },
+  'signing-key': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -98,9 +102,17 @@ export async function runCommand(args: string[]): Promise<number> {
     throw new UsageError(`--allow-host: ${(error as Error).message}`);
   }
 
+  let signingKey: SigningKey;
+  try {
+    signingKey = values['signing-key'] === undefined ? processSigningKey() : SigningKey.fromFile(values['signing-key']);
+  } catch (error) {
+    if (error instanceof KeyError) throw new UsageError(`--signing-key: ${error.message}`);
+    throw error;
+  }
+
   // Guest code runs in an executor process, as in the service: a guest that crashes V8 ends
   // this run with EXECUTOR_CRASHED instead of taking the CLI down with it.
-  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network } });
+  const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network }, signingKey });
   const result = await executors.execute(request);
   await executors.close();
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatReport(result, process.stdout.isTTY === true));
