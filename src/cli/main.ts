@@ -1,4 +1,5 @@
-// teejs command line: `teejs run FILE ...` runs one function once; `teejs help` explains.
+// teejs command line: `teejs run FILE ...` runs one function once; `teejs serve` the service;
+// `teejs verify`, `attest` and `measure` check and vouch for receipts; `teejs help` explains.
 import { readFileSync } from 'node:fs';
 import { watchLauncher } from './launcher.ts';
 import { runCommand, runHelp } from './run.ts';
@@ -11,6 +12,9 @@ const help = `teejs ${version}: run untrusted JavaScript functions in fresh, har
 Usage:
   teejs run FILE [options]     run one function file once (see 'teejs run --help')
   teejs serve [options]        start the multi-tenant HTTP service (see 'teejs serve --help')
+  teejs verify RESULT.json     check a result's signed receipt offline (see 'teejs verify --help')
+  teejs attest --nonce HEX     the attestation document of a signing key (see 'teejs attest --help')
+  teejs measure                the runtime measurement receipts name (see 'teejs measure --help')
   teejs --help                 this text
   teejs --version              the version
 
@@ -21,6 +25,9 @@ or a classic script that defines \`main()\` (with the globals \`params\` and \`e
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   serve: (args) => import('./serve.ts').then((serve) => serve.serveCommand(args)),
+  verify: (args) => import('./verify.ts').then((verify) => verify.verifyCommand(args)),
+  attest: (args) => import('./attest.ts').then((attest) => attest.attestCommand(args)),
+  measure: (args) => import('./measure.ts').then((measure) => measure.measureCommand(args)),
 };
 
 async function main(argv: string[]): Promise<number> {
