@@ -10,6 +10,7 @@ import type {
   CreateResult,
   ExecutionFilter,
   ExecutionOutcome,
+  SigningKeyRecord,
   ExecutionRecord,
   FunctionCode,
   FunctionPatch,
@@ -419,7 +420,7 @@ export class SqliteStore implements Store {
       if (!row) return false;
       this.#run(
         `UPDATE executions SET status = ?, phase = 'done', result = ?, error = ?, logs = ?, network = ?, secrets_read = ?,
-           started_at = ?, finished_at = ?, duration_ms = ?, cpu_time_ms = ?, memory_used_bytes = ?, lease_expires_at = NULL
+           started_at = ?, finished_at = ?, duration_ms = ?, cpu_time_ms = ?, memory_used_bytes = ?, receipt = ?, lease_expires_at = NULL
          WHERE id = ?`,
         outcome.status,
         jsonText(outcome.result),
@@ -432,6 +433,7 @@ export class SqliteStore implements Store {
         outcome.durationMs,
         outcome.cpuTimeMs,
         outcome.memoryUsedBytes,
+        outcome.receipt ? jsonText(outcome.receipt) : null,
         id,
       );
       this.#run('UPDATE functions SET execution_count = execution_count + 1, last_execution_at = ? WHERE id = ?', outcome.finishedAt, row.function_id!);
@@ -497,6 +499,31 @@ export class SqliteStore implements Store {
   async countQueued(): Promise<number> {
     return Number(this.#get("SELECT count(*) AS n FROM executions WHERE phase = 'queued'")!.n);
   }
+
+  // ---- signing keys ----------------------------------------------------------------------------
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#all('SELECT * FROM signing_keys ORDER BY activated_at, node_id, key_id').map(signingKeyOf);
+  }
+
+  async activateSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#transaction(() => {
+      this.#run('UPDATE signing_keys SET retired_at = ? WHERE node_id = ? AND key_id <> ? AND retired_at IS NULL', key.activatedAt, key.nodeId, key.keyId);
+      this.#run(
+        `INSERT INTO signing_keys (node_id, key_id, public_key, sealed_private_key, origin, created_at, activated_at, retired_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+         ON CONFLICT (node_id, key_id) DO UPDATE SET retired_at = NULL,
+           sealed_private_key = COALESCE(excluded.sealed_private_key, signing_keys.sealed_private_key)`,
+        key.nodeId,
+        key.keyId,
+        key.publicKey,
+        key.sealedPrivateKey,
+        key.origin,
+        key.createdAt,
+        key.activatedAt,
+      );
+    });
+  }
 }
 
 // ---- rows to records ---------------------------------------------------------------------------
@@ -509,7 +536,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf } = rowReaders({
   time: String,
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T)),
   bool: (value) => Number(value) === 1,
