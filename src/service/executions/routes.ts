@@ -6,6 +6,7 @@ import { ExecutionFailure } from '../../core/failure.ts';
 import { encodeParams } from '../../core/params.ts';
 import { defaultLimits } from '../../core/limits.ts';
 import type { ExecutionRecord } from '../../store/index.ts';
+import { Receipt } from '../attestation/schemas.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
@@ -28,6 +29,7 @@ const NetworkRecord = Type.Object({
   bytesOut: Type.Number(),
   durationMs: Type.Number(),
   blocked: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
 });
 const ExecutionError = Type.Object({
   code: Type.String({ description: 'SYNTAX_ERROR, RUNTIME_ERROR, TIMEOUT, MEMORY_LIMIT, SECRET_NOT_FOUND, INTERRUPTED...' }),
@@ -56,6 +58,7 @@ const ExecutionBody = Type.Object(
     durationMs: nullable(Type.Number()),
     cpuTimeMs: nullable(Type.Number()),
     memoryUsedBytes: nullable(Type.Number()),
+    receipt: nullable(Type.Ref('Receipt', { description: 'signed claims about this execution, the same every time it is answered; null while running' })),
   },
   { $id: 'Execution' },
 );
@@ -76,6 +79,7 @@ const ListQuery = Type.Object(
 );
 
 export async function executionRoutes(app: FastifyInstance, { store, runner, config }: ServiceContext): Promise<void> {
+  app.addSchema(Receipt);
   app.addSchema(ExecutionBody);
   const tags = ['executions'];
 
@@ -189,5 +193,6 @@ function executionBody(execution: ExecutionRecord) {
     durationMs: execution.durationMs,
     cpuTimeMs: execution.cpuTimeMs,
     memoryUsedBytes: execution.memoryUsedBytes,
+    receipt: execution.receipt,
   };
 }
