@@ -242,6 +242,11 @@ export interface Store {
   /** Every user with queued executions: how many, and when the oldest was created. */
   queuedByUser(): Promise<QueuedUser[]>;
   completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean>;
+  /**
+   * Gives a finished execution that has none (one ended by interruptExecutions) its receipt;
+   * false when it already had one (another request or server was first) or is not finished.
+   */
+  setExecutionReceipt(id: string, receipt: Receipt): Promise<boolean>;
   renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void>;
   /**
    * Ends started executions that no live server runs any more, as error/INTERRUPTED: those of

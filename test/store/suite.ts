@@ -388,6 +388,21 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.deepEqual(done?.receipt, receipt);
       const listed = await store.listExecutions(owner, fn.value.id, { limit: 1 });
       assert.deepEqual(listed.items[0]?.receipt, receipt);
+      assert.equal(await store.setExecutionReceipt(made.value.id, { ...receipt, signature: 't'.repeat(86) }), false, 'a receipt is never replaced');
+      assert.deepEqual((await store.getExecution(owner, made.value.id))?.receipt, receipt);
+
+      // An execution ended by interruptExecutions has none until one is set, once.
+      const cut = await store.createExecution(
+        { id: randomUUID(), userId: owner, functionId: fn.value.id, functionVersion: 1, async: false, params: {}, createdAt: at(), phase: 'started', nodeId: `gone-${owner}`, leaseExpiresAt: at(60_000) },
+        { maxActivePerUser: 100 },
+      );
+      assert.ok(cut.ok);
+      assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), false, 'not while running');
+      assert.equal(await store.interruptExecutions({ nodeId: `gone-${owner}` }, { code: 'INTERRUPTED', message: 'x' }, at(5)), 1);
+      assert.equal((await store.getExecution(owner, cut.value.id))?.receipt, null);
+      assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), true);
+      assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), false);
+      assert.deepEqual((await store.getExecution(owner, cut.value.id))?.receipt, receipt);
     });
 
     it("keeps each node's signing keys over time: one current per node, earlier ones retired", async () => {

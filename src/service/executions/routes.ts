@@ -148,7 +148,8 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
         since: since === undefined ? undefined : new Date(since).toISOString(),
         until: until === undefined ? undefined : new Date(until).toISOString(),
       });
-      return { items: page.items.map(executionBody), nextCursor: page.nextCursor };
+      const items = await Promise.all(page.items.map((execution) => runner.withReceipt(execution)));
+      return { items: items.map(executionBody), nextCursor: page.nextCursor };
     },
   );
 
@@ -158,7 +159,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
     async (request) => {
       const execution = await store.getExecution(userIdOf(request), request.params.executionId);
       if (!execution || execution.functionId !== request.params.id) throw notFound('execution');
-      return executionBody(execution);
+      return executionBody(await runner.withReceipt(execution));
     },
   );
 
@@ -169,7 +170,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
     async (request) => {
       const execution = await store.getExecution(userIdOf(request), request.params.executionId);
       if (!execution) throw notFound('execution');
-      return executionBody(execution);
+      return executionBody(await runner.withReceipt(execution));
     },
   );
 }

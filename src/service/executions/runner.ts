@@ -143,6 +143,37 @@ export class ExecutionRunner {
     return { ok: true, execution: done ?? execution };
   }
 
+  /**
+   * The execution with its receipt. A finished one has the receipt it was completed with; one
+   * that a restart or a lease sweep ended as INTERRUPTED (in bulk, in the store) gets its
+   * receipt at its first read, signed by this node and stored once: every read after that,
+   * here or on another server, answers the same one.
+   */
+  async withReceipt(execution: ExecutionRecord): Promise<ExecutionRecord> {
+    if (execution.receipt !== null || execution.status === 'running' || execution.startedAt === null || execution.finishedAt === null) return execution;
+    const { store, signingKey } = this.#options;
+    const code = await store.getFunctionVersion(execution.userId, execution.functionId, execution.functionVersion);
+    if (!code) return execution;
+    const { receipt } = signResult(
+      {
+        executionId: execution.id,
+        functionId: execution.functionId,
+        userId: execution.userId,
+        status: execution.status,
+        result: execution.result,
+        error: execution.error,
+        logs: execution.logs,
+        network: execution.network,
+        startedAt: execution.startedAt,
+        finishedAt: execution.finishedAt,
+      },
+      { source: code.source, params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb } },
+      signingKey,
+    );
+    if (await store.setExecutionReceipt(execution.id, receipt)) return { ...execution, receipt };
+    return (await store.getExecution(execution.userId, execution.id)) ?? execution;
+  }
+
   /** Hands free slots out: to sync executions waiting here, and to queued ones it claims. */
   pump(): void {
     if (this.#pumping) {

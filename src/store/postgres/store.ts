@@ -2,6 +2,7 @@
 // between nodes are settled by the database: row locks around quota checks, SKIP LOCKED when
 // claiming queued executions, an advisory lock around migrations.
 import pg from 'pg';
+import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode } from '../../core/types.ts';
 import { loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
@@ -432,6 +433,10 @@ export class PostgresStore implements Store {
       );
       return true;
     });
+  }
+
+  async setExecutionReceipt(id: string, receipt: Receipt): Promise<boolean> {
+    return (await this.#count("UPDATE executions SET receipt = $1 WHERE id = $2 AND receipt IS NULL AND status <> 'running'", [jsonText(receipt), id])) === 1;
   }
 
   async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {

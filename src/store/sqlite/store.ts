@@ -2,6 +2,7 @@
 // synchronous, so each method runs start to end without yielding: a transaction here can never
 // interleave with another request of this process.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode } from '../../core/types.ts';
 import { loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
@@ -446,6 +447,10 @@ export class SqliteStore implements Store {
   #prune(functionId: string, keep: number): void {
     const cutoff = this.#get("SELECT seq FROM executions WHERE function_id = ? AND status <> 'running' ORDER BY seq DESC LIMIT 1 OFFSET ?", functionId, keep);
     if (cutoff) this.#run("DELETE FROM executions WHERE function_id = ? AND status <> 'running' AND seq <= ?", functionId, cutoff.seq!);
+  }
+
+  async setExecutionReceipt(id: string, receipt: Receipt): Promise<boolean> {
+    return this.#run("UPDATE executions SET receipt = ? WHERE id = ? AND receipt IS NULL AND status <> 'running'", jsonText(receipt), id) === 1;
   }
 
   async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {
