@@ -1,4 +1,5 @@
-// teejs command line: `teejs run FILE ...` runs one function once; `teejs help` explains.
+// teejs command line: `teejs run FILE ...` runs one function once; `teejs serve` the service;
+// `teejs verify`, `attest` and `measure` check and vouch for receipts; `teejs help` explains.
 import { readFileSync } from 'node:fs';
 import { watchLauncher } from './launcher.ts';
 import { runCommand, runHelp } from './run.ts';
@@ -12,6 +13,9 @@ Usage:
   teejs run FILE [options]     run one function file once (see 'teejs run --help')
   teejs bundle ENTRY [options] bundle a function and its npm packages into one module
   teejs serve [options]        start the multi-tenant HTTP service (see 'teejs serve --help')
+  teejs verify RESULT.json     check a result's signed receipt offline (see 'teejs verify --help')
+  teejs attest --nonce HEX     the attestation document of a signing key (see 'teejs attest --help')
+  teejs measure                the runtime measurement receipts name (see 'teejs measure --help')
   teejs --help                 this text
   teejs --version              the version
 
@@ -23,6 +27,9 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   bundle: (args) => import('./bundle.ts').then((bundle) => bundle.bundleCommand(args)),
   serve: (args) => import('./serve.ts').then((serve) => serve.serveCommand(args)),
+  verify: (args) => import('./verify.ts').then((verify) => verify.verifyCommand(args)),
+  attest: (args) => import('./attest.ts').then((attest) => attest.attestCommand(args)),
+  measure: (args) => import('./measure.ts').then((measure) => measure.measureCommand(args)),
 };
 
 async function main(argv: string[]): Promise<number> {

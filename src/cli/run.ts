@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { KeyError, processSigningKey, SigningKey } from '../attestation/keys.ts';
+import { signResult } from '../attestation/receipt.ts';
 import { resolveNetworkPolicy, type NetworkOptions } from '../core/ext/fetch/policy.ts';
 import { InMemorySecretStore, type ExecutionRequest, type ExecutionResult } from '../core/index.ts';
 import { checkLimit, defaultLimits, LimitError, limitBounds, type LimitName } from '../core/limits.ts';
@@ -36,6 +38,8 @@ Options:
                          allow loopback, private (RFC 1918), CGNAT and unique-local addresses
                          (cloud metadata addresses stay blocked)
   --bundle               bundle FILE and the npm packages it imports first (as 'teejs bundle')
+  --signing-key FILE     sign the result's receipt with this Ed25519 private key (PKCS#8
+                         PEM); without it, a fresh key made for this run only
   --json                 print exactly one ExecutionResult as JSON on stdout
   -h, --help             this text
 
@@ -57,6 +61,7 @@ const options = {
   'allow-http': { type: 'boolean' },
   'allow-private-network': { type: 'boolean' },
   bundle: { type: 'boolean' },
+  'signing-key': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -117,16 +122,25 @@ export async function runCommand(args: string[]): Promise<number> {
     throw new UsageError(`--allow-host: ${(error as Error).message}`);
   }
 
+  let signingKey: SigningKey;
+  try {
+    signingKey = values['signing-key'] === undefined ? processSigningKey() : SigningKey.fromFile(values['signing-key']);
+  } catch (error) {
+    if (error instanceof KeyError) throw new UsageError(`--signing-key: ${error.message}`);
+    throw error;
+  }
+
   // Guest code runs in an executor process, as in the service: a guest that crashes V8 ends
   // this run with EXECUTOR_CRASHED instead of taking the CLI down with it.
   const limits = maxSourceBytes === undefined ? undefined : { maxSourceBytes };
   let result: ExecutionResult;
   if (bundleProblems !== null) {
-    // Still one ExecutionResult, as for any function that cannot run.
+    // Still one ExecutionResult, signed as any other, for a function that cannot run.
     const message = `the function cannot be bundled: ${bundleProblems.join('; ')}`;
-    result = failedResult({ ...request, executionId: randomUUID() }, new Date(), { code: 'VALIDATION_ERROR', message });
+    const failed = failedResult({ ...request, executionId: randomUUID() }, new Date(), { code: 'VALIDATION_ERROR', message });
+    result = signResult(failed, { source: request.source, params: request.params, limits: { timeoutMs: request.timeoutMs ?? defaultLimits.timeoutMs, memoryMb: request.memoryMb ?? defaultLimits.memoryMb } }, signingKey);
   } else {
-    const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network, limits } });
+    const executors = await ExecutorPool.start({ secrets, processes: 1, warm: false, engine: { network, limits }, signingKey });
     result = await executors.execute(request);
     await executors.close();
   }

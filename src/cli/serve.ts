@@ -3,6 +3,8 @@
 import pino from 'pino';
 import { ConfigError, configHelp, describeConfig, loadConfig, type ServiceConfig } from '../service/config.ts';
 import { DataDirLockedError } from '../service/data-dir.ts';
+import { KeyError } from '../attestation/keys.ts';
+import { SigningKeyError } from '../service/attestation/signing-key.ts';
 import { MasterKeyError } from '../service/secrets/master-key.ts';
 import { startService, type RunningService } from '../service/server.ts';
 import { exitStatus, UsageError } from './usage.ts';
@@ -40,7 +42,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   try {
     service = await startService(config, { logger });
   } catch (error) {
-    if (error instanceof MasterKeyError || error instanceof DataDirLockedError || isListenError(error)) {
+    if (error instanceof MasterKeyError || error instanceof SigningKeyError || error instanceof KeyError || error instanceof DataDirLockedError || isListenError(error)) {
       process.stderr.write(`teejs: ${(error as Error).message}\n`);
       return exitStatus.executionError;
     }
@@ -90,6 +92,7 @@ function banner(service: RunningService, config: ServiceConfig): string {
     `teejs service listening on ${url}`,
     `  store:      ${service.storeDescription}`,
     `  master key: ${service.masterKey.origin === 'environment' ? 'TEEJS_MASTER_KEY' : `${service.masterKey.file}${service.masterKey.created ? ' (created now, mode 0600: back it up)' : ''}`}`,
+    `  signing key: ${service.signingKey.keyId} (${service.signingKey.origin === 'environment' ? 'TEEJS_SIGNING_KEY' : 'sealed in the store'}${service.signingKey.created ? (service.signingKey.retiredKeyId ? `, new: replaces ${service.signingKey.retiredKeyId}` : ', new') : ''}); keys at ${url}/v1/attestation/keys`,
     `  executors:  ${config.executors === 0 ? 'in-process (development only)' : `up to ${config.executors} process(es), ${config.executorSharing === 'tenant' ? 'each running one user at a time' : 'shared by all users'}`}`,
     `  limits:     ${config.concurrency} executions at once; per function up to ${config.limits.maxTimeoutMs} ms and ${config.limits.maxMemoryMb} MB; ${config.rateLimitPerMinute} requests/min per key`,
     `  fetch:      hosts ${config.network.allowHosts.join(', ') || '(none)'}${config.network.allowHttp ? ', http allowed' : ', https only'}${config.network.allowPrivateNetwork ? ', private addresses allowed' : ''}`,

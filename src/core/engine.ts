@@ -2,6 +2,8 @@
 // hardened isolate, and always answers with an ExecutionResult (it never throws for anything
 // the function or its caller got wrong).
 import { randomUUID } from 'node:crypto';
+import { processSigningKey, type SigningKey } from '../attestation/keys.ts';
+import { signResult } from '../attestation/receipt.ts';
 import type { Capability, ExecutionScope, LogSink } from './capability.ts';
 import { consoleCapability } from './ext/console/index.ts';
 import { cryptoCapability } from './ext/crypto/index.ts';
@@ -42,6 +44,11 @@ export interface EngineOptions {
    * load. Without it, each execution creates its sandbox when it starts.
    */
   pool?: { size: number; max?: number };
+  /**
+   * The key that signs each result's receipt: this process's own fresh key by default; null
+   * for none (an executor process, whose host signs what it answers).
+   */
+  signingKey?: SigningKey | null;
 }
 
 export class Engine {
@@ -49,11 +56,13 @@ export class Engine {
   readonly capabilities: readonly Capability[];
   readonly #sandboxes: SandboxSource;
   readonly #pool: WarmPool | null;
+  readonly #signingKey: SigningKey | null;
   readonly #unwinding = new Set<Promise<void>>();
   #running = 0;
 
   constructor(options: EngineOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
+    this.#signingKey = options.signingKey === undefined ? processSigningKey() : options.signingKey;
     this.capabilities = Object.freeze([
       consoleCapability,
       secretsCapability(options.secrets ?? new InMemorySecretStore()),
@@ -108,23 +117,29 @@ export class Engine {
     const base = { executionId, functionId, userId, startedAt: startedAt.toISOString() };
     const scopeParts = { logs, network: [], secretsRead: new Set<string>() };
 
+    const signingKey = this.#signingKey;
     const finish = (
       outcome: { ok: true; result: unknown } | { ok: false; error: ExecutionError },
       cpuTimeMs = 0,
       memoryUsedBytes = 0,
-    ): ExecutionResult => ({
-      ...base,
-      status: outcome.ok ? 'success' : 'error',
-      result: outcome.ok ? outcome.result : null,
-      error: outcome.ok ? null : outcome.error,
-      logs: logs.entries(),
-      network: scopeParts.network,
-      secretsRead: [...scopeParts.secretsRead],
-      finishedAt: new Date().toISOString(),
-      durationMs: round(performance.now() - started),
-      cpuTimeMs: round(cpuTimeMs),
-      memoryUsedBytes,
-    });
+    ): ExecutionResult => {
+      const result: ExecutionResult = {
+        ...base,
+        status: outcome.ok ? 'success' : 'error',
+        result: outcome.ok ? outcome.result : null,
+        error: outcome.ok ? null : outcome.error,
+        logs: logs.entries(),
+        network: scopeParts.network,
+        secretsRead: [...scopeParts.secretsRead],
+        finishedAt: new Date().toISOString(),
+        durationMs: round(performance.now() - started),
+        cpuTimeMs: round(cpuTimeMs),
+        memoryUsedBytes,
+      };
+      if (!signingKey) return result;
+      const limits = { timeoutMs: request.timeoutMs ?? this.limits.timeoutMs, memoryMb: request.memoryMb ?? this.limits.memoryMb };
+      return signResult(result, { source: request.source, params: request.params, limits }, signingKey);
+    };
 
     if (unreadable) return finish({ ok: false, error: unreadable });
     let job: SandboxJob;

@@ -1,4 +1,5 @@
 // The public data model of an execution: what a caller asks for and what it gets back.
+import type { Receipt } from '../attestation/receipt.ts';
 
 export type ErrorCode =
   | 'SYNTAX_ERROR'
@@ -60,6 +61,12 @@ export interface ExecutionResult {
   durationMs: number;
   cpuTimeMs: number;
   memoryUsedBytes: number;
+  /**
+   * Signed claims about this execution (src/attestation/receipt.ts). Every result the library,
+   * the CLI and the service answer carries one; only an executor process's own engine, whose
+   * host signs, leaves it out.
+   */
+  receipt?: Receipt;
 }
 
 export type SourceForm = 'module' | 'script';

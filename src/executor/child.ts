@@ -33,7 +33,8 @@ const secrets: SecretStore = {
 
 configureGuestHeaps();
 const engineOptions = JSON.parse(process.argv[2] ?? '{}') as ExecutorEngineOptions;
-const engine = new Engine({ ...engineOptions, secrets });
+// The host signs what it answers (the key never enters an executor process).
+const engine = new Engine({ ...engineOptions, secrets, signingKey: null });
 
 const running = new Set<Promise<void>>();
 

@@ -15,6 +15,8 @@
 // - A process that dies ends only its own executions, and is replaced as needed.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { processSigningKey, type SigningKey } from '../attestation/keys.ts';
+import { signResult } from '../attestation/receipt.ts';
 import { InMemorySecretStore, type SecretStore } from '../core/ext/secrets/store.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
 import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
@@ -58,6 +60,11 @@ export interface ExecutorPoolOptions {
   idleMs?: number;
   /** Where executor output and supervision events go. */
   log?: (line: string) => void;
+  /**
+   * The key that signs each result's receipt, here in the host (executors never hold it): this
+   * process's own fresh key by default; null for none (the service signs after redaction).
+   */
+  signingKey?: SigningKey | null;
 }
 
 export interface ExecutorPoolStats {
@@ -80,7 +87,7 @@ export interface ExecutorPoolStats {
   waiting: number;
 }
 
-type Settings = Required<Omit<ExecutorPoolOptions, 'engine' | 'warm'>> & { engine: ExecutorEngineOptions };
+type Settings = Required<Omit<ExecutorPoolOptions, 'engine' | 'warm' | 'signingKey'>> & { engine: ExecutorEngineOptions };
 
 const sampleMs = 5;
 const memorySustainedMs = 400;
@@ -93,6 +100,7 @@ const strikeMemoryMs = 60_000;
 
 export class ExecutorPool implements Executor {
   readonly #options: Settings;
+  readonly #signingKey: SigningKey | null;
   readonly #executors: ExecutorProcess[] = [];
   /** Waiting executions by user, in the order users are served (round robin). */
   readonly #waiting = new Map<string, Array<(executor: ExecutorProcess | undefined) => void>>();
@@ -107,6 +115,7 @@ export class ExecutorPool implements Executor {
 
   private constructor(options: ExecutorPoolOptions) {
     const processes = options.processes ?? Math.max(8, os.availableParallelism());
+    this.#signingKey = options.signingKey === undefined ? processSigningKey() : options.signingKey;
     this.#options = {
       secrets: options.secrets ?? new InMemorySecretStore(),
       processes,
@@ -160,6 +169,22 @@ export class ExecutorPool implements Executor {
 
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     const call = { ...request, executionId: request.executionId ?? randomUUID() };
+    const result = await this.#execute(call);
+    const signingKey = this.#signingKey;
+    if (!signingKey) return result;
+    const limits = this.#options.engine.limits;
+    return signResult(
+      result,
+      {
+        source: call.source,
+        params: call.params,
+        limits: { timeoutMs: call.timeoutMs ?? limits?.timeoutMs ?? defaultLimits.timeoutMs, memoryMb: call.memoryMb ?? limits?.memoryMb ?? defaultLimits.memoryMb },
+      },
+      signingKey,
+    );
+  }
+
+  async #execute(call: ExecutionRequest & { executionId: string }): Promise<ExecutionResult> {
     if (this.#closing) return crashedResult(call, new Date(), 'the executor pool is shutting down');
     // Judged here too, before the supervisor arms a deadline or reserves memory with them.
     const limits = this.#options.engine.limits;

@@ -5,12 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Attestor } from '../attestation/document.ts';
+import { SigningKey } from '../attestation/keys.ts';
 import type { Executor } from '../executor/executor.ts';
 import type { Store } from '../store/index.ts';
 import { hashApiKey } from './auth/keys.ts';
 import { installAuth } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
+import { attestationRoutes } from './attestation/routes.ts';
 import { ApiError, frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
@@ -30,6 +33,10 @@ export interface AppOptions {
   store: Store;
   vault: SecretVault;
   executor: Executor;
+  /** The node's receipt-signing key (server.ts loads it from the store); a fresh one when absent. */
+  signingKey?: SigningKey;
+  /** Attestation documents (tests give one over a fake configfs-tsm tree); from the configuration when absent. */
+  attestor?: Attestor;
   /** A pino logger, or pino options; silent when absent. */
   logger?: FastifyBaseLogger | Record<string, unknown> | false;
 }
@@ -68,8 +75,9 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   app.removeContentTypeParser('text/plain');
 
   const metrics = new ServiceMetrics({ executor, running: () => runner.running });
-  const runner: ExecutionRunner = new ExecutionRunner({ config, store, executor, vault, metrics, log: app.log });
-  const context: ServiceContext = { config, store, vault, executor, runner, metrics, lifecycle: { ready: false, closing: false } };
+  const attestation = { key: options.signingKey ?? SigningKey.generate(), attestor: options.attestor ?? new Attestor({ tsmPath: config.tsmPath }) };
+  const runner: ExecutionRunner = new ExecutionRunner({ config, store, executor, vault, metrics, signingKey: attestation.key, log: app.log });
+  const context: ServiceContext = { config, store, vault, executor, runner, metrics, attestation, lifecycle: { ready: false, closing: false } };
 
   installErrorHandling(app);
   app.addHook('onRequest', async (_request, reply) => {
@@ -86,7 +94,8 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
     timeWindow: 60_000,
     // Per key once identified, per address before (so guessing keys is limited too).
     keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId ?? 'operator'}` : `ip:${request.ip}`),
-    allowList: (request) => request.routeOptions.config?.access === 'public',
+    // Public routes are not counted, except those that cost the platform (a TEE quote).
+    allowList: (request) => request.routeOptions.config?.access === 'public' && request.routeOptions.config?.rateLimited !== true,
     errorResponseBuilder: rateLimitError,
   });
   await installOpenApi(app, version);
@@ -98,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
       await v1.register(functionRoutes, context);
       await v1.register(executionRoutes, context);
       await v1.register(secretRoutes, context);
+      await v1.register(attestationRoutes, context);
     },
     { prefix: '/v1' },
   );

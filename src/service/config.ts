@@ -16,7 +16,13 @@ export interface ServiceConfig {
   adminKey: string | undefined;
   /** base64 of 32 bytes from TEEJS_MASTER_KEY; when absent a key file in the data directory. */
   masterKey: string | undefined;
-  /** Names this server in execution leases (PostgreSQL with several servers). */
+  /** PKCS#8 PEM Ed25519 key from TEEJS_SIGNING_KEY; when absent a key made at first start, sealed in the store. */
+  signingKey: string | undefined;
+  /** Retire this node's signing key at start and make a new one. */
+  rotateSigningKey: boolean;
+  /** The configfs-tsm report directory that hardware quotes are read from. */
+  tsmPath: string;
+  /** Names this server in execution leases (PostgreSQL with several servers) and its signing key. */
   nodeId: string;
   logLevel: string;
   /** Executor processes at most (started on demand); 0 runs guest code inside the server process (development only). */
@@ -81,6 +87,9 @@ const settings = {
   databaseUrl: { flag: 'database-url', env: 'DATABASE_URL', describe: 'PostgreSQL URL; the embedded SQLite store when absent', kind: 'string', defaultValue: undefined, envOnly: true },
   adminKey: { flag: 'admin-key', env: 'TEEJS_ADMIN_KEY', describe: 'operator key; generated at first start when absent', kind: 'string', defaultValue: undefined, envOnly: true },
   masterKey: { flag: 'master-key', env: 'TEEJS_MASTER_KEY', describe: 'base64 of 32 bytes encrypting secrets; a key file when absent', kind: 'string', defaultValue: undefined, envOnly: true },
+  signingKey: { flag: 'signing-key', env: 'TEEJS_SIGNING_KEY', describe: 'Ed25519 private key (PKCS#8 PEM) signing receipts; made at first start and sealed in the store when absent', kind: 'string', defaultValue: undefined, envOnly: true },
+  rotateSigningKey: { flag: 'rotate-signing-key', env: 'TEEJS_ROTATE_SIGNING_KEY', describe: "retire this node's signing key and make a new one at this start (old keys stay listed)", kind: 'bool', defaultValue: false },
+  tsmPath: { flag: 'tsm-path', env: 'TEEJS_TSM_PATH', describe: 'configfs-tsm report directory for TEE quotes', kind: 'string', defaultValue: '/sys/kernel/config/tsm/report' },
   nodeId: { flag: 'node-id', env: 'TEEJS_NODE_ID', describe: 'name of this server among several on one database (default HOST:PORT)', kind: 'string', defaultValue: undefined },
   logLevel: { flag: 'log-level', env: 'TEEJS_LOG_LEVEL', describe: 'fatal, error, warn, info, debug, trace or silent', kind: 'string', defaultValue: 'info' },
   executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes at most, started on demand (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(8, os.availableParallelism()) },
@@ -159,6 +168,9 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
     databaseUrl: value('databaseUrl'),
     adminKey: value('adminKey'),
     masterKey: value('masterKey'),
+    signingKey: value('signingKey'),
+    rotateSigningKey: value('rotateSigningKey') as boolean,
+    tsmPath: value('tsmPath') as string,
     // Two servers on one host never share a port, so HOST:PORT tells them apart by default.
     nodeId: value('nodeId') ?? `${os.hostname()}:${value('port')}`,
     logLevel: value('logLevel') as string,
@@ -209,6 +221,7 @@ function checkConsistency(config: ServiceConfig): void {
   if (!sharingModes.includes(config.executorSharing)) throw new ConfigError(`--executor-sharing must be ${sharingModes.join(', ')}, got '${config.executorSharing}'`);
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) throw new ConfigError(`unknown log level '${config.logLevel}'`);
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  if (config.tsmPath === '') throw new ConfigError('--tsm-path must not be empty');
   if (!/^[\w.:-]{1,128}$/.test(config.nodeId)) throw new ConfigError('the node id may use letters, digits, dot, colon, dash and underscore (at most 128)');
 }
 
@@ -219,6 +232,7 @@ export function describeConfig(config: ServiceConfig): Record<string, unknown> {
     databaseUrl: config.databaseUrl === undefined ? undefined : maskUrl(config.databaseUrl),
     adminKey: config.adminKey === undefined ? '(bootstrap key in the store)' : '(set, from TEEJS_ADMIN_KEY)',
     masterKey: config.masterKey === undefined ? '(key file in the data directory)' : '(set, from TEEJS_MASTER_KEY)',
+    signingKey: config.signingKey === undefined ? '(sealed in the store)' : '(set, from TEEJS_SIGNING_KEY)',
   };
 }
 

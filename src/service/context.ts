@@ -1,4 +1,6 @@
 // What every route plugin of the service is given: its configuration and collaborators.
+import type { Attestor } from '../attestation/document.ts';
+import type { SigningKey } from '../attestation/keys.ts';
 import type { Executor } from '../executor/executor.ts';
 import type { Store } from '../store/index.ts';
 import type { ServiceConfig } from './config.ts';
@@ -13,6 +15,8 @@ export interface ServiceContext {
   executor: Executor;
   runner: ExecutionRunner;
   metrics: ServiceMetrics;
+  /** This node's receipt-signing key and the maker of its attestation documents. */
+  attestation: { key: SigningKey; attestor: Attestor };
   /** ready: false while starting and once shutting down (/ready answers 503); closing: new requests get 503. */
   lifecycle: { ready: boolean; closing: boolean };
 }

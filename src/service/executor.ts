@@ -15,12 +15,14 @@ export async function createExecutor(config: ServiceConfig, secrets: SecretStore
     maxParamsBytes: config.limits.maxParamsBytes,
   };
   const network = { ...config.network };
-  if (config.executors === 0) return new Engine({ secrets, limits, network });
+  // The runner signs each receipt after redaction, with the node's key: the executor signs none.
+  if (config.executors === 0) return new Engine({ secrets, limits, network, signingKey: null });
   return ExecutorPool.start({
     secrets,
     processes: config.executors,
     sharing: config.executorSharing,
     engine: { limits, network },
+    signingKey: null,
     ...(log ? { log } : {}),
   });
 }

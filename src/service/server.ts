@@ -13,12 +13,16 @@ import { createExecutor } from './executor.ts';
 import { SecretCipher } from './secrets/cipher.ts';
 import { loadMasterKey, verifyMasterKey, type MasterKey } from './secrets/master-key.ts';
 import { SecretVault } from './secrets/vault.ts';
+import { loadNodeSigningKey, type NodeSigningKey } from './attestation/signing-key.ts';
+import type { Attestor } from '../attestation/document.ts';
 
 export interface RunningService extends ServiceApp {
   url: string;
   /** The operator key made at this (first) start: shown once, never again. */
   bootstrapAdminKey: string | undefined;
   masterKey: Omit<MasterKey, 'key'>;
+  /** This node's receipt-signing key: its id, where it came from, whether this start made it. */
+  signingKey: { keyId: string; publicKey: string } & Omit<NodeSigningKey, 'key'>;
   store: Store;
   storeDescription: string;
   /** Executions a previous run left unfinished, now ended as INTERRUPTED. */
@@ -32,6 +36,8 @@ export interface StartOptions {
   logger?: pino.Logger;
   /** An executor to use instead of the configured one (tests). */
   executor?: Executor;
+  /** Attestation documents over a fake configfs-tsm tree (tests). */
+  attestor?: Attestor;
 }
 
 export async function startService(config: ServiceConfig, options: StartOptions = {}): Promise<RunningService> {
@@ -51,13 +57,14 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     masterKey.key.fill(0);
     await verifyMasterKey(store, cipher);
     const vault = new SecretVault(store, cipher);
+    const nodeKey = await loadNodeSigningKey(store, cipher, { nodeId: config.nodeId, fromEnvironment: config.signingKey, rotate: config.rotateSigningKey });
 
     const bootstrapAdminKey = await bootstrapOperatorKey(store, config);
     const logger = options.logger;
     const executor = options.executor ?? (await createExecutor(config, vault, logger ? (line) => logger.warn(line) : undefined));
     if (!options.executor) cleanups.push(() => executor.close());
 
-    const service = await buildApp({ config, store, vault, executor, logger: logger ?? false });
+    const service = await buildApp({ config, store, vault, executor, signingKey: nodeKey.key, ...(options.attestor ? { attestor: options.attestor } : {}), logger: logger ?? false });
     const { app, context } = service;
     cleanups.push(() => app.close());
     const interrupted = await context.runner.start();
@@ -82,11 +89,13 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     };
 
     const { key: _key, ...masterKeyInfo } = masterKey;
+    const { key: signingKey, ...signingKeyInfo } = nodeKey;
     return {
       ...service,
       url: address.replace('[::1]', 'localhost'),
       bootstrapAdminKey,
       masterKey: masterKeyInfo,
+      signingKey: { keyId: signingKey.keyId, publicKey: signingKey.publicKey, ...signingKeyInfo },
       store,
       storeDescription: config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite ${config.dataDir}/${sqliteFileName}`,
       interrupted,

@@ -1,5 +1,5 @@
 // Shared by both backends: paging cursors, JSON columns, and reading rows into records.
-import type { ApiKey, ExecutionRecord, FunctionCode, FunctionRecord, FunctionVersion, SecretAuditEntry, SecretMeta, User } from './types.ts';
+import type { ApiKey, ExecutionRecord, SigningKeyRecord, FunctionCode, FunctionRecord, FunctionVersion, SecretAuditEntry, SecretMeta, User } from './types.ts';
 
 /** Cursors are the `seq` of the last row of a page, as text; anything else is refused. */
 export function parseCursor(cursor: string | undefined): number | undefined {
@@ -126,7 +126,19 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     durationMs: numberOrNull(row.duration_ms),
     cpuTimeMs: numberOrNull(row.cpu_time_ms),
     memoryUsedBytes: numberOrNull(row.memory_used_bytes),
+    receipt: json<ExecutionRecord['receipt']>(row.receipt, null),
   });
 
-  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf };
+  const signingKeyOf = (row: Row): SigningKeyRecord => ({
+    nodeId: String(row.node_id),
+    keyId: String(row.key_id),
+    publicKey: String(row.public_key),
+    sealedPrivateKey: row.sealed_private_key === null || row.sealed_private_key === undefined ? null : new Uint8Array(row.sealed_private_key as Uint8Array),
+    origin: row.origin === 'environment' ? 'environment' : 'generated',
+    createdAt: time(row.created_at),
+    activatedAt: time(row.activated_at),
+    retiredAt: timeOrNull(row.retired_at),
+  });
+
+  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf };
 }

@@ -1,6 +1,7 @@
 // The service's persistence, seen through one repository interface. The SQLite (embedded) and
 // PostgreSQL backends both implement it and pass the same test suite. Every read and write of a
 // tenant's data takes the tenant's user id, so a query can never reach another tenant's rows.
+import type { Receipt } from '../attestation/receipt.ts';
 import type { ErrorCode, ExecutionError, ExecutionResult, LogEntry, NetworkRecord, SourceForm, SourceLanguage } from '../core/types.ts';
 
 export interface User {
@@ -117,6 +118,8 @@ export interface ExecutionRecord {
   durationMs: number | null;
   cpuTimeMs: number | null;
   memoryUsedBytes: number | null;
+  /** The signed receipt it was first answered with; null while running (or interrupted). */
+  receipt: Receipt | null;
 }
 
 export interface NewExecution {
@@ -152,6 +155,21 @@ export interface ExecutionFilter extends PageRequest {
   /** ISO timestamps bounding createdAt, inclusive. */
   since?: string | undefined;
   until?: string | undefined;
+}
+
+/** One of a node's receipt-signing keys, over time (GET /v1/attestation/keys). */
+export interface SigningKeyRecord {
+  nodeId: string;
+  keyId: string;
+  publicKey: string;
+  /** The private key sealed under the master key; null for one given by TEEJS_SIGNING_KEY. */
+  sealedPrivateKey: Uint8Array | null;
+  origin: 'generated' | 'environment';
+  createdAt: string;
+  /** From when the node signed with it... */
+  activatedAt: string;
+  /** ...until when; null for the node's current key. */
+  retiredAt: string | null;
 }
 
 /** One user's share of the durable queue, as the scheduler sees it. */
@@ -224,6 +242,11 @@ export interface Store {
   /** Every user with queued executions: how many, and when the oldest was created. */
   queuedByUser(): Promise<QueuedUser[]>;
   completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean>;
+  /**
+   * Gives a finished execution that has none (one ended by interruptExecutions) its receipt;
+   * false when it already had one (another request or server was first) or is not finished.
+   */
+  setExecutionReceipt(id: string, receipt: Receipt): Promise<boolean>;
   renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void>;
   /**
    * Ends started executions that no live server runs any more, as error/INTERRUPTED: those of
@@ -234,4 +257,13 @@ export interface Store {
   getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined>;
   listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>>;
   countQueued(): Promise<number>;
+
+  /** Every node's signing keys, oldest first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Makes `key` its node's current signing key: the node's current one (if another) is retired
+   * at `key.activatedAt`; a key that was retired before becomes current again (keeping the
+   * activatedAt of its first use).
+   */
+  activateSigningKey(key: SigningKeyRecord): Promise<void>;
 }

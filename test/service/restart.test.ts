@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { verifyResult } from '../../src/attestation/verify.ts';
 import { generateApiKey } from '../../src/service/auth/keys.ts';
 import { Api } from './helpers.ts';
 
@@ -83,9 +84,14 @@ describe('kill and restart', () => {
     const interrupted = await second.api.settled(long.body.executionId, user.key);
     assert.equal(interrupted.status, 'error');
     assert.equal(interrupted.error.code, 'INTERRUPTED');
+    // Ended in the store by the restart, it gets its receipt at its first read, once.
+    assert.equal(interrupted.receipt.claims.errorCode, 'INTERRUPTED');
+    assert.deepEqual(verifyResult(interrupted, { params: { ms: 50_000 } }).failures, []);
+    assert.deepEqual((await second.api.get(`/v1/executions/${long.body.executionId}`, user.key)).body.receipt, interrupted.receipt);
     const ran = await second.api.settled(queued.body.executionId, user.key);
     assert.equal(ran.status, 'success');
     assert.deepEqual(ran.result, { slept: 10 });
+    assert.deepEqual(verifyResult(ran, { params: { ms: 10 }, publicKey: interrupted.receipt.keyId }).failures, [], 'the same node key after a restart');
 
     // SIGTERM while an execution runs: it finishes before the server exits.
     const drained = await second.api.post(`/v1/functions/${fn.id}/executions`, user.key, { params: { ms: 1500 }, async: true });
@@ -98,6 +104,7 @@ describe('kill and restart', () => {
     const finished = await third.api.get(`/v1/executions/${drained.body.executionId}`, user.key);
     assert.equal(finished.body.status, 'success', third.output());
     assert.deepEqual(finished.body.result, { slept: 1500 });
+    assert.deepEqual(verifyResult(finished.body, { publicKey: interrupted.receipt.keyId }).failures, []);
     // The executor pool reports itself in the metrics.
     const metrics = (await third.api.get('/metrics')).text;
     assert.match(metrics, /^teejs_pool_executors 1$/m);

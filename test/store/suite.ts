@@ -365,6 +365,82 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.listExecutions(bob, fn.value.id, { limit: 10 })).items, []);
     });
 
+    it('keeps the receipt an execution was completed with, exactly', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `receipts-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'signed'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const made = await store.createExecution(
+        { id: randomUUID(), userId: owner, functionId: fn.value.id, functionVersion: 1, async: false, params: { n: 1 }, createdAt: at(), phase: 'started', nodeId: 'node-a', leaseExpiresAt: at(60_000) },
+        { maxActivePerUser: 100 },
+      );
+      assert.ok(made.ok);
+      assert.equal(made.value.receipt, null, 'no receipt while running');
+      const receipt = {
+        alg: 'Ed25519' as const,
+        publicKey: 'k'.repeat(43),
+        keyId: 'a'.repeat(64),
+        claims: { executionId: made.value.id, functionVersion: 1, limits: { timeoutMs: 1000, memoryMb: 64 }, resultSha256: 'b'.repeat(64), errorCode: null } as never,
+        signature: 's'.repeat(86),
+      };
+      assert.equal(await store.completeExecution(made.value.id, outcome({ receipt }), 1000), true);
+      const done = await store.getExecution(owner, made.value.id);
+      assert.deepEqual(done?.receipt, receipt);
+      const listed = await store.listExecutions(owner, fn.value.id, { limit: 1 });
+      assert.deepEqual(listed.items[0]?.receipt, receipt);
+      assert.equal(await store.setExecutionReceipt(made.value.id, { ...receipt, signature: 't'.repeat(86) }), false, 'a receipt is never replaced');
+      assert.deepEqual((await store.getExecution(owner, made.value.id))?.receipt, receipt);
+
+      // An execution ended by interruptExecutions has none until one is set, once.
+      const cut = await store.createExecution(
+        { id: randomUUID(), userId: owner, functionId: fn.value.id, functionVersion: 1, async: false, params: {}, createdAt: at(), phase: 'started', nodeId: `gone-${owner}`, leaseExpiresAt: at(60_000) },
+        { maxActivePerUser: 100 },
+      );
+      assert.ok(cut.ok);
+      assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), false, 'not while running');
+      assert.equal(await store.interruptExecutions({ nodeId: `gone-${owner}` }, { code: 'INTERRUPTED', message: 'x' }, at(5)), 1);
+      assert.equal((await store.getExecution(owner, cut.value.id))?.receipt, null);
+      assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), true);
+      assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), false);
+      assert.deepEqual((await store.getExecution(owner, cut.value.id))?.receipt, receipt);
+    });
+
+    it("keeps each node's signing keys over time: one current per node, earlier ones retired", async () => {
+      const node = `node-${randomUUID()}`;
+      const key = (keyId: string, activatedAt: string, sealed: Uint8Array | null) => ({
+        nodeId: node,
+        keyId,
+        publicKey: `pk-${keyId}`,
+        sealedPrivateKey: sealed,
+        origin: sealed ? ('generated' as const) : ('environment' as const),
+        createdAt: activatedAt,
+        activatedAt,
+        retiredAt: null,
+      });
+      const mine = async () => (await store.listSigningKeys()).filter((k) => k.nodeId === node);
+      await store.activateSigningKey(key('one', at(10), new Uint8Array([1, 2, 3])));
+      assert.deepEqual(await mine(), [key('one', at(10), new Uint8Array([1, 2, 3]))]);
+      await store.activateSigningKey(key('two', at(20), null));
+      assert.deepEqual(
+        (await mine()).map((k) => [k.keyId, k.activatedAt, k.retiredAt, k.origin]),
+        [
+          ['one', at(10), at(20), 'generated'],
+          ['two', at(20), null, 'environment'],
+        ],
+      );
+      // Back to the first key: current again, its first activation and its sealed key kept.
+      await store.activateSigningKey(key('one', at(30), null));
+      const again = await mine();
+      assert.deepEqual(again.map((k) => [k.keyId, k.activatedAt, k.retiredAt]), [
+        ['one', at(10), null],
+        ['two', at(20), at(30)],
+      ]);
+      assert.deepEqual(again[0]?.sealedPrivateKey, new Uint8Array([1, 2, 3]));
+      const other = `node-${randomUUID()}`;
+      await store.activateSigningKey({ ...key('one', at(40), null), nodeId: other });
+      assert.equal((await mine()).filter((k) => k.retiredAt === null).length, 1, "another node's key retires nothing here");
+    });
+
     it('deletes a function with its versions and executions, and a user with everything', async () => {
       const owner = randomUUID();
       await store.createUser({ id: owner, name: `gone-${owner}`, createdAt: at() });

@@ -14,6 +14,8 @@ export type Access = 'public' | 'admin' | 'user';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** A public route that the rate limiter counts all the same (per address). */
+    rateLimited?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

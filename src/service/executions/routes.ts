@@ -6,6 +6,7 @@ import { ExecutionFailure } from '../../core/failure.ts';
 import { encodeParams } from '../../core/params.ts';
 import { defaultLimits } from '../../core/limits.ts';
 import type { ExecutionRecord } from '../../store/index.ts';
+import { Receipt } from '../attestation/schemas.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
@@ -57,6 +58,7 @@ const ExecutionBody = Type.Object(
     durationMs: nullable(Type.Number()),
     cpuTimeMs: nullable(Type.Number()),
     memoryUsedBytes: nullable(Type.Number()),
+    receipt: nullable(Type.Ref('Receipt', { description: 'signed claims about this execution, the same every time it is answered; null while running' })),
   },
   { $id: 'Execution' },
 );
@@ -77,6 +79,7 @@ const ListQuery = Type.Object(
 );
 
 export async function executionRoutes(app: FastifyInstance, { store, runner, config }: ServiceContext): Promise<void> {
+  app.addSchema(Receipt);
   app.addSchema(ExecutionBody);
   const tags = ['executions'];
 
@@ -145,7 +148,8 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
         since: since === undefined ? undefined : new Date(since).toISOString(),
         until: until === undefined ? undefined : new Date(until).toISOString(),
       });
-      return { items: page.items.map(executionBody), nextCursor: page.nextCursor };
+      const items = await Promise.all(page.items.map((execution) => runner.withReceipt(execution)));
+      return { items: items.map(executionBody), nextCursor: page.nextCursor };
     },
   );
 
@@ -155,7 +159,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
     async (request) => {
       const execution = await store.getExecution(userIdOf(request), request.params.executionId);
       if (!execution || execution.functionId !== request.params.id) throw notFound('execution');
-      return executionBody(execution);
+      return executionBody(await runner.withReceipt(execution));
     },
   );
 
@@ -166,7 +170,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
     async (request) => {
       const execution = await store.getExecution(userIdOf(request), request.params.executionId);
       if (!execution) throw notFound('execution');
-      return executionBody(execution);
+      return executionBody(await runner.withReceipt(execution));
     },
   );
 }
@@ -190,5 +194,6 @@ function executionBody(execution: ExecutionRecord) {
     durationMs: execution.durationMs,
     cpuTimeMs: execution.cpuTimeMs,
     memoryUsedBytes: execution.memoryUsedBytes,
+    receipt: execution.receipt,
   };
 }

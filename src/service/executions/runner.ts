@@ -9,6 +9,8 @@
 // why one user may hold only its share of them.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { SigningKey } from '../../attestation/keys.ts';
+import { signResult, type ReceiptInputs } from '../../attestation/receipt.ts';
 import type { ExecutionRequest, ExecutionResult } from '../../core/types.ts';
 import type { Executor } from '../../executor/executor.ts';
 import type { ExecutionRecord, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
@@ -29,6 +31,8 @@ export interface RunnerOptions {
   executor: Executor;
   vault: SecretVault;
   metrics: ServiceMetrics;
+  /** Signs each finished execution's receipt, after redaction: what is stored is what is answered. */
+  signingKey: SigningKey;
   log: FastifyBaseLogger;
 }
 
@@ -139,6 +143,37 @@ export class ExecutionRunner {
     return { ok: true, execution: done ?? execution };
   }
 
+  /**
+   * The execution with its receipt. A finished one has the receipt it was completed with; one
+   * that a restart or a lease sweep ended as INTERRUPTED (in bulk, in the store) gets its
+   * receipt at its first read, signed by this node and stored once: every read after that,
+   * here or on another server, answers the same one.
+   */
+  async withReceipt(execution: ExecutionRecord): Promise<ExecutionRecord> {
+    if (execution.receipt !== null || execution.status === 'running' || execution.startedAt === null || execution.finishedAt === null) return execution;
+    const { store, signingKey } = this.#options;
+    const code = await store.getFunctionVersion(execution.userId, execution.functionId, execution.functionVersion);
+    if (!code) return execution;
+    const { receipt } = signResult(
+      {
+        executionId: execution.id,
+        functionId: execution.functionId,
+        userId: execution.userId,
+        status: execution.status,
+        result: execution.result,
+        error: execution.error,
+        logs: execution.logs,
+        network: execution.network,
+        startedAt: execution.startedAt,
+        finishedAt: execution.finishedAt,
+      },
+      { source: code.source, params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb } },
+      signingKey,
+    );
+    if (await store.setExecutionReceipt(execution.id, receipt)) return { ...execution, receipt };
+    return (await store.getExecution(execution.userId, execution.id)) ?? execution;
+  }
+
   /** Hands free slots out: to sync executions waiting here, and to queued ones it claims. */
   pump(): void {
     if (this.#pumping) {
@@ -221,7 +256,13 @@ export class ExecutionRunner {
 
   /** Runs one recorded execution on a slot already taken, and records its outcome. */
   async #run(execution: ExecutionRecord, code: FunctionVersion | FunctionRecord): Promise<void> {
-    const { store, executor, vault, metrics, config, log } = this.#options;
+    const { store, executor, vault, metrics, config, log, signingKey } = this.#options;
+    const inputs: ReceiptInputs = {
+      source: code.source,
+      params: execution.params,
+      functionVersion: execution.functionVersion,
+      limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb },
+    };
     try {
       const request: ExecutionRequest = {
         source: code.source,
@@ -239,6 +280,8 @@ export class ExecutionRunner {
       };
       let result: ExecutionResult = await executor.execute(request);
       result = redactExecution(result, await vault.values(execution.userId, result.secretsRead));
+      // The receipt names the result as answered: redacted, with the record's identity.
+      result = signResult({ ...result, executionId: execution.id, functionId: execution.functionId, userId: execution.userId }, inputs, signingKey);
       const saved = await store.completeExecution(
         execution.id,
         {
@@ -253,6 +296,7 @@ export class ExecutionRunner {
           durationMs: result.durationMs,
           cpuTimeMs: result.cpuTimeMs,
           memoryUsedBytes: result.memoryUsedBytes,
+          receipt: result.receipt,
         },
         config.historyPerFunction,
       );
@@ -261,24 +305,25 @@ export class ExecutionRunner {
     } catch (error) {
       log.error({ err: error, executionId: execution.id }, 'execution could not be run or recorded');
       const at = new Date().toISOString();
+      const failed = {
+        executionId: execution.id,
+        functionId: execution.functionId,
+        userId: execution.userId,
+        status: 'error' as const,
+        result: null,
+        error: { code: 'INTERNAL_ERROR' as const, message: 'internal error while running the execution' },
+        logs: [],
+        network: [],
+        secretsRead: [],
+        startedAt: execution.startedAt ?? at,
+        finishedAt: at,
+        durationMs: 0,
+        cpuTimeMs: 0,
+        memoryUsedBytes: 0,
+      };
+      const { executionId: _id, functionId: _fn, userId: _user, ...outcome } = signResult(failed, inputs, signingKey);
       await store
-        .completeExecution(
-          execution.id,
-          {
-            status: 'error',
-            result: null,
-            error: { code: 'INTERNAL_ERROR', message: 'internal error while running the execution' },
-            logs: [],
-            network: [],
-            secretsRead: [],
-            startedAt: execution.startedAt ?? at,
-            finishedAt: at,
-            durationMs: 0,
-            cpuTimeMs: 0,
-            memoryUsedBytes: 0,
-          },
-          config.historyPerFunction,
-        )
+        .completeExecution(execution.id, outcome, config.historyPerFunction)
         .catch((again: unknown) => log.error({ err: again, executionId: execution.id }, 'could not record the failed execution'));
       metrics.recordExecution('error', 'INTERNAL_ERROR', 0);
     } finally {

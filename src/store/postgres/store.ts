@@ -2,6 +2,7 @@
 // between nodes are settled by the database: row locks around quota checks, SKIP LOCKED when
 // claiming queued executions, an advisory lock around migrations.
 import pg from 'pg';
+import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode } from '../../core/types.ts';
 import { loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
@@ -10,6 +11,7 @@ import type {
   CreateResult,
   ExecutionFilter,
   ExecutionOutcome,
+  SigningKeyRecord,
   ExecutionRecord,
   FunctionCode,
   FunctionPatch,
@@ -401,7 +403,7 @@ export class PostgresStore implements Store {
     return this.#transaction(async (client) => {
       const row = await this.#row(
         `UPDATE executions SET status = $1, phase = 'done', result = $2, error = $3, logs = $4, network = $5, secrets_read = $6,
-           started_at = $7, finished_at = $8, duration_ms = $9, cpu_time_ms = $10, memory_used_bytes = $11, lease_expires_at = NULL
+           started_at = $7, finished_at = $8, duration_ms = $9, cpu_time_ms = $10, memory_used_bytes = $11, receipt = $13, lease_expires_at = NULL
          WHERE id = $12 AND status = 'running' RETURNING function_id`,
         [
           outcome.status,
@@ -416,6 +418,7 @@ export class PostgresStore implements Store {
           outcome.cpuTimeMs,
           outcome.memoryUsedBytes,
           id,
+          outcome.receipt ? jsonText(outcome.receipt) : null,
         ],
         client,
       );
@@ -430,6 +433,10 @@ export class PostgresStore implements Store {
       );
       return true;
     });
+  }
+
+  async setExecutionReceipt(id: string, receipt: Receipt): Promise<boolean> {
+    return (await this.#count("UPDATE executions SET receipt = $1 WHERE id = $2 AND receipt IS NULL AND status <> 'running'", [jsonText(receipt), id])) === 1;
   }
 
   async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {
@@ -475,6 +482,25 @@ export class PostgresStore implements Store {
   async countQueued(): Promise<number> {
     return Number((await this.#row("SELECT count(*) AS n FROM executions WHERE phase = 'queued'"))!.n);
   }
+
+  // ---- signing keys ----------------------------------------------------------------------------
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (await this.#rows('SELECT * FROM signing_keys ORDER BY activated_at, node_id, key_id')).map(signingKeyOf);
+  }
+
+  async activateSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.#transaction(async (client) => {
+      await client.query('UPDATE signing_keys SET retired_at = $1 WHERE node_id = $2 AND key_id <> $3 AND retired_at IS NULL', [key.activatedAt, key.nodeId, key.keyId]);
+      await client.query(
+        `INSERT INTO signing_keys (node_id, key_id, public_key, sealed_private_key, origin, created_at, activated_at, retired_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
+         ON CONFLICT (node_id, key_id) DO UPDATE SET retired_at = NULL,
+           sealed_private_key = COALESCE(excluded.sealed_private_key, signing_keys.sealed_private_key)`,
+        [key.nodeId, key.keyId, key.publicKey, key.sealedPrivateKey === null ? null : Buffer.from(key.sealedPrivateKey), key.origin, key.createdAt, key.activatedAt],
+      );
+    });
+  }
 }
 
 // ---- rows to records ---------------------------------------------------------------------------
@@ -491,7 +517,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf } = rowReaders({
   time: iso,
   // json columns arrive parsed.
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (value as T)),

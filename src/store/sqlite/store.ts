@@ -2,6 +2,7 @@
 // synchronous, so each method runs start to end without yielding: a transaction here can never
 // interleave with another request of this process.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode } from '../../core/types.ts';
 import { loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
@@ -10,6 +11,7 @@ import type {
   CreateResult,
   ExecutionFilter,
   ExecutionOutcome,
+  SigningKeyRecord,
   ExecutionRecord,
   FunctionCode,
   FunctionPatch,
@@ -419,7 +421,7 @@ export class SqliteStore implements Store {
       if (!row) return false;
       this.#run(
         `UPDATE executions SET status = ?, phase = 'done', result = ?, error = ?, logs = ?, network = ?, secrets_read = ?,
-           started_at = ?, finished_at = ?, duration_ms = ?, cpu_time_ms = ?, memory_used_bytes = ?, lease_expires_at = NULL
+           started_at = ?, finished_at = ?, duration_ms = ?, cpu_time_ms = ?, memory_used_bytes = ?, receipt = ?, lease_expires_at = NULL
          WHERE id = ?`,
         outcome.status,
         jsonText(outcome.result),
@@ -432,6 +434,7 @@ export class SqliteStore implements Store {
         outcome.durationMs,
         outcome.cpuTimeMs,
         outcome.memoryUsedBytes,
+        outcome.receipt ? jsonText(outcome.receipt) : null,
         id,
       );
       this.#run('UPDATE functions SET execution_count = execution_count + 1, last_execution_at = ? WHERE id = ?', outcome.finishedAt, row.function_id!);
@@ -444,6 +447,10 @@ export class SqliteStore implements Store {
   #prune(functionId: string, keep: number): void {
     const cutoff = this.#get("SELECT seq FROM executions WHERE function_id = ? AND status <> 'running' ORDER BY seq DESC LIMIT 1 OFFSET ?", functionId, keep);
     if (cutoff) this.#run("DELETE FROM executions WHERE function_id = ? AND status <> 'running' AND seq <= ?", functionId, cutoff.seq!);
+  }
+
+  async setExecutionReceipt(id: string, receipt: Receipt): Promise<boolean> {
+    return this.#run("UPDATE executions SET receipt = ? WHERE id = ? AND receipt IS NULL AND status <> 'running'", jsonText(receipt), id) === 1;
   }
 
   async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {
@@ -497,6 +504,31 @@ export class SqliteStore implements Store {
   async countQueued(): Promise<number> {
     return Number(this.#get("SELECT count(*) AS n FROM executions WHERE phase = 'queued'")!.n);
   }
+
+  // ---- signing keys ----------------------------------------------------------------------------
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#all('SELECT * FROM signing_keys ORDER BY activated_at, node_id, key_id').map(signingKeyOf);
+  }
+
+  async activateSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#transaction(() => {
+      this.#run('UPDATE signing_keys SET retired_at = ? WHERE node_id = ? AND key_id <> ? AND retired_at IS NULL', key.activatedAt, key.nodeId, key.keyId);
+      this.#run(
+        `INSERT INTO signing_keys (node_id, key_id, public_key, sealed_private_key, origin, created_at, activated_at, retired_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+         ON CONFLICT (node_id, key_id) DO UPDATE SET retired_at = NULL,
+           sealed_private_key = COALESCE(excluded.sealed_private_key, signing_keys.sealed_private_key)`,
+        key.nodeId,
+        key.keyId,
+        key.publicKey,
+        key.sealedPrivateKey,
+        key.origin,
+        key.createdAt,
+        key.activatedAt,
+      );
+    });
+  }
 }
 
 // ---- rows to records ---------------------------------------------------------------------------
@@ -509,7 +541,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf } = rowReaders({
   time: String,
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T)),
   bool: (value) => Number(value) === 1,

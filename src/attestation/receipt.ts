@@ -1,0 +1,102 @@
+// Execution receipts: claims about one execution (which code, which inputs, what it answered,
+// under which limits, on which runtime) and an Ed25519 signature over JCS(claims).
+//
+// Invariants:
+// - The signature covers exactly the UTF-8 bytes of JCS(claims); publicKey and keyId are not
+//   signed but are derived (keyId = sha256(raw public key)), and verify.ts checks both.
+// - Claims hash what the caller was answered: result, error code, logs and network of the
+//   result passed in (the service passes the redacted one), never a value from before.
+// - sourceSha256 is over the source text exactly as given (UTF-8), before type stripping;
+//   paramsSha256 over JCS(params), with absent params hashed as {} (what the function got).
+//   Either is null only when the input was not a string / not JSON data (the execution then
+//   ended in VALIDATION_ERROR).
+// - Signing never throws for anything a guest produced (see hash.ts for lone surrogates).
+import type { ExecutionResult } from '../core/types.ts';
+import { jcs, jcsSha256, sha256Hex } from './hash.ts';
+import type { SigningKey } from './keys.ts';
+import { runtimeInfo, type RuntimeInfo } from './measurement.ts';
+
+export interface ReceiptClaims {
+  executionId: string;
+  functionId: string;
+  /** The stored function's version (service); null where there is none (CLI, library). */
+  functionVersion: number | null;
+  userId: string;
+  sourceSha256: string | null;
+  paramsSha256: string | null;
+  status: 'success' | 'error';
+  resultSha256: string;
+  errorCode: string | null;
+  logsSha256: string;
+  networkSha256: string;
+  startedAt: string;
+  finishedAt: string;
+  limits: { timeoutMs: number | null; memoryMb: number | null };
+  runtime: RuntimeInfo;
+}
+
+export interface Receipt {
+  alg: 'Ed25519';
+  /** base64url of the 32 raw public-key bytes. */
+  publicKey: string;
+  /** Hex SHA-256 of the 32 raw public-key bytes. */
+  keyId: string;
+  claims: ReceiptClaims;
+  /** base64url Ed25519 signature over the UTF-8 bytes of JCS(claims). */
+  signature: string;
+}
+
+/** What the result itself does not say but the receipt names. */
+export interface ReceiptInputs {
+  source: unknown;
+  params: unknown;
+  functionVersion?: number | null;
+  limits: { timeoutMs: unknown; memoryMb: unknown };
+}
+
+/** The result as answered: the fields a receipt's claims are checked against. */
+export type AnsweredResult = Pick<ExecutionResult, 'executionId' | 'functionId' | 'userId' | 'status' | 'result' | 'error' | 'logs' | 'network' | 'startedAt' | 'finishedAt'>;
+
+export function claimsOf(result: AnsweredResult, inputs: ReceiptInputs, runtime: RuntimeInfo = runtimeInfo()): ReceiptClaims {
+  return {
+    executionId: result.executionId,
+    functionId: result.functionId,
+    functionVersion: inputs.functionVersion ?? null,
+    userId: result.userId,
+    sourceSha256: typeof inputs.source === 'string' ? sha256Hex(inputs.source) : null,
+    paramsSha256: paramsSha256(inputs.params),
+    status: result.status,
+    resultSha256: jcsSha256(result.result ?? null),
+    errorCode: result.error?.code ?? null,
+    logsSha256: jcsSha256(result.logs),
+    networkSha256: jcsSha256(result.network),
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    limits: { timeoutMs: wholeOrNull(inputs.limits.timeoutMs), memoryMb: wholeOrNull(inputs.limits.memoryMb) },
+    runtime: { name: runtime.name, version: runtime.version, measurement: runtime.measurement },
+  };
+}
+
+/** The hash a receipt names for these params, or null when they are not JSON data. */
+export function paramsSha256(params: unknown): string | null {
+  try {
+    return jcsSha256(params === undefined ? {} : params);
+  } catch {
+    return null;
+  }
+}
+
+export function signClaims(claims: ReceiptClaims, key: SigningKey): Receipt {
+  const signature = key.sign(Buffer.from(jcs(claims), 'utf8')).toString('base64url');
+  return { alg: 'Ed25519', publicKey: key.publicKey, keyId: key.keyId, claims, signature };
+}
+
+/** The result with its receipt (any receipt it had is replaced). */
+export function signResult<T extends AnsweredResult>(result: T, inputs: ReceiptInputs, key: SigningKey, runtime?: RuntimeInfo): T & { receipt: Receipt } {
+  const { receipt: _old, ...rest } = result as T & { receipt?: unknown };
+  return { ...(rest as T), receipt: signClaims(claimsOf(result, inputs, runtime), key) };
+}
+
+function wholeOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}

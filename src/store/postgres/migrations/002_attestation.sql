@@ -1,0 +1,17 @@
+-- Signed receipts (issue 12): each finished execution keeps the receipt it was first answered
+-- with; each node's signing keys over time, the generated ones sealed under the master key.
+ALTER TABLE executions ADD COLUMN receipt json;
+
+CREATE TABLE signing_keys (
+  node_id            text NOT NULL,
+  key_id             text NOT NULL,
+  public_key         text NOT NULL,
+  -- PKCS#8 PEM sealed by the master key; NULL for a key given by TEEJS_SIGNING_KEY.
+  sealed_private_key bytea,
+  origin             text NOT NULL CHECK (origin IN ('generated', 'environment')),
+  created_at         timestamptz NOT NULL,
+  activated_at       timestamptz NOT NULL,
+  retired_at         timestamptz,
+  PRIMARY KEY (node_id, key_id)
+);
+CREATE UNIQUE INDEX signing_keys_active ON signing_keys (node_id) WHERE retired_at IS NULL;
