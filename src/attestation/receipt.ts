@@ -49,9 +49,30 @@ export interface Receipt {
 /** What the result itself does not say but the receipt names. */
 export interface ReceiptInputs {
   source: unknown;
+  /** A function of several modules: the others by path, and the entry's path (see sourceSha256Of). */
+  modules?: unknown;
+  entry?: unknown;
   params: unknown;
   functionVersion?: number | null;
   limits: { timeoutMs: unknown; memoryMb: unknown };
+}
+
+/**
+ * The hash a receipt names for a function's code: of its source text (UTF-8) for a one-file
+ * function; for a function of several modules, of the RFC 8785 canonical JSON of
+ * `{ "entry": path, "modules": { path: source, … } }` with the entry's own source among the
+ * modules, so that every module that could run is bound by the receipt.
+ */
+export function sourceSha256Of(source: unknown, modules?: unknown, entry?: unknown): string | null {
+  if (typeof source !== 'string') return null;
+  if (modules === undefined || modules === null) return sha256Hex(source);
+  if (typeof modules !== 'object') return null;
+  const entryPath = typeof entry === 'string' ? entry : 'main.js';
+  try {
+    return jcsSha256({ entry: entryPath, modules: { ...(modules as Record<string, unknown>), [entryPath]: source } });
+  } catch {
+    return null;
+  }
 }
 
 /** The result as answered: the fields a receipt's claims are checked against. */
@@ -63,7 +84,7 @@ export function claimsOf(result: AnsweredResult, inputs: ReceiptInputs, runtime:
     functionId: result.functionId,
     functionVersion: inputs.functionVersion ?? null,
     userId: result.userId,
-    sourceSha256: typeof inputs.source === 'string' ? sha256Hex(inputs.source) : null,
+    sourceSha256: sourceSha256Of(inputs.source, inputs.modules, inputs.entry),
     paramsSha256: paramsSha256(inputs.params),
     status: result.status,
     resultSha256: jcsSha256(result.result ?? null),

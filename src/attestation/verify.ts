@@ -12,11 +12,14 @@ import { reportDataFor, parseNonce } from './document.ts';
 import { quoteReportData } from './evidence/quote.ts';
 import { jcs, jcsSha256, sha256Hex } from './hash.ts';
 import { decodePublicKey, keyIdOf, verifySignature } from './keys.ts';
-import { paramsSha256 } from './receipt.ts';
+import { paramsSha256, sourceSha256Of } from './receipt.ts';
 
 export interface VerifyOptions {
   /** The function's source text: its hash must be the receipt's sourceSha256. */
   source?: string;
+  /** With `source`, for a function of several modules: the others by path, and the entry's path. */
+  modules?: Readonly<Record<string, string>>;
+  entry?: string;
   /** The params the caller sent (the value, not JSON text): their hash must match. */
   params?: unknown;
   hasParams?: boolean;
@@ -94,7 +97,7 @@ export function verifyResult(result: unknown, options: VerifyOptions = {}): Veri
   hashCheck(report, 'logsSha256', claims.logsSha256, () => jcsSha256(result.logs));
   hashCheck(report, 'networkSha256', claims.networkSha256, () => jcsSha256(result.network));
 
-  if (options.source !== undefined) expect('sourceSha256', claims.sourceSha256 === sha256Hex(options.source), 'the source given is not the one that ran');
+  if (options.source !== undefined) expect('sourceSha256', claims.sourceSha256 === sourceSha256Of(options.source, options.modules, options.entry), 'the source given is not the one that ran');
   if (options.hasParams || options.params !== undefined) {
     const hash = paramsSha256(options.params);
     expect('paramsSha256', hash !== null && claims.paramsSha256 === hash, hash === null ? 'the params given are not JSON data' : 'the params given are not the ones the function got');

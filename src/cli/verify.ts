@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { verifyResult, type VerifyOptions } from '../attestation/verify.ts';
+import { moduleFilesOf } from './module-files.ts';
 import { exitStatus, UsageError } from './usage.ts';
 
 export const verifyHelp = `Usage: teejs verify RESULT.json [options]
@@ -13,7 +14,8 @@ service answered): the Ed25519 signature over JCS(claims), keyId = sha256(public
 the claims agree with the result (execution id, status, result, error code, logs, network).
 
 Options:
-  --source FILE          the function's source: its sha256 must be the receipt's sourceSha256
+  --source FILE          the function's source (with the modules it imports by relative paths, as
+                         teejs run reads them): its sha256 must be the receipt's sourceSha256
   --params JSON          the params sent: their JCS hash must be the receipt's paramsSha256
   --params-file FILE     the same, read from a file
   --key PUBLICKEY        the key the receipt must be signed with: base64url public key or
@@ -53,7 +55,12 @@ export async function verifyCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("verify takes exactly one RESULT.json (try 'teejs verify --help')");
   const check: VerifyOptions = {};
-  if (values.source !== undefined) check.source = readText(values.source, 'source file');
+  if (values.source !== undefined) {
+    check.source = readText(values.source, 'source file');
+    // As teejs run reads it: with the modules it reaches by relative imports, if any.
+    const files = moduleFilesOf(values.source, check.source);
+    if (Object.keys(files.modules).length > 0) Object.assign(check, { modules: files.modules, entry: files.entry });
+  }
   if (values.params !== undefined && values['params-file'] !== undefined) throw new UsageError('use --params or --params-file, not both');
   const paramsText = values.params ?? (values['params-file'] === undefined ? undefined : readText(values['params-file'], 'params file'));
   if (paramsText !== undefined) {

@@ -177,6 +177,8 @@ export class ExecutorPool implements Executor {
       result,
       {
         source: call.source,
+        modules: call.modules,
+        entry: call.entry,
         params: call.params,
         limits: { timeoutMs: call.timeoutMs ?? limits?.timeoutMs ?? defaultLimits.timeoutMs, memoryMb: call.memoryMb ?? limits?.memoryMb ?? defaultLimits.memoryMb },
       },

@@ -134,6 +134,15 @@ describe('the command line', () => {
     const ran = await runProcess(teejs, ['run', path.join(dir, 'local/main.mjs'), '--params', '{"name":"ada"}', '--json'], { env, timeoutMs: 60_000 });
     assert.equal(ran.code, 0, ran.stdout + ran.stderr);
     assert.equal(JSON.parse(ran.stdout).result, 'hello ada!');
+    // Its receipt binds every module: teejs verify --source reads them the same way.
+    const resultFile = path.join(dir, 'local-result.json');
+    writeFileSync(resultFile, ran.stdout);
+    const verified = await runProcess(teejs, ['verify', resultFile, '--source', path.join(dir, 'local/main.mjs')], { env, timeoutMs: 60_000 });
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    write('local/shared.ts', "export const punctuation: string = '?';\n");
+    const tampered = await runProcess(teejs, ['verify', resultFile, '--source', path.join(dir, 'local/main.mjs')], { env, timeoutMs: 60_000 });
+    assert.equal(tampered.code, 1, tampered.stdout + tampered.stderr);
+    assert.match(tampered.stdout + tampered.stderr, /source/);
   });
 
   test('usage errors exit 2', async () => {
