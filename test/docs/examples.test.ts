@@ -38,7 +38,12 @@ interface Block {
   marker: Marker | null;
 }
 
-type Marker = { kind: 'not run'; reason: string } | { kind: 'output' } | { kind: 'excerpt' } | { kind: 'function body' };
+type Marker =
+  | { kind: 'not run'; reason: string }
+  | { kind: 'output' }
+  | { kind: 'excerpt' }
+  | { kind: 'function body' }
+  | { kind: 'invalid'; text: string };
 
 /** The fenced code blocks of a markdown file, with the marker before each, if any. */
 function extractBlocks(file: string, text: string): Block[] {
@@ -54,18 +59,18 @@ function extractBlocks(file: string, text: string): Block[] {
       if (lines[index]!.trim().startsWith(fence) && lines[index]!.trim().replace(/[`~]/g, '') === '') break;
       body.push(lines[index]!);
     }
-    blocks.push({ file, line: start + 1, language: open[2]!.toLowerCase(), code: `${body.join('\n')}\n`, marker: markerBefore(lines, start, file) });
+    blocks.push({ file, line: start + 1, language: open[2]!.toLowerCase(), code: `${body.join('\n')}\n`, marker: markerBefore(lines, start) });
   }
   return blocks;
 }
 
-function markerBefore(lines: string[], fenceIndex: number, file: string): Marker | null {
+function markerBefore(lines: string[], fenceIndex: number): Marker | null {
   let index = fenceIndex - 1;
   while (index >= 0 && lines[index]!.trim() === '') index--;
   const text = index >= 0 ? lines[index]!.trim() : '';
   if (!text.startsWith('<!-- example:')) return null;
   const match = /^<!-- example: (not run \((.+)\)|output|excerpt|function body) -->$/.exec(text);
-  if (!match) throw new Error(`${file}:${index + 1}: unknown marker ${text}; see test/docs/examples.test.ts`);
+  if (!match) return { kind: 'invalid', text };
   if (match[2] !== undefined) return { kind: 'not run', reason: match[2] };
   return { kind: match[1] as 'output' | 'excerpt' | 'function body' };
 }
@@ -224,6 +229,10 @@ describe('the examples of README.md and docs/*.md', () => {
     const name = `${block.file}:${block.line}`;
     const marker = block.marker;
 
+    if (marker?.kind === 'invalid') {
+      test(name, () => assert.fail(`${name}: unknown marker ${marker.text} (a "not run" needs its reason); see test/docs/examples.test.ts`));
+      continue;
+    }
     if (marker?.kind === 'not run') {
       test(name, { skip: `not run: ${marker.reason}` }, () => {});
       continue;
@@ -242,9 +251,9 @@ describe('the examples of README.md and docs/*.md', () => {
     }
 
     if (marker?.kind === 'function body' || isGuestFunction(block)) {
-      assert.ok(scriptLanguages.has(block.language), `${name}: "function body" marks js or ts only`);
       const source = marker?.kind === 'function body' ? `export default async function (params, context) {\n${block.code}}\n` : block.code;
       test(name, async () => {
+        assert.ok(scriptLanguages.has(block.language), `${name}: "function body" marks js or ts blocks only`);
         const seen = standIn.seen.length;
         const result = await run(engine, source, { params: {}, ...(isTypeScript(block) ? { language: 'typescript' } : {}) });
         const detail = JSON.stringify({ status: result.status, error: result.error, result: result.result, network: result.network }, null, 2);
