@@ -25,6 +25,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Engine } from '../../src/core/index.ts';
+import { generateApiKey } from '../../src/service/auth/keys.ts';
 import { makeEngine, run } from '../support/engine.ts';
 import { routeToStandIn, standInHosts, startStandIn, type StandIn } from './stand-in.ts';
 
@@ -115,11 +116,11 @@ function workDirectory(): string {
   return directory;
 }
 
-function runShell(script: string, cwd: string, timeoutMs = 180_000): Promise<ShellRun> {
+function runShell(script: string, cwd: string, extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<ShellRun> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', `set -euo pipefail\n${script}`], {
       cwd,
-      env: { ...process.env, PATH: shellPath, HOME: cwd, NPM_CONFIG_OFFLINE: 'true', NPM_CONFIG_UPDATE_NOTIFIER: 'false', NODE_OPTIONS: '' },
+      env: { ...process.env, PATH: shellPath, HOME: cwd, NPM_CONFIG_OFFLINE: 'true', NPM_CONFIG_UPDATE_NOTIFIER: 'false', NODE_OPTIONS: '', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -154,11 +155,12 @@ interface Server {
  * runs in-process, where stand-in-preload.ts sends api.example.com to the stand-in (on loopback,
  * hence --allow-private-network).
  */
-async function startServer(standIn: StandIn): Promise<Server> {
+async function startServer(standIn: StandIn, adminKey?: string): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'teejs-docs-data-'));
   const preload = pathToFileURL(fileURLToPath(new URL('./stand-in-preload.ts', import.meta.url))).href;
   const env: NodeJS.ProcessEnv = { ...process.env, TEEJS_DOCS_STAND_IN: `${standIn.address.host}:${standIn.address.port}` };
   delete env.TEEJS_ADMIN_KEY;
+  if (adminKey !== undefined) env.TEEJS_ADMIN_KEY = adminKey;
   delete env.TEEJS_MASTER_KEY;
   delete env.DATABASE_URL;
   const child = spawn(
@@ -223,6 +225,25 @@ describe('the examples of README.md and docs/*.md', () => {
 
   test('finds the examples', () => {
     assert.ok(blocks.length > 10, `found only ${blocks.length} code blocks`);
+  });
+
+  test("the banner's steps run as printed when the operator key comes from TEEJS_ADMIN_KEY", { timeout: 300_000 }, async () => {
+    // Then the banner shows ADMIN=$TEEJS_ADMIN_KEY: it works in the operator's shell, which has it.
+    const adminKey = generateApiKey().key;
+    const cwd = workDirectory();
+    const server = await startServer(standIn, adminKey);
+    try {
+      assert.ok(!server.output().includes(adminKey), 'the banner does not print a key it did not make');
+      assert.match(server.steps, /^ADMIN=\$TEEJS_ADMIN_KEY$/m);
+      const result = await runShell(server.steps, cwd, { TEEJS_ADMIN_KEY: adminKey });
+      const detail = `${describeRun(server.steps, result)}\n${server.output()}`;
+      assert.equal(result.code, 0, detail);
+      assert.deepEqual(serviceErrors(result.stdout), [], detail);
+      assert.match(result.stdout, /"result":\{"hello":"world"\}/, detail);
+    } finally {
+      await server.stop();
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   for (const block of blocks) {
