@@ -263,6 +263,10 @@ describe('the examples of README.md and docs/*.md', () => {
       continue;
     }
 
+    if (marker?.kind === 'excerpt' && block.language !== 'json') {
+      test(name, () => assert.fail(`${name}: "excerpt" marks json blocks only; use <!-- example: not run (REASON) -->`));
+      continue;
+    }
     if (block.language === 'json') {
       test(name, () => {
         if (marker?.kind === 'excerpt') return;
