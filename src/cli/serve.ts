@@ -110,18 +110,20 @@ function banner(service: RunningService, config: ServiceConfig): string {
     lines.push('', 'Operator key: the one printed at first start (or set TEEJS_ADMIN_KEY).');
   }
   const admin = service.bootstrapAdminKey ?? '$TEEJS_ADMIN_KEY';
+  // Runs as printed in a POSIX shell (the doc examples' test runs it), Node doing what jq would.
   lines.push(
     '',
-    'Try it:',
+    'Try it (in a shell; `field` prints one field of a JSON answer):',
+    `  URL=${url}`,
     `  ADMIN=${admin}`,
-    '  # 1. create a user; the answer holds its first API key ("key")',
-    `  curl -s ${url}/v1/users -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"alice"}'`,
-    '  KEY=...   # the "key" from that answer',
-    '  # 2. create a function; note its "id"',
-    `  curl -s ${url}/v1/functions -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
-    `    -d '{"name":"hello","source":"export default (params) => ({ hello: params.name })"}'`,
+    `  field() { node -p "JSON.parse(require('fs').readFileSync(0, 'utf8')).$1"; }`,
+    '  # 1. create a user; the answer holds its first API key, shown once',
+    `  KEY=$(curl -s $URL/v1/users -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"demo"}' | field apiKey.key)`,
+    '  # 2. create a function',
+    `  FN=$(curl -s $URL/v1/functions -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \\`,
+    `    -d '{"name":"hello","source":"export default (params) => ({ hello: params.name })"}' | field id)`,
     '  # 3. run it',
-    `  curl -s ${url}/v1/functions/FUNCTION_ID/executions -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"params":{"name":"world"}}'`,
+    `  curl -s $URL/v1/functions/$FN/executions -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"params":{"name":"world"}}'`,
     '',
   );
   return `${lines.join('\n')}\n`;
