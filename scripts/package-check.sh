@@ -38,6 +38,21 @@ output=$(node --no-node-snapshot example.mjs)
 echo "package-check: README example printed: $output"
 [[ "$output" == *"success { sum: 3, key: 5 } [ 'adding 1 2' ]"* ]]
 
+# docs/attestation.md's worked example: its commands, then its JavaScript check, as written.
+node -e '
+  const text = require("fs").readFileSync(process.argv[1], "utf8");
+  const at = text.indexOf("The same checks in JavaScript");
+  const before = text.slice(0, at);
+  const sh = [...before.matchAll(/```sh\n([\s\S]*?)```/g)].at(-1)[1];
+  const js = /```js\n([\s\S]*?)```/.exec(text.slice(at))[1];
+  require("fs").writeFileSync("attest-steps.sh", sh);
+  require("fs").writeFileSync("verify.mjs", js);
+' "$root/docs/attestation.md"
+bash -euo pipefail attest-steps.sh > /dev/null
+checked=$(node verify.mjs)
+echo "package-check: docs/attestation.md's check printed: $(echo "$checked" | head -n 1)"
+[[ "$checked" == "ETH = 42, signed by key "* ]]
+
 # Without the flag isolated-vm needs, one clear sentence.
 if node -e 'import("teejs")' 2>err.txt; then echo "package-check: imported without --no-node-snapshot" >&2; exit 1; fi
 grep -q 'teejs needs Node.js started with --no-node-snapshot' err.txt
@@ -47,6 +62,11 @@ printf 'export default (params) => ({ twice: params.n * 2 })\n' > twice.mjs
 result=$(npx --no-install teejs run twice.mjs --params '{"n":21}' --json)
 node -e 'const r = JSON.parse(process.argv[1]); if (r.status !== "success" || r.result.twice !== 42) { console.error(r); process.exit(1); }' "$result"
 echo "package-check: npx teejs run answered 42"
+# Its receipt verifies there, and the measurement covers what the package runs (dist/).
+printf '%s' "$result" > result.json
+npx --no-install teejs verify result.json --source twice.mjs --params '{"n":21}' > /dev/null
+npx --no-install teejs measure --manifest | grep -q '  dist/index.js$'
+echo "package-check: the receipt verifies; the measurement covers dist/"
 
 # The public types.
 cp "$root/test/package/consumer.ts" consumer.ts

@@ -26,7 +26,7 @@ test('the measurement is the sha256 of the manifest, which names Node, isolated-
 test('sha256sum over the same files gives the same lines (the recipe to recompute it by hand)', (t) => {
   let listed: string;
   try {
-    listed = execFileSync('/bin/sh', ['-c', 'find bin src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum'], { cwd: projectRoot, encoding: 'utf8' });
+    listed = execFileSync('/bin/sh', ['-c', 'code=$([ -d src ] && echo src || echo dist); find bin "$code" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum'], { cwd: projectRoot, encoding: 'utf8' });
   } catch {
     t.skip('no find/sort/sha256sum here');
     return;
@@ -46,6 +46,19 @@ test('changing, adding or linking a file changes the measurement only as the rec
     assert.notEqual(sha256Hex(changed), sha256Hex(before));
     symlinkSync('/etc/hostname', path.join(copy, 'src', 'link'));
     assert.equal(measurementManifest(copy), changed, 'symbolic links are not measured');
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('the installed package, which has no src/, measures bin/ and dist/', () => {
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'teejs-measure-'));
+  try {
+    for (const part of ['bin', 'package.json']) cpSync(path.join(projectRoot, part), path.join(copy, part), { recursive: true });
+    cpSync(path.join(projectRoot, 'src', 'core', 'limits.ts'), path.join(copy, 'dist', 'core', 'limits.js'));
+    symlinkSync(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'));
+    const files = measurementManifest(copy).split('\n').slice(3, -1).map((line) => line.slice(66));
+    assert.deepEqual(files, ['bin/teejs.js', 'dist/core/limits.js']);
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }

@@ -14,6 +14,8 @@
 //     <!-- example: not run (REASON) -->    never run, REASON says why (it is required)
 //     <!-- example: output -->              a sample of output, not a command
 //     <!-- example: excerpt -->             a json excerpt, not a whole document
+//     <!-- example: continues -->           an sh block run after the sh block before it
+//                                           in the same file, in the same directory
 //     <!-- example: function body -->       js/ts statements: run as the body of an async
 //                                           guest function (params, context)
 //   A block of no known kind and without a marker fails, so new docs run or say why not.
@@ -44,6 +46,7 @@ type Marker =
   | { kind: 'output' }
   | { kind: 'excerpt' }
   | { kind: 'function body' }
+  | { kind: 'continues' }
   | { kind: 'invalid'; text: string };
 
 /** The fenced code blocks of a markdown file, with the marker before each, if any. */
@@ -70,10 +73,10 @@ function markerBefore(lines: string[], fenceIndex: number): Marker | null {
   while (index >= 0 && lines[index]!.trim() === '') index--;
   const text = index >= 0 ? lines[index]!.trim() : '';
   if (!text.startsWith('<!-- example:')) return null;
-  const match = /^<!-- example: (not run \((.+)\)|output|excerpt|function body) -->$/.exec(text);
+  const match = /^<!-- example: (not run \((.+)\)|output|excerpt|function body|continues) -->$/.exec(text);
   if (!match) return { kind: 'invalid', text };
   if (match[2] !== undefined) return { kind: 'not run', reason: match[2] };
-  return { kind: match[1] as 'output' | 'excerpt' | 'function body' };
+  return { kind: match[1] as 'output' | 'excerpt' | 'function body' | 'continues' };
 }
 
 const docs = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((name) => name.endsWith('.md')).sort().map((name) => `docs/${name}`)];
@@ -298,6 +301,12 @@ describe('the examples of README.md and docs/*.md', () => {
         let server: Server | null = null;
         try {
           let script = block.code;
+          // A block that continues the one before it (files it made, variables it set): that one first.
+          if (marker?.kind === 'continues') {
+            const previous = blocks.slice(0, blocks.indexOf(block)).reverse().find((other) => other.file === block.file && shellLanguages.has(other.language) && other.marker?.kind !== 'not run');
+            assert.ok(previous, `${name}: "continues" but no sh block comes before it in ${block.file}`);
+            script = `# ${previous.file}:${previous.line}:\n${previous.code}# ${name}:\n${block.code}`;
+          }
           if (service) {
             server = await startServer(standIn);
             script = `# The first-start banner's steps, as printed:\n${server.steps}\n# ${name}:\n${block.code}`;

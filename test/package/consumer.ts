@@ -1,5 +1,6 @@
 // A consumer of the installed package, type-checked (never run) by scripts/package-check.sh:
 // the public types must resolve from 'teejs' alone.
+import { verifyResult, type VerifyReport } from 'teejs/verify';
 import { Engine, ExecutorPool, InMemorySecretStore, limitBounds, type ExecutionRequest, type ExecutionResult, type SecretStore } from 'teejs';
 
 const secrets: SecretStore = new InMemorySecretStore({ u: { k: 'v' } });
@@ -17,4 +18,9 @@ export async function runBoth(): Promise<[ExecutionResult, ExecutionResult]> {
     await pool.close();
     await engine.close();
   }
+}
+
+/** A consumer's offline check of a result, with the verifier's own types. */
+export function check(result: ExecutionResult, source: string): VerifyReport {
+  return verifyResult(result, { source, params: { n: 21 } });
 }
