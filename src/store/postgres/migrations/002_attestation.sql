@@ -15,8 +15,3 @@ CREATE TABLE signing_keys (
   PRIMARY KEY (node_id, key_id)
 );
 CREATE UNIQUE INDEX signing_keys_active ON signing_keys (node_id) WHERE retired_at IS NULL;
-
--- A function may run deterministically (seeded randomness, a virtual clock, no fetch), which
--- lets `teejs verify --replay` re-run it; like its other code fields, each version keeps it.
-ALTER TABLE functions ADD COLUMN deterministic boolean NOT NULL DEFAULT false;
-ALTER TABLE function_versions ADD COLUMN deterministic boolean NOT NULL DEFAULT false;
