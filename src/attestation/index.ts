@@ -8,4 +8,3 @@ export { Attestor, NonceError, parseNonce, reportDataFor, nonceBounds, type Atte
 export { readTsmEvidence, defaultTsmPath, noEvidence, type Evidence, type TsmFs } from './evidence/configfs-tsm.ts';
 export { quoteReportData } from './evidence/quote.ts';
 export { verifyResult, checkAttestation, type VerifyOptions, type VerifyReport } from './verify.ts';
-export { replayResult, type ReplayOptions, type ReplayReport } from './replay.ts';
