@@ -10,6 +10,9 @@
 //   paramsSha256 over JCS(params), with absent params hashed as {} (what the function got).
 //   Either is null only when the input was not a string / not JSON data (the execution then
 //   ended in VALIDATION_ERROR).
+// - A caller's params object is never read here (no getter, toJSON or Proxy trap of it may
+//   run on the host): producers pass `paramsJson`, the checked JSON text the function got
+//   (core/params.ts), or params that are already plain parsed JSON (the service's stored ones).
 // - Signing never throws for anything a guest produced (see hash.ts for lone surrogates).
 import type { ExecutionResult } from '../core/types.ts';
 import { jcs, jcsSha256, sha256Hex } from './hash.ts';
@@ -33,6 +36,8 @@ export interface ReceiptClaims {
   finishedAt: string;
   limits: { timeoutMs: number | null; memoryMb: number | null };
   runtime: RuntimeInfo;
+  /** Whether it ran deterministically, so that `teejs verify --replay` can re-run it. */
+  deterministic: boolean;
 }
 
 export interface Receipt {
@@ -52,9 +57,13 @@ export interface ReceiptInputs {
   /** A function of several modules: the others by path, and the entry's path (see sourceSha256Of). */
   modules?: unknown;
   entry?: unknown;
-  params: unknown;
+  /** Plain JSON data (parsed, never a caller's own object); ignored when paramsJson is given. */
+  params?: unknown;
+  /** The params' checked JSON text as the function got it; null when they were refused. */
+  paramsJson?: string | null;
   functionVersion?: number | null;
   limits: { timeoutMs: unknown; memoryMb: unknown };
+  deterministic?: boolean;
 }
 
 /**
@@ -85,7 +94,7 @@ export function claimsOf(result: AnsweredResult, inputs: ReceiptInputs, runtime:
     functionVersion: inputs.functionVersion ?? null,
     userId: result.userId,
     sourceSha256: sourceSha256Of(inputs.source, inputs.modules, inputs.entry),
-    paramsSha256: paramsSha256(inputs.params),
+    paramsSha256: inputs.paramsJson !== undefined ? (inputs.paramsJson === null ? null : paramsSha256(JSON.parse(inputs.paramsJson))) : paramsSha256(inputs.params),
     status: result.status,
     resultSha256: jcsSha256(result.result ?? null),
     errorCode: result.error?.code ?? null,
@@ -95,6 +104,7 @@ export function claimsOf(result: AnsweredResult, inputs: ReceiptInputs, runtime:
     finishedAt: result.finishedAt,
     limits: { timeoutMs: wholeOrNull(inputs.limits.timeoutMs), memoryMb: wholeOrNull(inputs.limits.memoryMb) },
     runtime: { name: runtime.name, version: runtime.version, measurement: runtime.measurement },
+    deterministic: inputs.deterministic === true,
   };
 }
 

@@ -38,6 +38,9 @@ Options:
                          allow loopback, private (RFC 1918), CGNAT and unique-local addresses
                          (cloud metadata addresses stay blocked)
   --bundle               bundle FILE and the npm packages it imports first (as 'teejs bundle')
+  --deterministic        seeded Math.random and crypto randomness, a clock that starts at
+                         the start time and advances 1 ms per read, fetch refused: the
+                         receipt can then be replayed (teejs verify --replay)
   --signing-key FILE     sign the result's receipt with this Ed25519 private key (PKCS#8
                          PEM); without it, a fresh key made for this run only
   --json                 print exactly one ExecutionResult as JSON on stdout
@@ -62,6 +65,7 @@ const options = {
   'allow-private-network': { type: 'boolean' },
   bundle: { type: 'boolean' },
   'signing-key': { type: 'string' },
+  deterministic: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -97,6 +101,7 @@ export async function runCommand(args: string[]): Promise<number> {
     userId,
     functionId: values['function-id'] ?? path.basename(file).replace(/\.[^.]*$/, ''),
     params: readParams(values.params, values['params-file']),
+    ...(values.deterministic ? { deterministic: true } : {}),
   };
   // Checked here, before any executor starts, by the judge the engine and the service use: an
   // out-of-range limit is the command line's fault (exit 2), not the execution's.

@@ -3,6 +3,7 @@
 // failed check on stdout, 2 usage error.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { replayResult } from '../attestation/replay.ts';
 import { verifyResult, type VerifyOptions } from '../attestation/verify.ts';
 import { moduleFilesOf } from './module-files.ts';
 import { exitStatus, UsageError } from './usage.ts';
@@ -24,6 +25,10 @@ Options:
                          name the same key, reportData must be sha512(publicKey || nonce), and
                          a TDX or SEV-SNP quote's report-data field must equal reportData
   --measurement HEX      the runtime measurement the receipt must name (teejs measure)
+  --replay               re-run the function (it must have run deterministically) from
+                         --source with --params, with the receipt's execution id and start
+                         time, and compare its result with the receipt's
+  --secret NAME=VALUE    a secret the replayed function reads; repeatable
   --json                 print the whole report as JSON
   -h, --help             this text
 
@@ -37,6 +42,8 @@ const options = {
   key: { type: 'string' },
   attestation: { type: 'string' },
   measurement: { type: 'string' },
+  replay: { type: 'boolean' },
+  secret: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -86,6 +93,15 @@ export async function verifyCommand(args: string[]): Promise<number> {
     }
   }
 
+  if (values.replay && (values.source === undefined || paramsText === undefined)) throw new UsageError('--replay needs --source and --params (or --params-file)');
+  if (values.secret !== undefined && !values.replay) throw new UsageError('--secret is for --replay');
+  const secrets: Record<string, string> = {};
+  for (const pair of values.secret ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--secret expects NAME=VALUE, got '${pair}'`);
+    secrets[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+
   const resultText = readText(positionals[0]!, 'result file');
   let result: unknown;
   let report;
@@ -94,6 +110,11 @@ export async function verifyCommand(args: string[]): Promise<number> {
     report = verifyResult(result, check);
   } catch (error) {
     report = { valid: false, failures: [`result: not valid JSON (${(error as Error).message})`], checked: [] as string[], notes: [] as string[] };
+  }
+  if (values.replay && result !== undefined) {
+    const replay = await replayResult(result, { source: check.source!, modules: check.modules, entry: check.entry, filename: values.source!, params: check.params, secrets });
+    if (replay.ok) report.checked.push('replay');
+    else report = { ...report, valid: false, failures: [...report.failures, ...replay.failures] };
   }
   if (extraFailures.length > 0) report = { ...report, valid: false, failures: [...extraFailures, ...report.failures] };
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);

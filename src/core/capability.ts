@@ -22,6 +22,8 @@ export interface ExecutionScope {
   readonly networkAllowHosts: readonly string[] | null;
   /** Aborted when the execution ends for any reason. */
   readonly signal: AbortSignal;
+  /** Set for a deterministic execution (ext/determinism): the clock's start, ms since the epoch. */
+  readonly deterministic?: { readonly startTime: number } | null;
 }
 
 export interface LogSink {

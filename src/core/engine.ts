@@ -7,6 +7,7 @@ import { signResult } from '../attestation/receipt.ts';
 import type { Capability, ExecutionScope, LogSink } from './capability.ts';
 import { consoleCapability } from './ext/console/index.ts';
 import { cryptoCapability } from './ext/crypto/index.ts';
+import { determinismCapability } from './ext/determinism/index.ts';
 import { encodingCapability } from './ext/encoding/index.ts';
 import { fetchCapability } from './ext/fetch/index.ts';
 import { parseFunctionNetwork, type NetworkOptions } from './ext/fetch/policy.ts';
@@ -64,6 +65,8 @@ export class Engine {
     this.limits = Object.freeze(resolveLimits(options.limits));
     this.#signingKey = options.signingKey === undefined ? processSigningKey() : options.signingKey;
     this.capabilities = Object.freeze([
+      // First: its Math.random and Date wrappers are what every later capability captures.
+      determinismCapability,
       consoleCapability,
       secretsCapability(options.secrets ?? new InMemorySecretStore()),
       cryptoCapability,
@@ -99,7 +102,7 @@ export class Engine {
 
   async execute(given: ExecutionRequest): Promise<ExecutionResult> {
     const started = performance.now();
-    const startedAt = new Date();
+    let startedAt = new Date();
     // Read once, up front: a getter on the caller's object must not show one value to the checks
     // and another to the run.
     let request: ExecutionRequest;
@@ -110,6 +113,10 @@ export class Engine {
       request = { source: '' };
       unreadable = { code: 'VALIDATION_ERROR', message: `the request could not be read: ${(error as Error)?.message ?? String(error)}` };
     }
+    // A deterministic execution may be given its clock's start (a replay of a receipt's).
+    if (request.deterministic === true && typeof request.startedAt === 'string' && Number.isFinite(Date.parse(request.startedAt))) {
+      startedAt = new Date(request.startedAt);
+    }
     const executionId = request.executionId ?? randomUUID();
     const functionId = String(request.functionId ?? 'anonymous');
     const userId = String(request.userId ?? 'anonymous');
@@ -118,6 +125,17 @@ export class Engine {
     const scopeParts = { logs, network: [], secretsRead: new Set<string>() };
 
     const signingKey = this.#signingKey;
+    // The params as checked and copied for the guest: the receipt hashes these, never the
+    // caller's object (whose getters or traps must not run here).
+    let paramsJson: string | null = null;
+    let paramsError: unknown = null;
+    if (!unreadable) {
+      try {
+        paramsJson = encodeParams(request.params, this.limits.maxParamsBytes, this.limits.maxParamsDepth);
+      } catch (error) {
+        paramsError = error;
+      }
+    }
     const finish = (
       outcome: { ok: true; result: unknown } | { ok: false; error: ExecutionError },
       cpuTimeMs = 0,
@@ -138,13 +156,13 @@ export class Engine {
       };
       if (!signingKey) return result;
       const limits = { timeoutMs: request.timeoutMs ?? this.limits.timeoutMs, memoryMb: request.memoryMb ?? this.limits.memoryMb };
-      return signResult(result, { source: request.source, params: request.params, limits }, signingKey);
+      return signResult(result, { source: request.source, modules: request.modules, entry: request.entry, paramsJson, limits, deterministic: request.deterministic === true }, signingKey);
     };
 
     if (unreadable) return finish({ ok: false, error: unreadable });
     let job: SandboxJob;
     try {
-      job = this.#prepare(request, executionId, functionId, userId, startedAt);
+      job = this.#prepare(request, executionId, functionId, userId, startedAt, { json: paramsJson, error: paramsError });
     } catch (error) {
       return finish({ ok: false, error: asExecutionError(error) });
     }
@@ -167,6 +185,7 @@ export class Engine {
       allowedSecrets: request.allowedSecrets ? new Set(request.allowedSecrets) : null,
       networkAllowHosts: request.network?.allowHosts ? [...request.network.allowHosts] : null,
       signal: abort.signal,
+      deterministic: request.deterministic === true ? { startTime: startedAt.getTime() } : null,
       ...scopeParts,
     };
     this.#running++;
@@ -208,13 +227,19 @@ export class Engine {
     void settled.then(() => this.#unwinding.delete(settled));
   }
 
-  #prepare(request: ExecutionRequest, executionId: string, functionId: string, userId: string, startedAt: Date): SandboxJob {
+  /** `params`: encodeParams' answer for the request's params, made once (the receipt hashes it too). */
+  #prepare(request: ExecutionRequest, executionId: string, functionId: string, userId: string, startedAt: Date, params: { json: string | null; error: unknown }): SandboxJob {
     const limits = this.limits;
     if (typeof request.source !== 'string') throw new ExecutionFailure('VALIDATION_ERROR', 'source must be a string');
     const set = moduleSetOf(request.source, request.modules, request.entry, limits.maxSourceBytes);
     const sourceBytes = Buffer.byteLength(request.source, 'utf8');
     if (set === null && sourceBytes > limits.maxSourceBytes) {
       throw new ExecutionFailure('VALIDATION_ERROR', `source is ${sourceBytes} bytes, over the limit of ${limits.maxSourceBytes}`);
+    }
+    if (request.deterministic !== undefined && typeof request.deterministic !== 'boolean') throw new ExecutionFailure('VALIDATION_ERROR', 'deterministic must be a boolean');
+    if (request.startedAt !== undefined) {
+      if (request.deterministic !== true) throw new ExecutionFailure('VALIDATION_ERROR', 'startedAt may be given only for a deterministic execution');
+      if (typeof request.startedAt !== 'string' || !Number.isFinite(Date.parse(request.startedAt))) throw new ExecutionFailure('VALIDATION_ERROR', 'startedAt must be an ISO 8601 date');
     }
     try {
       parseFunctionNetwork(request.network);
@@ -234,6 +259,7 @@ export class Engine {
       sources: new Map([...set.sources].map(([path, text]) => [path, path === set.entry ? source : /\.m?ts$/.test(path) ? stripTypes(text, path) : text])),
     };
     const context = { functionId, userId, executionId, startTime: startedAt.getTime() };
+    if (params.json === null) throw params.error;
     return {
       source,
       modules,
@@ -241,7 +267,7 @@ export class Engine {
       form,
       formGiven: request.form !== undefined,
       filename,
-      paramsJson: encodeParams(request.params, limits.maxParamsBytes, limits.maxParamsDepth),
+      paramsJson: params.json,
       contextJson: JSON.stringify(context),
       timeoutMs,
       memoryMb,
@@ -253,7 +279,7 @@ export class Engine {
 /** A plain copy of the request, each field read exactly once. */
 function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
   if (request === null || typeof request !== 'object') throw new TypeError('the request must be an object');
-  const { source, modules, entry, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network } =
+  const { source, modules, entry, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network, deterministic, startedAt } =
     request;
   return {
     source,
@@ -271,6 +297,8 @@ function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
     executionId,
     allowedSecrets: allowedSecrets == null ? null : Array.from(allowedSecrets, (name) => String(name)),
     network: network === undefined ? undefined : structuredClone(network),
+    ...(deterministic === undefined ? {} : { deterministic }),
+    ...(startedAt === undefined ? {} : { startedAt }),
   };
 }
 

@@ -99,6 +99,14 @@ export interface ExecutionRequest {
   executionId?: string;
   /** Narrows the operator's network policy for this function (never widens it). */
   network?: FunctionNetworkPolicy;
+  /**
+   * Run deterministically (docs/attestation.md): Math.random, crypto's random values and UUIDs
+   * seeded from the execution id, a clock that starts at `startedAt` and advances 1 ms per
+   * read, fetch refused.
+   */
+  deterministic?: boolean;
+  /** Deterministic executions only: the clock's start (a replay passes the receipt's); now otherwise. */
+  startedAt?: string;
 }
 
 export interface FunctionNetworkPolicy {

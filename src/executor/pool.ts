@@ -20,7 +20,9 @@ import { signResult } from '../attestation/receipt.ts';
 import { InMemorySecretStore, type SecretStore } from '../core/ext/secrets/store.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
 import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
-import { checkLimit, defaultLimits, LimitError } from '../core/limits.ts';
+import { checkLimit, defaultLimits, LimitError, resolveLimits } from '../core/limits.ts';
+import { ExecutionFailure } from '../core/failure.ts';
+import { encodeParams } from '../core/params.ts';
 import { crashedResult, ExecutorProcess, failedResult } from './executor-process.ts';
 import type { Executor } from './executor.ts';
 import { memoryWatchAvailable, mib } from './memory.ts';
@@ -169,6 +171,17 @@ export class ExecutorPool implements Executor {
 
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     const call = { ...request, executionId: request.executionId ?? randomUUID() };
+    // Params are read here once, by the engine's own checked copy (no getter, toJSON or Proxy
+    // trap of the caller's object runs): the executor gets that plain copy and the receipt
+    // hashes it. Params it refuses go as given, and the executor answers VALIDATION_ERROR.
+    let paramsJson: string | null = null;
+    try {
+      const limits = resolveLimits(this.#options.engine.limits);
+      paramsJson = encodeParams(call.params, limits.maxParamsBytes, limits.maxParamsDepth);
+      call.params = JSON.parse(paramsJson);
+    } catch (error) {
+      if (!(error instanceof ExecutionFailure)) throw error;
+    }
     const result = await this.#execute(call);
     const signingKey = this.#signingKey;
     if (!signingKey) return result;
@@ -179,8 +192,9 @@ export class ExecutorPool implements Executor {
         source: call.source,
         modules: call.modules,
         entry: call.entry,
-        params: call.params,
+        paramsJson,
         limits: { timeoutMs: call.timeoutMs ?? limits?.timeoutMs ?? defaultLimits.timeoutMs, memoryMb: call.memoryMb ?? limits?.memoryMb ?? defaultLimits.memoryMb },
+        deterministic: call.deterministic === true,
       },
       signingKey,
     );

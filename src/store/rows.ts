@@ -68,6 +68,7 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     memoryMb: Number(row.memory_mb),
     allowedSecrets: json<string[]>(row.allowed_secrets, []),
     allowedHosts: json<string[]>(row.allowed_hosts, []),
+    deterministic: bool(row.deterministic),
   });
 
   const functionOf = (row: Row): FunctionRecord => ({

@@ -45,6 +45,8 @@ export interface FunctionCode {
   memoryMb: number;
   allowedSecrets: string[];
   allowedHosts: string[];
+  /** Runs deterministically (docs/attestation.md), so that a receipt can be replayed. */
+  deterministic: boolean;
 }
 
 export interface FunctionRecord extends FunctionCode {

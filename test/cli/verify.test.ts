@@ -102,6 +102,28 @@ describe('teejs verify', { concurrency: 2 }, () => {
     assert.match(cut.stdout, /^attestation: not valid JSON/);
   });
 
+  test('run --deterministic, then verify --replay re-runs it (exit 0); a non-deterministic run does not replay (exit 1)', async () => {
+    const source = file('dice.mjs');
+    writeFileSync(source, 'export default async (params) => ({ roll: Math.floor(Math.random() * 6) + 1, at: Date.now(), id: crypto.randomUUID(), n: params.n });\n');
+    const ran = await cli('run', source, '--deterministic', '--params', '{"n":3}', '--json');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal((JSON.parse(ran.stdout) as ExecutionResult).receipt!.claims.deterministic, true);
+    writeFileSync(file('dice.json'), ran.stdout);
+    const replayed = await cli('verify', file('dice.json'), '--replay', '--source', source, '--params', '{"n":3}');
+    assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
+    assert.match(replayed.stdout, /checks passed \(.*replay\)/);
+
+    const plain = await cli('run', source, '--params', '{"n":3}', '--json');
+    writeFileSync(file('plain.json'), plain.stdout);
+    const refused = await cli('verify', file('plain.json'), '--replay', '--source', source, '--params', '{"n":3}');
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, 'replay: the execution did not run deterministically, so its result cannot be reproduced\n');
+
+    const usage = await cli('verify', file('dice.json'), '--replay');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /^teejs: --replay needs --source and --params/);
+  });
+
   test('attest refuses a malformed nonce (exit 2); measure prints the measurement', async () => {
     for (const bad of ['abc', 'zz'.repeat(16), '00'.repeat(15), '00'.repeat(65)]) {
       const finished = await cli('attest', '--nonce', bad);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Attestor } from '../../src/attestation/document.ts';
 import { SigningKey } from '../../src/attestation/keys.ts';
+import { replayResult } from '../../src/attestation/replay.ts';
 import { verifyResult } from '../../src/attestation/verify.ts';
 import { loadConfig } from '../../src/service/config.ts';
 import { startService, type RunningService } from '../../src/service/server.ts';
@@ -84,6 +85,20 @@ describe('receipts and attestation in the service', () => {
     assert.equal(answer.body.receipt.claims.functionVersion, 2);
     assert.deepEqual(verifyResult(answer.body, { params: {} }).failures, []);
     assert.equal((await api.patch(`/v1/functions/${fnId}`, user.key, { source })).status, 200);
+  });
+
+  it('a deterministic function signs deterministic: true and its receipt replays', { timeout: 240_000 }, async () => {
+    const { api } = running!;
+    const dice = 'export default async (params) => ({ roll: Math.floor(Math.random() * 6) + 1, at: Date.now(), n: params.n })';
+    const created = await api.newFunction(user.key, { name: 'dice', source: dice, deterministic: true });
+    assert.equal(created.deterministic, true);
+    const answer = await api.post(`/v1/functions/${created.id}/executions`, user.key, { params: { n: 1 } });
+    assert.equal(answer.body.receipt.claims.deterministic, true);
+    assert.equal(answer.body.result.at, Date.parse(answer.body.startedAt), 'the clock starts at startedAt');
+    const replay = await replayResult(answer.body, { source: dice, params: { n: 1 } });
+    assert.deepEqual(replay.failures, []);
+    const versions = await api.get(`/v1/functions/${created.id}/versions`, user.key);
+    assert.equal(versions.body.items[0].deterministic, true);
   });
 
   it('GET /v1/attestation/keys lists the node key, public and cacheable', async () => {

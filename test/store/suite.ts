@@ -25,6 +25,7 @@ function newFunction(userId: string, name: string, extra: Partial<NewFunction> =
     memoryMb: 64,
     allowedSecrets: ['token'],
     allowedHosts: ['api.example.com'],
+    deterministic: false,
     createdAt: at(),
     ...extra,
   };
@@ -368,8 +369,13 @@ export function storeSuite(name: string, factory: StoreFactory): void {
     it('keeps the receipt an execution was completed with, exactly', async () => {
       const owner = randomUUID();
       await store.createUser({ id: owner, name: `receipts-${owner}`, createdAt: at() });
-      const fn = await store.createFunction(newFunction(owner, 'signed'), { maxPerUser: 100 });
+      const fn = await store.createFunction(newFunction(owner, 'signed', { deterministic: true }), { maxPerUser: 100 });
       assert.ok(fn.ok);
+      assert.equal(fn.value.deterministic, true);
+      const changed = await store.updateFunction(owner, fn.value.id, { deterministic: false }, at(1));
+      assert.ok(changed?.ok && changed.value.deterministic === false && changed.value.version === 2);
+      assert.equal((await store.getFunction(owner, fn.value.id))?.deterministic, false);
+      assert.deepEqual((await store.listFunctionVersions(owner, fn.value.id)).map((v) => v.deterministic), [true, false]);
       const made = await store.createExecution(
         { id: randomUUID(), userId: owner, functionId: fn.value.id, functionVersion: 1, async: false, params: { n: 1 }, createdAt: at(), phase: 'started', nodeId: 'node-a', leaseExpiresAt: at(60_000) },
         { maxActivePerUser: 100 },

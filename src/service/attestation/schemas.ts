@@ -32,6 +32,7 @@ export const Receipt = Type.Object(
       finishedAt: Type.String(),
       limits: Type.Object({ timeoutMs: nullable(Type.Number()), memoryMb: nullable(Type.Number()) }),
       runtime: Runtime,
+      deterministic: Type.Boolean({ description: 'whether it ran deterministically (teejs verify --replay)' }),
     }),
     signature: Type.String({ description: 'base64url Ed25519 signature over the UTF-8 bytes of JCS(claims)' }),
   },

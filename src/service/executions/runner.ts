@@ -167,7 +167,7 @@ export class ExecutionRunner {
         startedAt: execution.startedAt,
         finishedAt: execution.finishedAt,
       },
-      { source: code.source, params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb } },
+      { source: code.source, params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb }, deterministic: code.deterministic },
       signingKey,
     );
     if (await store.setExecutionReceipt(execution.id, receipt)) return { ...execution, receipt };
@@ -262,6 +262,7 @@ export class ExecutionRunner {
       params: execution.params,
       functionVersion: execution.functionVersion,
       limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb },
+      deterministic: code.deterministic,
     };
     try {
       const request: ExecutionRequest = {
@@ -276,6 +277,7 @@ export class ExecutionRunner {
         allowedSecrets: code.allowedSecrets,
         // The function's hosts narrow the operator's list; none listed means no fetch at all.
         network: { allowHosts: code.allowedHosts },
+        deterministic: code.deterministic,
         ...(code.form ? { form: code.form } : {}),
       };
       let result: ExecutionResult = await executor.execute(request);

@@ -40,6 +40,7 @@ const editable = {
   }),
   allowedSecrets: Type.Array(SecretName, { maxItems: 100, uniqueItems: true, description: 'secrets the function may read (none by default)' }),
   allowedHosts: Type.Array(HostName, { maxItems: 100, uniqueItems: true, description: 'hosts the function may fetch (none by default)' }),
+  deterministic: Type.Boolean({ description: 'run deterministically: seeded randomness, a virtual clock, no fetch; receipts can then be replayed (docs/attestation.md)' }),
 };
 
 const CreateFunction = Type.Object(
@@ -53,6 +54,7 @@ const CreateFunction = Type.Object(
     memoryMb: Type.Optional(editable.memoryMb),
     allowedSecrets: Type.Optional(editable.allowedSecrets),
     allowedHosts: Type.Optional(editable.allowedHosts),
+    deterministic: Type.Optional(editable.deterministic),
   },
   { additionalProperties: false },
 );
@@ -67,6 +69,7 @@ const codeFields = {
   memoryMb: Type.Integer(),
   allowedSecrets: Type.Array(Type.String()),
   allowedHosts: Type.Array(Type.String()),
+  deterministic: Type.Boolean(),
 };
 
 const FunctionSummary = Type.Object(
@@ -118,6 +121,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
         memoryMb: body.memoryMb ?? config.limits.defaultMemoryMb,
         allowedSecrets: body.allowedSecrets ?? [],
         allowedHosts: body.allowedHosts ?? [],
+        deterministic: body.deterministic ?? false,
       };
       await checkCode(code, config);
       const now = new Date().toISOString();

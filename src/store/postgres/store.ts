@@ -193,9 +193,9 @@ export class PostgresStore implements Store {
         if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
         const row = await this.#row(
           `INSERT INTO functions (id, user_id, name, description, version, source, language, form, timeout_ms, memory_mb,
-             allowed_secrets, allowed_hosts, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING *`,
-          [fn.id, fn.userId, fn.name, fn.description, fn.source, fn.language, fn.form, fn.timeoutMs, fn.memoryMb, jsonText(fn.allowedSecrets), jsonText(fn.allowedHosts), fn.createdAt],
+             allowed_secrets, allowed_hosts, deterministic, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING *`,
+          [fn.id, fn.userId, fn.name, fn.description, fn.source, fn.language, fn.form, fn.timeoutMs, fn.memoryMb, jsonText(fn.allowedSecrets), jsonText(fn.allowedHosts), fn.createdAt, fn.deterministic],
           client,
         );
         await this.#insertVersion(client, fn.id, 1, fn, fn.createdAt);
@@ -210,8 +210,8 @@ export class PostgresStore implements Store {
   async #insertVersion(client: pg.PoolClient, functionId: string, version: number, code: FunctionRecord | NewFunction, at: string): Promise<void> {
     await client.query(
       `INSERT INTO function_versions (function_id, version, source, language, form, timeout_ms, memory_mb, allowed_secrets,
-         allowed_hosts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [functionId, version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at],
+         allowed_hosts, deterministic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10)`,
+      [functionId, version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at, code.deterministic],
     );
   }
 
@@ -239,8 +239,8 @@ export class PostgresStore implements Store {
         next.updatedAt = at;
         await client.query(
           `UPDATE functions SET name = $1, description = $2, version = $3, source = $4, language = $5, form = $6, timeout_ms = $7,
-             memory_mb = $8, allowed_secrets = $9, allowed_hosts = $10, updated_at = $11 WHERE id = $12`,
-          [next.name, next.description, next.version, next.source, next.language, next.form, next.timeoutMs, next.memoryMb, jsonText(next.allowedSecrets), jsonText(next.allowedHosts), at, id],
+             memory_mb = $8, allowed_secrets = $9, allowed_hosts = $10, deterministic = $13, updated_at = $11 WHERE id = $12`,
+          [next.name, next.description, next.version, next.source, next.language, next.form, next.timeoutMs, next.memoryMb, jsonText(next.allowedSecrets), jsonText(next.allowedHosts), at, id, next.deterministic],
         );
         await this.#insertVersion(client, id, next.version, next, at);
         return { ok: true, value: next } as const;

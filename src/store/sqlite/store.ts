@@ -189,7 +189,7 @@ export class SqliteStore implements Store {
       if (this.#get('SELECT 1 FROM functions WHERE user_id = ? AND name = ?', fn.userId, fn.name)) return { ok: false, reason: 'conflict' } as const;
       this.#run(
         `INSERT INTO functions (id, user_id, name, description, version, source, language, form, timeout_ms, memory_mb,
-           allowed_secrets, allowed_hosts, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           allowed_secrets, allowed_hosts, deterministic, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         fn.id,
         fn.userId,
         fn.name,
@@ -201,6 +201,7 @@ export class SqliteStore implements Store {
         fn.memoryMb,
         jsonText(fn.allowedSecrets),
         jsonText(fn.allowedHosts),
+        fn.deterministic ? 1 : 0,
         fn.createdAt,
         fn.createdAt,
       );
@@ -212,7 +213,7 @@ export class SqliteStore implements Store {
   #insertVersion(functionId: string, version: number, code: FunctionRecord | NewFunction, at: string): void {
     this.#run(
       `INSERT INTO function_versions (function_id, version, source, language, form, timeout_ms, memory_mb, allowed_secrets,
-         allowed_hosts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         allowed_hosts, deterministic, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       functionId,
       version,
       code.source,
@@ -222,6 +223,7 @@ export class SqliteStore implements Store {
       code.memoryMb,
       jsonText(code.allowedSecrets),
       jsonText(code.allowedHosts),
+      code.deterministic ? 1 : 0,
       at,
     );
   }
@@ -249,7 +251,7 @@ export class SqliteStore implements Store {
       }
       this.#run(
         `UPDATE functions SET name = ?, description = ?, version = ?, source = ?, language = ?, form = ?, timeout_ms = ?,
-           memory_mb = ?, allowed_secrets = ?, allowed_hosts = ?, updated_at = ? WHERE id = ?`,
+           memory_mb = ?, allowed_secrets = ?, allowed_hosts = ?, deterministic = ?, updated_at = ? WHERE id = ?`,
         next.name,
         next.description,
         next.version,
@@ -260,6 +262,7 @@ export class SqliteStore implements Store {
         next.memoryMb,
         jsonText(next.allowedSecrets),
         jsonText(next.allowedHosts),
+        next.deterministic ? 1 : 0,
         at,
         id,
       );

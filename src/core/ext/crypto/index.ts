@@ -1,6 +1,7 @@
 // crypto: sha256 (hex), randomBytes (base64, 1-1024 bytes), randomUUID, getRandomValues. All of
 // it computed by Node's crypto on the host; the guest gets strings.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { deterministicBytes } from '../determinism/index.ts';
 import { guestScript, type Capability } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
 
@@ -18,7 +19,10 @@ function byteCount(n: unknown, max: number, what: string): number {
 export const cryptoCapability: Capability = {
   name: 'crypto',
   ...guestScript(new URL('./guest.js', import.meta.url)),
-  start() {
+  start(scope) {
+    // A deterministic execution reads seeded bytes instead (ext/determinism).
+    const seeded = deterministicBytes(scope);
+    const bytes = seeded ?? ((n: number) => randomBytes(n));
     return {
       calls: {
         sha256(data) {
@@ -29,13 +33,18 @@ export const cryptoCapability: Capability = {
           return createHash('sha256').update(data, 'utf8').digest('hex');
         },
         randomBytes(n) {
-          return randomBytes(byteCount(n, 1024, 'crypto.randomBytes')).toString('base64');
+          return bytes(byteCount(n, 1024, 'crypto.randomBytes')).toString('base64');
         },
         randomBinary(n) {
-          return randomBytes(byteCount(n, maxRandomValuesBytes, 'crypto.getRandomValues')).toString('latin1');
+          return bytes(byteCount(n, maxRandomValuesBytes, 'crypto.getRandomValues')).toString('latin1');
         },
         randomUUID() {
-          return randomUUID();
+          if (!seeded) return randomUUID();
+          const b = seeded(16);
+          b[6] = (b[6]! & 0x0f) | 0x40;
+          b[8] = (b[8]! & 0x3f) | 0x80;
+          const hex = b.toString('hex');
+          return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
         },
       },
     };

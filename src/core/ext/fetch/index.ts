@@ -5,6 +5,7 @@
 import { guestScript, type Capability } from '../../capability.ts';
 import { parseHostPatterns, resolveNetworkPolicy, type HostPattern, type NetworkOptions } from './policy.ts';
 import { FetchSession } from './session.ts';
+import { GuestError } from '../../failure.ts';
 
 export function fetchCapability(options: NetworkOptions = {}): Capability {
   const policy = resolveNetworkPolicy(options);
@@ -22,7 +23,12 @@ export function fetchCapability(options: NetworkOptions = {}): Capability {
       };
       return {
         requests: {
-          send: (request) => open().send(request),
+          send: (request) => {
+            // The network answers differently from one run to the next: a deterministic
+            // execution (ext/determinism) may not ask it.
+            if (scope.deterministic) return Promise.reject(new GuestError('TypeError', 'fetch is refused in a deterministic execution'));
+            return open().send(request);
+          },
         },
         notices: {
           abort: (id) => session?.abort(id),

@@ -1,0 +1,82 @@
+// Guest side of deterministic executions. Installed before every other capability, it puts
+// wrappers in place of Math.random and Date (frozen with the other built-ins afterwards).
+// Outside a deterministic execution they behave as the built-ins do; in one (the host says so
+// at the first use, once per sandbox, which serves one execution):
+//  - Math.random is a PRNG (sfc32) seeded from the execution's seed;
+//  - the clock starts at the execution's start time and advances by exactly 1 ms at each read
+//    (Date.now(), new Date(), Date()), whatever the real time.
+// The wrapper Date constructs real Date objects: Date.prototype and everything on it are the
+// built-in ones, `new Date() instanceof Date` holds and Date.prototype.constructor is the
+// wrapper.
+(function installDeterminism(global, kit) {
+  'use strict';
+
+  const { apply, construct, defineProperty } = Reflect;
+  // From `global`: inside this function the name Date is the wrapper's own.
+  const RealDate = global.Date;
+  const realNow = RealDate.now;
+  const realRandom = Math.random;
+  const realToString = RealDate.prototype.toString;
+  const parseInt = Number.parseInt;
+  const stringSlice = String.prototype.slice;
+  const stringIndexOf = String.prototype.indexOf;
+  const NumberCtor = Number;
+
+  // undefined: not asked yet; null: not deterministic; else the PRNG state and the clock.
+  let state;
+
+  function mode() {
+    if (state === undefined) {
+      const config = kit.call('determinism.config');
+      if (config === '') state = null;
+      else {
+        // "<32 hex digits of seed>:<start time in ms>"
+        const colon = apply(stringIndexOf, config, [':']);
+        const seed = apply(stringSlice, config, [0, colon]);
+        const word = (i) => parseInt(apply(stringSlice, seed, [i * 8, i * 8 + 8]), 16) >>> 0;
+        state = { a: word(0), b: word(1), c: word(2), d: word(3), clock: NumberCtor(apply(stringSlice, config, [colon + 1])) };
+        // Mixes the seed in, as sfc32's authors advise.
+        for (let i = 0; i < 12; i++) next(state);
+      }
+    }
+    return state;
+  }
+
+  function next(s) {
+    const t = (((s.a + s.b) | 0) + s.d) | 0;
+    s.d = (s.d + 1) | 0;
+    s.a = s.b ^ (s.b >>> 9);
+    s.b = (s.c + (s.c << 3)) | 0;
+    s.c = (s.c << 21) | (s.c >>> 11);
+    s.c = (s.c + t) | 0;
+    return t >>> 0;
+  }
+
+  function now() {
+    const s = mode();
+    if (s === null) return apply(realNow, RealDate, []);
+    const at = s.clock;
+    s.clock += 1;
+    return at;
+  }
+
+  const random = {
+    random() {
+      const s = mode();
+      return s === null ? apply(realRandom, Math, []) : next(s) / 4294967296;
+    },
+  }.random;
+
+  const Date = function Date(...args) {
+    if (new.target === undefined) return apply(realToString, new RealDate(now()), []);
+    return args.length === 0 ? construct(RealDate, [now()], new.target) : construct(RealDate, args, new.target);
+  };
+  defineProperty(Date, 'length', { value: 7, configurable: true });
+  defineProperty(Date, 'prototype', { value: RealDate.prototype, writable: false, enumerable: false, configurable: false });
+  defineProperty(Date, 'now', { value: { now() { return now(); } }.now, writable: true, enumerable: false, configurable: true });
+  defineProperty(Date, 'parse', { value: RealDate.parse, writable: true, enumerable: false, configurable: true });
+  defineProperty(Date, 'UTC', { value: RealDate.UTC, writable: true, enumerable: false, configurable: true });
+  defineProperty(RealDate.prototype, 'constructor', { value: Date, writable: true, enumerable: false, configurable: true });
+  defineProperty(global, 'Date', { value: Date, writable: true, enumerable: false, configurable: true });
+  defineProperty(Math, 'random', { value: random, writable: true, enumerable: false, configurable: true });
+});
