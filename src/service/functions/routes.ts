@@ -10,7 +10,7 @@ import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
-import { errors, Id, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
+import { errors, Id, IntegerParam, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
 import { parseHostPattern } from '../../core/ext/fetch/policy.ts';
 
 const FunctionName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'unique per user: letters, digits, . _ -, at most 64' });
@@ -99,6 +99,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     {
       schema: {
         tags,
+        operationId: 'createFunction',
         summary: 'Create a function',
         body: CreateFunction,
         response: { 201: Type.Ref('Function'), ...errors(400, 401, 409, 413, 415, 429) },
@@ -131,11 +132,12 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     },
   );
 
-  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/functions',
     {
       schema: {
         tags,
+        operationId: 'listFunctions',
         summary: "List the caller's functions (without sources), oldest first",
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
         response: { 200: pageOf(Type.Ref('FunctionSummary')), ...errors(400, 401) },
@@ -149,7 +151,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/functions/:id',
-    { schema: { tags, summary: 'Get a function with its current source', params: IdParams, response: { 200: Type.Ref('Function'), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'getFunction', summary: 'Get a function with its current source', params: IdParams, response: { 200: Type.Ref('Function'), ...errors(401, 404) } } },
     async (request) => {
       const fn = await store.getFunction(userIdOf(request), request.params.id);
       if (!fn) throw notFound('function');
@@ -162,6 +164,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     {
       schema: {
         tags,
+        operationId: 'updateFunction',
         summary: 'Change a function: any fields given; each change is a new version',
         params: IdParams,
         body: UpdateFunction,
@@ -185,7 +188,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/functions/:id',
-    { schema: { tags, summary: 'Delete a function with its versions and executions', params: IdParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'deleteFunction', summary: 'Delete a function with its versions and executions', params: IdParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
     async (request, reply) => {
       if (!(await store.deleteFunction(userIdOf(request), request.params.id))) throw notFound('function');
       return reply.code(204).send();
@@ -197,6 +200,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     {
       schema: {
         tags,
+        operationId: 'listFunctionVersions',
         summary: 'Every version of a function, oldest first',
         params: IdParams,
         response: { 200: Type.Object({ items: Type.Array(Type.Ref('FunctionVersion')) }), ...errors(401, 404) },
@@ -209,12 +213,12 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     },
   );
 
-  const VersionParams = Type.Object({ id: Id, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) });
+  const VersionParams = Type.Object({ id: Id, version: IntegerParam({ minimum: 1, maximum: 999_999_999, description: 'a version number, from 1' }) });
   app.get<{ Params: Static<typeof VersionParams> }>(
     '/functions/:id/versions/:version',
-    { schema: { tags, summary: 'One version of a function', params: VersionParams, response: { 200: Type.Ref('FunctionVersion'), ...errors(400, 401, 404) } } },
+    { schema: { tags, operationId: 'getFunctionVersion', summary: 'One version of a function', params: VersionParams, response: { 200: Type.Ref('FunctionVersion'), ...errors(400, 401, 404) } } },
     async (request) => {
-      const version = await store.getFunctionVersion(userIdOf(request), request.params.id, Number(request.params.version));
+      const version = await store.getFunctionVersion(userIdOf(request), request.params.id, request.params.version);
       if (!version) throw notFound('function version');
       return versionBody(version);
     },
