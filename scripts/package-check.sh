@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The package as a user gets it: packs this checkout, installs the tarball into an empty project
 # with Node 24, and there runs the README's library example, `npx teejs run` on a sample
-# function, and `tsc --noEmit` of a consumer that uses the public types (test/package/). Where
-# the system's Node is older than 24, it also checks that the command says so in one line.
+# function, `teejs/client`, and `tsc --noEmit` of a consumer that uses the public types of both
+# (test/package/). Where the system's Node is older than 24, it also checks that the command
+# says so in one line.
 # Run by .ci/run; needs the npm registry (or npm's cache) for the consumer's dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,10 @@ printf 'export default (params) => ({ twice: params.n * 2 })\n' > twice.mjs
 result=$(npx --no-install teejs run twice.mjs --params '{"n":21}' --json)
 node -e 'const r = JSON.parse(process.argv[1]); if (r.status !== "success" || r.result.twice !== 42) { console.error(r); process.exit(1); }' "$result"
 echo "package-check: npx teejs run answered 42"
+
+# The service's typed client loads on its own (no isolate, so no flag needed).
+node -e 'import("teejs/client").then((client) => { if (typeof client.createClient !== "function") process.exit(1); })'
+echo "package-check: teejs/client loads"
 
 # The public types.
 cp "$root/test/package/consumer.ts" consumer.ts
