@@ -3,11 +3,11 @@
 import type { Execution } from '../../client/index.ts';
 import { printable } from '../report.ts';
 
-/** Columns padded to their widest cell; the last column is not padded. */
+/** Columns padded to their widest cell; no line ends in spaces. */
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows].map((row) => row.map(printable));
   const widths = header.map((_, column) => Math.max(...all.map((row) => row[column]?.length ?? 0)));
-  return `${all.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')).join('\n')}\n`;
+  return `${all.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n')}\n`;
 }
 
 /** The report of one execution, as `teejs run` prints one: logs, then the result or the error. */
