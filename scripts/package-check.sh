@@ -52,6 +52,11 @@ echo "package-check: npx teejs run answered 42"
 # The service's typed client loads on its own (no isolate, so no flag needed).
 node -e 'import("teejs/client").then((client) => { if (typeof client.createClient !== "function") process.exit(1); })'
 echo "package-check: teejs/client loads"
+# The service's commands load from the build too (each is its own module, on the client).
+for command in login deploy invoke logs executions secrets versions; do
+  npx --no-install teejs "$command" --help >/dev/null
+done
+echo "package-check: the service's commands answer --help"
 
 # The public types.
 cp "$root/test/package/consumer.ts" consumer.ts
