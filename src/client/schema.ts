@@ -247,6 +247,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/functions/{id}/versions/{version}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a recorded version the active one (a rollback, or forward again): it is what runs from now on. No version is changed; the next change is numbered after the newest */
+        post: operations["activateFunctionVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/functions/{id}/executions": {
         parameters: {
             query?: never;
@@ -417,6 +434,7 @@ export interface components {
             id: string;
             name: string;
             description: string;
+            /** @description the active version: the one that runs (the newest, unless an older one was activated) */
             version: number;
             /** @enum {string} */
             language: "javascript" | "typescript";
@@ -436,6 +454,7 @@ export interface components {
             id: string;
             name: string;
             description: string;
+            /** @description the active version: the one that runs (the newest, unless an older one was activated) */
             version: number;
             /** @enum {string} */
             language: "javascript" | "typescript";
@@ -2329,6 +2348,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FunctionVersion"];
+                };
+            };
+            /** @description VALIDATION_ERROR, MALFORMED_JSON or SYNTAX_ERROR: the request is wrong; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: no valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED: the key may not use this route (an operator key on a user route, or the reverse) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such thing, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description URI_TOO_LONG: a path parameter is longer than any id this service issues */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR: a failure of the service (the message has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    activateFunctionVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id this service issued */
+                id: string;
+                /** @description a version number, from 1 */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Function"];
                 };
             };
             /** @description VALIDATION_ERROR, MALFORMED_JSON or SYNTAX_ERROR: the request is wrong; the message names the field */

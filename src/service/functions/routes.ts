@@ -1,5 +1,6 @@
 // /v1/functions: a user's stored functions. Every update is a new version; a source that does
-// not compile is refused when saved, with its line and column.
+// not compile is refused when saved, with its line and column. The function's `version` is the
+// active one (what runs); activating an older version is a rollback that rewrites no history.
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -72,7 +73,7 @@ const FunctionSummary = Type.Object(
     id: Type.String(),
     name: Type.String(),
     description: Type.String(),
-    version: Type.Integer(),
+    version: Type.Integer({ description: 'the active version: the one that runs (the newest, unless an older one was activated)' }),
     ...codeFields,
     executionCount: Type.Integer(),
     lastExecutionAt: nullable(Timestamp),
@@ -221,6 +222,29 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
       const version = await store.getFunctionVersion(userIdOf(request), request.params.id, request.params.version);
       if (!version) throw notFound('function version');
       return versionBody(version);
+    },
+  );
+
+  app.post<{ Params: Static<typeof VersionParams> }>(
+    '/functions/:id/versions/:version/activate',
+    {
+      schema: {
+        tags,
+        operationId: 'activateFunctionVersion',
+        summary: 'Make a recorded version the active one (a rollback, or forward again): it is what runs from now on. No version is changed; the next change is numbered after the newest',
+        params: VersionParams,
+        response: { 200: Type.Ref('Function'), ...errors(404) },
+      },
+    },
+    async (request) => {
+      const userId = userIdOf(request);
+      const version = await store.getFunctionVersion(userId, request.params.id, request.params.version);
+      if (!version) throw notFound('function version');
+      // The operator's maxima may have shrunk since that version was saved.
+      await checkCode(version, config);
+      const activated = await store.activateFunctionVersion(userId, request.params.id, request.params.version, new Date().toISOString());
+      if (!activated) throw notFound('function version');
+      return functionBody(activated);
     },
   );
 }
