@@ -53,7 +53,7 @@ echo "package-check: npx teejs run answered 42"
 node -e 'import("teejs/client").then((client) => { if (typeof client.createClient !== "function") process.exit(1); })'
 echo "package-check: teejs/client loads"
 # The service's commands load from the build too (each is its own module, on the client).
-for command in login deploy invoke logs executions secrets versions; do
+for command in login deploy invoke logs executions secrets versions rollback; do
   npx --no-install teejs "$command" --help >/dev/null
 done
 echo "package-check: the service's commands answer --help"

@@ -1,5 +1,5 @@
 // teejs command line: `teejs run FILE ...` runs one function once, `teejs serve` is the
-// service, and login, deploy, invoke, logs, executions, secrets and versions work with a
+// service, and login, deploy, invoke, logs, executions, secrets, versions and rollback work with a
 // running service through its typed client (teejs/client). `teejs help` explains.
 // Each command group is its own module, loaded only when its command runs.
 import { readFileSync } from 'node:fs';
@@ -26,7 +26,8 @@ Working with a running service (each command has --help and --json):
   teejs executions NAME        a function's executions
   teejs secrets set|list|delete
                                your secrets (a value from stdin or a prompt, never argv)
-  teejs versions NAME          a function's versions
+  teejs versions NAME          a function's versions, the active one marked
+  teejs rollback NAME VERSION  make an older (or newer) version the active one
 
 The service commands use the URL and key stored by 'teejs login', or TEEJS_URL and
 TEEJS_API_KEY. Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
@@ -45,6 +46,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   executions: (args) => import('./logs.ts').then((logs) => logs.executionsCommand(args)),
   secrets: (args) => import('./secrets.ts').then((secrets) => secrets.secretsCommand(args)),
   versions: (args) => import('./versions.ts').then((versions) => versions.versionsCommand(args)),
+  rollback: (args) => import('./versions.ts').then((versions) => versions.rollbackCommand(args)),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -78,15 +78,15 @@ describe('teejs service commands', () => {
   });
 
   it('has --help for every command, and usage errors are status 2 with one line', async () => {
-    for (const command of ['login', 'deploy', 'invoke', 'logs', 'executions', 'secrets', 'versions']) {
+    for (const command of ['login', 'deploy', 'invoke', 'logs', 'executions', 'secrets', 'versions', 'rollback']) {
       const ran = await teejs([command, '--help']);
       assert.equal(ran.code, 0, `${command} --help: ${ran.stderr}`);
       assert.match(ran.stdout, new RegExp(`^Usage: teejs ${command}`), command);
       assert.match(ran.stdout, /--json/, `${command} documents --json`);
     }
     const top = await teejs(['--help']);
-    for (const command of ['login', 'deploy', 'invoke', 'logs', 'executions', 'secrets', 'versions']) assert.match(top.stdout, new RegExp(`teejs ${command}`));
-    for (const args of [['deploy'], ['invoke'], ['invoke', 'a', 'b'], ['logs', '--limit', '0', 'x'], ['secrets'], ['secrets', 'show'], ['invoke', 'x', '--params', '{'], ['versions', '--bogus', 'x']]) {
+    for (const command of ['login', 'deploy', 'invoke', 'logs', 'executions', 'secrets', 'versions', 'rollback']) assert.match(top.stdout, new RegExp(`teejs ${command}`));
+    for (const args of [['deploy'], ['invoke'], ['invoke', 'a', 'b'], ['logs', '--limit', '0', 'x'], ['secrets'], ['secrets', 'show'], ['invoke', 'x', '--params', '{'], ['versions', '--bogus', 'x'], ['rollback', 'x'], ['rollback', 'x', 'latest']]) {
       const ran = await teejs(args);
       assert.equal(ran.code, 2, `${args.join(' ')}: ${ran.stderr}`);
       oneLine(ran);
@@ -144,7 +144,7 @@ describe('teejs service commands', () => {
     oneLine(broken);
     assert.match(broken.stderr, /syntax-error\.mjs:2:\d+: SyntaxError: .*; nothing was deployed/);
     const versions = await teejs(['versions', 'hello', '--json']);
-    assert.equal(JSON.parse(versions.stdout).current, 2, 'still version 2');
+    assert.equal(JSON.parse(versions.stdout).active, 2, 'still version 2');
     assert.deepEqual(JSON.parse(versions.stdout).items.map((v: { version: number }) => v.version), [1, 2]);
     const table = await teejs(['versions', 'hello']);
     assert.match(table.stdout, /^\* 2 /m);
@@ -208,6 +208,21 @@ describe('teejs service commands', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  it('rolls back to an older version and forward again, and refuses a version that does not exist', async () => {
+    const back = await teejs(['rollback', 'hello', '1']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(back.stdout, 'hello: version 1 is active (was 2)\n');
+    assert.match((await teejs(['versions', 'hello'])).stdout, /^\* 1 /m);
+    assert.equal(JSON.parse((await teejs(['invoke', 'hello', '--json'])).stdout).functionVersion, 1);
+    const missing = await teejs(['rollback', 'hello', '9']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, "teejs: hello has no version 9 (see 'teejs versions hello')\n");
+    const redeployed = JSON.parse((await teejs(['deploy', path.join(fixtures, 'hello.mjs'), '--json'])).stdout);
+    assert.equal(redeployed.version, 3, 'the next deploy is numbered after the newest');
+    const forward = JSON.parse((await teejs(['rollback', 'hello', '2', '--json'])).stdout);
+    assert.deepEqual([forward.version, forward.previous], [2, 3]);
   });
 
   it('sets a secret from stdin, never echoes it, lists and deletes it', async () => {
