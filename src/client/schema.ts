@@ -594,6 +594,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -670,6 +672,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -734,6 +738,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -752,6 +758,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -845,6 +853,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -863,6 +873,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -940,6 +952,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -958,6 +972,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1033,6 +1049,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1051,6 +1069,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1130,6 +1150,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1148,6 +1170,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1250,6 +1274,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1268,6 +1294,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1345,6 +1373,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1363,6 +1393,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1410,6 +1442,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1428,6 +1462,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1477,6 +1513,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1495,6 +1533,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1576,6 +1616,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1594,6 +1636,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1669,6 +1713,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1687,6 +1733,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1751,6 +1799,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1769,6 +1819,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1873,6 +1925,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1891,6 +1945,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1968,6 +2024,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1986,6 +2044,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2061,6 +2121,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2079,6 +2141,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2204,6 +2268,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2222,6 +2288,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2301,6 +2369,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2319,6 +2389,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,6 +2470,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2416,6 +2490,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2495,6 +2571,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2513,6 +2591,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2603,6 +2683,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2621,6 +2703,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2734,6 +2818,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2752,6 +2838,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2865,6 +2953,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2883,6 +2973,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2962,6 +3054,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2980,6 +3074,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3057,6 +3153,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3075,6 +3173,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3152,6 +3252,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3170,6 +3272,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3272,6 +3376,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3290,6 +3396,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3365,6 +3473,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3383,6 +3493,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3432,6 +3544,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3450,6 +3564,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3516,6 +3632,8 @@ export interface operations {
             /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3534,6 +3652,8 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -55,7 +55,7 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
       const transformed = { schema: { ...schema }, url } as { schema: Record<string, unknown>; url: string };
       // Public routes need no key: say so in the document.
       if (access === 'public') transformed.schema.security = [];
-      if (schema && !schema.hide) transformed.schema.response = { ...commonResponses(access, schema as Record<string, unknown>), ...(schema.response as object | undefined) };
+      if (schema && !schema.hide) transformed.schema.response = withRetryAfter({ ...commonResponses(access, schema as Record<string, unknown>), ...(schema.response as object | undefined) });
       return transformed;
     },
   });
@@ -65,6 +65,16 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, uiHooks: {}, logLevel: 'warn' });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+}
+
+/** 429 and 503 always carry Retry-After; the document says so (for the document only: this never reaches the serializer). */
+function withRetryAfter(responses: Record<string, unknown>): Record<string, unknown> {
+  const retryAfter = { 'retry-after': { type: 'integer', description: 'seconds to wait before retrying' } };
+  for (const status of ['429', '503']) {
+    const response = responses[status] as Record<string, unknown> | undefined;
+    if (response?.$ref === 'Error') responses[status] = { ...response, headers: retryAfter };
+  }
+  return responses;
 }
 
 /** The error answers any route gives by its access and the parts of the request it reads. */
