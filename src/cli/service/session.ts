@@ -20,7 +20,7 @@ export function parseCommand<const T extends ParseArgsOptionsConfig>(command: st
   }
 }
 
-/** Exactly `count` positionals, or a usage error saying which are missing or extra. */
+/** Exactly the positionals named, or a usage error saying which are missing or extra. */
 export function positionalArgs(command: string, positionals: string[], names: string[]): string[] {
   if (positionals.length < names.length) throw new UsageError(`${command} needs ${names.slice(positionals.length).join(' and ')} (try 'teejs ${command} --help')`);
   if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}' (try 'teejs ${command} --help')`);
