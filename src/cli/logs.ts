@@ -20,7 +20,8 @@ Options:
   --limit N      how many recent executions to show, 1 to 100 (default 10)
   -f, --follow   keep printing executions as they end, until interrupted (Ctrl-C). This polls
                  the execution history every second: the service has no live log stream yet,
-                 so the lines of a running execution appear together when it ends
+                 so the lines of a running execution appear together when it ends. A lost
+                 connection is retried every second, and said so on stderr
   --json         one JSON object per line: { executionId, time, level, message }, then
                  { executionId, time, end, error, durationMs }
   -h, --help     this text
