@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The package as a user gets it: packs this checkout, installs the tarball into an empty project
 # with Node 24, and there runs the README's library example, `npx teejs run` on a sample
-# function, and `tsc --noEmit` of a consumer that uses the public types (test/package/). Where
-# the system's Node is older than 24, it also checks that the command says so in one line.
+# function, `teejs/client`, and `tsc --noEmit` of a consumer that uses the public types of both
+# (test/package/). Where the system's Node is older than 24, it also checks that the command
+# says so in one line.
 # Run by .ci/run; needs the npm registry (or npm's cache) for the consumer's dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +68,15 @@ printf '%s' "$result" > result.json
 npx --no-install teejs verify result.json --source twice.mjs --params '{"n":21}' > /dev/null
 npx --no-install teejs measure --manifest | grep -q '  dist/index.js$'
 echo "package-check: the receipt verifies; the measurement covers dist/"
+
+# The service's typed client loads on its own (no isolate, so no flag needed).
+node -e 'import("teejs/client").then((client) => { if (typeof client.createClient !== "function") process.exit(1); })'
+echo "package-check: teejs/client loads"
+# The service's commands load from the build too (each is its own module, on the client).
+for command in login deploy invoke logs executions secrets versions rollback; do
+  npx --no-install teejs "$command" --help >/dev/null
+done
+echo "package-check: the service's commands answer --help"
 
 # The public types.
 cp "$root/test/package/consumer.ts" consumer.ts

@@ -5,7 +5,7 @@ import type { ExecutionResult } from '../core/index.ts';
 // carriage returns that overwrite lines) are shown escaped, never interpreted.
 const controlCharacters = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.replace(controlCharacters, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

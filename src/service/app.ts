@@ -25,6 +25,7 @@ import { ErrorBody } from './schemas.ts';
 import { secretRoutes } from './secrets/routes.ts';
 import type { SecretVault } from './secrets/vault.ts';
 import { userRoutes } from './users/routes.ts';
+import { coerceIntegerParams, formatValidationErrors } from './validation.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -66,7 +67,9 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
     // Our own 503 while closing (below), in the service's error format.
     return503OnClosing: false,
     frameworkErrors: frameworkError,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // verbose: a failure carries its schema, whose bounds and description the message quotes.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, verbose: true } },
+    schemaErrorFormatter: formatValidationErrors,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -80,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   const context: ServiceContext = { config, store, vault, executor, runner, metrics, attestation, lifecycle: { ready: false, closing: false } };
 
   installErrorHandling(app);
+  app.addHook('preValidation', coerceIntegerParams);
   app.addHook('onRequest', async (_request, reply) => {
     if (!context.lifecycle.closing) return;
     reply.header('connection', 'close');

@@ -67,7 +67,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof InvalidCursorError) return sendError(reply, 400, 'VALIDATION_ERROR', `querystring/cursor: ${error.message}`);
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      // Fastify names the failing field: "body/name must match pattern ...".
+      // Worded by validation.ts (the schemaErrorFormatter): "querystring/limit must be from 1 to 100".
       return sendError(reply, 400, 'VALIDATION_ERROR', fastifyError.message);
     }
     const known = fastifyError.code ? fastifyCodes[fastifyError.code] : undefined;

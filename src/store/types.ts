@@ -212,8 +212,17 @@ export interface Store {
   createFunction(fn: NewFunction, quota: { maxPerUser: number }): Promise<CreateResult<FunctionRecord>>;
   getFunction(userId: string, id: string): Promise<FunctionRecord | undefined>;
   listFunctions(userId: string, page: PageRequest): Promise<Page<FunctionRecord>>;
-  /** Applies the patch and records a new version; undefined when there is no such function. */
+  /**
+   * Applies the patch to the active version and records the result as a new version, numbered
+   * after the newest (not the active) one; undefined when there is no such function.
+   */
   updateFunction(userId: string, id: string, patch: FunctionPatch, at: string): Promise<CreateResult<FunctionRecord> | undefined>;
+  /**
+   * Makes a recorded version the active one: the function's `version` and code become that
+   * version's, and it is what runs. No version is changed or removed (a rollback rewrites no
+   * history). Undefined when there is no such function or version.
+   */
+  activateFunctionVersion(userId: string, id: string, version: number, at: string): Promise<FunctionRecord | undefined>;
   deleteFunction(userId: string, id: string): Promise<boolean>;
   getFunctionVersion(userId: string, id: string, version: number): Promise<FunctionVersion | undefined>;
   listFunctionVersions(userId: string, id: string): Promise<FunctionVersion[]>;

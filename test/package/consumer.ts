@@ -1,5 +1,5 @@
 // A consumer of the installed package, type-checked (never run) by scripts/package-check.sh:
-// the public types must resolve from 'teejs' alone.
+// the public types must resolve from 'teejs', 'teejs/verify' and 'teejs/client' alone.
 import { verifyResult, type VerifyReport } from 'teejs/verify';
 import { Engine, ExecutorPool, InMemorySecretStore, limitBounds, type ExecutionRequest, type ExecutionResult, type SecretStore } from 'teejs';
 
@@ -23,4 +23,17 @@ export async function runBoth(): Promise<[ExecutionResult, ExecutionResult]> {
 /** A consumer's offline check of a result, with the verifier's own types. */
 export function check(result: ExecutionResult, source: string): VerifyReport {
   return verifyResult(result, { source, params: { n: 21 } });
+}
+
+// The typed client of the service, from 'teejs/client': paths, bodies and answers are typed.
+import { createClient, TeejsApiError, unwrap, type Execution, type FunctionRecord, type TeejsClient } from 'teejs/client';
+
+export async function deployAndRun(baseUrl: string, apiKey: string): Promise<Execution | undefined> {
+  const client: TeejsClient = createClient({ baseUrl, apiKey });
+  const fn: FunctionRecord = await unwrap(client.POST('/v1/functions', { body: { name: 'twice', source: 'export default (p) => p.n * 2' } }));
+  const version: number = fn.version;
+  const run = await client.POST('/v1/functions/{id}/executions', { params: { path: { id: fn.id } }, body: { params: { n: version } } });
+  if (run.error) throw new TeejsApiError(run.response.status, run.error);
+  const page = await unwrap(client.GET('/v1/functions/{id}/executions', { params: { path: { id: fn.id }, query: { limit: 1 } } }));
+  return page.items[0];
 }

@@ -131,7 +131,7 @@ describe('receipts and attestation in the service', () => {
       const refused = await api.get(`/v1/attestation?${bad}`);
       assert.equal(refused.status, 400, bad);
       assert.equal(refused.body.error.code, 'VALIDATION_ERROR', bad);
-      assert.match(refused.body.error.message, /nonce|querystring/, bad);
+      assert.match(refused.body.error.message, /nonce|querystring|query parameter/, bad);
     }
   });
 

@@ -31,6 +31,7 @@ describe('tenant isolation', () => {
       ['DELETE', '/v1/functions/{id}', `/v1/functions/${fnId}`],
       ['GET', '/v1/functions/{id}/versions', `/v1/functions/${fnId}/versions`],
       ['GET', '/v1/functions/{id}/versions/{version}', `/v1/functions/${fnId}/versions/1`],
+      ['POST', '/v1/functions/{id}/versions/{version}/activate', `/v1/functions/${fnId}/versions/1/activate`],
       ['POST', '/v1/functions/{id}/executions', `/v1/functions/${fnId}/executions`, {}],
       ['POST', '/v1/functions/{id}/execute', `/v1/functions/${fnId}/execute`, {}],
       ['GET', '/v1/functions/{id}/executions', `/v1/functions/${fnId}/executions`],

@@ -161,6 +161,34 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.equal((await store.getFunction(alice, fn.id))?.version, 3, 'a refused update changes nothing');
     });
 
+    it('makes an older version active without changing any version; the next change is numbered after the newest', async () => {
+      const created = await store.createFunction(newFunction(alice, 'rolled'), { maxPerUser: 100 });
+      assert.ok(created.ok);
+      const fn = created.value;
+      assert.ok((await store.updateFunction(alice, fn.id, { source: 'export default () => 2', timeoutMs: 2000, allowedSecrets: [] }, at(10)))?.ok);
+      const before = await store.listFunctionVersions(alice, fn.id);
+
+      const active = await store.activateFunctionVersion(alice, fn.id, 1, at(20));
+      assert.equal(active?.version, 1);
+      assert.equal(active?.source, 'export default () => 1');
+      assert.deepEqual(active?.allowedSecrets, ['token'], 'the whole code of version 1: source, limits and lists');
+      assert.equal(active?.timeoutMs, fn.timeoutMs);
+      assert.equal(active?.updatedAt, at(20));
+      assert.equal(active?.name, fn.name);
+      assert.deepEqual(await store.getFunction(alice, fn.id), active);
+      assert.deepEqual(await store.listFunctionVersions(alice, fn.id), before, 'no history rewritten');
+
+      assert.equal(await store.activateFunctionVersion(alice, fn.id, 9, at(30)), undefined, 'no such version');
+      assert.equal(await store.activateFunctionVersion(bob, fn.id, 2, at(30)), undefined, 'not his');
+      assert.equal((await store.getFunction(alice, fn.id))?.version, 1);
+
+      const next = await store.updateFunction(alice, fn.id, { description: 'after the rollback' }, at(40));
+      assert.ok(next?.ok);
+      assert.equal(next.value.version, 3, 'numbered after the newest, not after the active one');
+      assert.equal(next.value.source, 'export default () => 1', 'a change builds on the active version');
+      assert.deepEqual((await store.listFunctionVersions(alice, fn.id)).map((v) => v.version), [1, 2, 3]);
+    });
+
     it('pages functions per user', async () => {
       const owner = randomUUID();
       await store.createUser({ id: owner, name: `pager-${owner}`, createdAt: at() });

@@ -25,6 +25,7 @@ export async function attestationRoutes(app: FastifyInstance, { store, config, a
       config: { access: 'public', rateLimited: true },
       schema: {
         tags,
+        operationId: 'getAttestation',
         summary: "This node's signing key and runtime measurement bound to a nonce, with a TEE quote where there is one",
         querystring: NonceQuery,
         response: { 200: Type.Ref('AttestationDocument'), ...errors(400, 429) },
@@ -45,7 +46,7 @@ export async function attestationRoutes(app: FastifyInstance, { store, config, a
     '/attestation/keys',
     {
       config: { access: 'public' },
-      schema: { tags, summary: "Every node's receipt-signing keys, with when each was used", response: { 200: SigningKeyList } },
+      schema: { tags, operationId: 'listSigningKeys', summary: "Every node's receipt-signing keys, with when each was used", response: { 200: SigningKeyList } },
     },
     async (_request, reply) => {
       const keys = (await store.listSigningKeys()).map((key) => ({

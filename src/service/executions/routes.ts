@@ -20,13 +20,13 @@ const RunBody = Type.Object(
   { additionalProperties: false },
 );
 
-const LogEntry = Type.Object({ level: Type.String(), message: Type.String(), time: Type.Number() });
+const LogEntry = Type.Object({ level: Type.String(), message: Type.String(), time: Type.Integer({ description: 'milliseconds since the Unix epoch' }) });
 const NetworkRecord = Type.Object({
   method: Type.String(),
   url: Type.String(),
   status: nullable(Type.Integer()),
-  bytesIn: Type.Number(),
-  bytesOut: Type.Number(),
+  bytesIn: Type.Integer(),
+  bytesOut: Type.Integer(),
   durationMs: Type.Number(),
   blocked: Type.Optional(Type.String({ description: 'why the policy or a limit refused the request (it was not sent, or its answer was cut off)' })),
   error: Type.Optional(Type.String({ description: 'why an allowed request failed: a network error code, "timeout" or "aborted"' })),
@@ -57,13 +57,16 @@ const ExecutionBody = Type.Object(
     finishedAt: nullable(Timestamp),
     durationMs: nullable(Type.Number()),
     cpuTimeMs: nullable(Type.Number()),
-    memoryUsedBytes: nullable(Type.Number()),
+    memoryUsedBytes: nullable(Type.Integer()),
     receipt: nullable(Type.Ref('Receipt', { description: 'signed claims about this execution, the same every time it is answered; null while running' })),
   },
   { $id: 'Execution' },
 );
 
-const Accepted = Type.Object({ executionId: Type.String(), functionId: Type.String(), functionVersion: Type.Integer(), status: Type.Literal('running') });
+const Accepted = Type.Object(
+  { executionId: Type.String(), functionId: Type.String(), functionVersion: Type.Integer(), status: Type.Literal('running') },
+  { $id: 'ExecutionAccepted', description: 'an execution started in the background: poll GET /v1/executions/{executionId}' },
+);
 
 const FunctionParams = Type.Object({ id: Id });
 const ExecutionParams = Type.Object({ id: Id, executionId: Id });
@@ -81,6 +84,7 @@ const ListQuery = Type.Object(
 export async function executionRoutes(app: FastifyInstance, { store, runner, config }: ServiceContext): Promise<void> {
   app.addSchema(Receipt);
   app.addSchema(ExecutionBody);
+  app.addSchema(Accepted);
   const tags = ['executions'];
 
   const run = async (request: FastifyRequest<{ Params: Static<typeof FunctionParams>; Body: Static<typeof RunBody> | undefined }>, reply: FastifyReply) => {
@@ -109,27 +113,29 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
     return reply.code(200).send(executionBody(execution));
   };
 
-  const runSchema = (summary: string) => ({
+  const runSchema = (operationId: string, summary: string) => ({
     tags,
+    operationId,
     summary,
     params: FunctionParams,
     body: RunBody,
-    response: { 200: Type.Ref('Execution'), 202: Accepted, ...errors(400, 401, 404, 413, 415, 429) },
+    response: { 200: Type.Ref('Execution'), 202: Type.Ref('ExecutionAccepted'), ...errors(400, 401, 404, 413, 415, 429) },
   });
   // A run without a body is a run with no params: `curl -X POST .../executions` works.
   const emptyBodyIsEmptyObject = async (request: FastifyRequest) => {
     if (request.body === undefined || request.body === null) request.body = {};
   };
-  const runOptions = (summary: string) => ({ schema: runSchema(summary), preValidation: emptyBodyIsEmptyObject });
+  const runOptions = (operationId: string, summary: string) => ({ schema: runSchema(operationId, summary), preValidation: emptyBodyIsEmptyObject });
   type RunRoute = { Params: Static<typeof FunctionParams>; Body: Static<typeof RunBody> | undefined };
-  app.post<RunRoute>('/functions/:id/executions', runOptions('Run a function (sync: the result; async: 202 and the execution id)'), run);
-  app.post<RunRoute>('/functions/:id/execute', runOptions("Run a function (the original system's route; same as POST .../executions)"), run);
+  app.post<RunRoute>('/functions/:id/executions', runOptions('runFunction', 'Run a function (sync: the result; async: 202 and the execution id)'), run);
+  app.post<RunRoute>('/functions/:id/execute', runOptions('executeFunction', "Run a function (the original system's route; same as POST .../executions)"), run);
 
   app.get<{ Params: Static<typeof FunctionParams>; Querystring: Static<typeof ListQuery> }>(
     '/functions/:id/executions',
     {
       schema: {
         tags,
+        operationId: 'listExecutions',
         summary: "A function's executions, newest first, with logs and network records",
         params: FunctionParams,
         querystring: ListQuery,
@@ -155,7 +161,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
 
   app.get<{ Params: Static<typeof ExecutionParams> }>(
     '/functions/:id/executions/:executionId',
-    { schema: { tags, summary: 'One execution of a function', params: ExecutionParams, response: { 200: Type.Ref('Execution'), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'getFunctionExecution', summary: 'One execution of a function', params: ExecutionParams, response: { 200: Type.Ref('Execution'), ...errors(401, 404) } } },
     async (request) => {
       const execution = await store.getExecution(userIdOf(request), request.params.executionId);
       if (!execution || execution.functionId !== request.params.id) throw notFound('execution');
@@ -166,7 +172,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
   const OneParams = Type.Object({ executionId: Id });
   app.get<{ Params: Static<typeof OneParams> }>(
     '/executions/:executionId',
-    { schema: { tags, summary: 'One execution', params: OneParams, response: { 200: Type.Ref('Execution'), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'getExecution', summary: 'One execution', params: OneParams, response: { 200: Type.Ref('Execution'), ...errors(401, 404) } } },
     async (request) => {
       const execution = await store.getExecution(userIdOf(request), request.params.executionId);
       if (!execution) throw notFound('execution');

@@ -1,5 +1,6 @@
 // /v1/functions: a user's stored functions. Every update is a new version; a source that does
-// not compile is refused when saved, with its line and column.
+// not compile is refused when saved, with its line and column. The function's `version` is the
+// active one (what runs); activating an older version is a rollback that rewrites no history.
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -11,7 +12,7 @@ import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
-import { errors, Id, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
+import { errors, Id, IntegerParam, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
 import { parseHostPattern } from '../../core/ext/fetch/policy.ts';
 
 const FunctionName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'unique per user: letters, digits, . _ -, at most 64' });
@@ -77,7 +78,7 @@ const FunctionSummary = Type.Object(
     id: Type.String(),
     name: Type.String(),
     description: Type.String(),
-    version: Type.Integer(),
+    version: Type.Integer({ description: 'the active version: the one that runs (the newest, unless an older one was activated)' }),
     ...codeFields,
     executionCount: Type.Integer(),
     lastExecutionAt: nullable(Timestamp),
@@ -104,6 +105,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     {
       schema: {
         tags,
+        operationId: 'createFunction',
         summary: 'Create a function',
         body: CreateFunction,
         response: { 201: Type.Ref('Function'), ...errors(400, 401, 409, 413, 415, 429) },
@@ -137,11 +139,12 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     },
   );
 
-  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/functions',
     {
       schema: {
         tags,
+        operationId: 'listFunctions',
         summary: "List the caller's functions (without sources), oldest first",
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
         response: { 200: pageOf(Type.Ref('FunctionSummary')), ...errors(400, 401) },
@@ -155,7 +158,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/functions/:id',
-    { schema: { tags, summary: 'Get a function with its current source', params: IdParams, response: { 200: Type.Ref('Function'), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'getFunction', summary: 'Get a function with its current source', params: IdParams, response: { 200: Type.Ref('Function'), ...errors(401, 404) } } },
     async (request) => {
       const fn = await store.getFunction(userIdOf(request), request.params.id);
       if (!fn) throw notFound('function');
@@ -168,6 +171,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     {
       schema: {
         tags,
+        operationId: 'updateFunction',
         summary: 'Change a function: any fields given; each change is a new version',
         params: IdParams,
         body: UpdateFunction,
@@ -191,7 +195,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/functions/:id',
-    { schema: { tags, summary: 'Delete a function with its versions and executions', params: IdParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'deleteFunction', summary: 'Delete a function with its versions and executions', params: IdParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
     async (request, reply) => {
       if (!(await store.deleteFunction(userIdOf(request), request.params.id))) throw notFound('function');
       return reply.code(204).send();
@@ -203,6 +207,7 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     {
       schema: {
         tags,
+        operationId: 'listFunctionVersions',
         summary: 'Every version of a function, oldest first',
         params: IdParams,
         response: { 200: Type.Object({ items: Type.Array(Type.Ref('FunctionVersion')) }), ...errors(401, 404) },
@@ -215,14 +220,37 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     },
   );
 
-  const VersionParams = Type.Object({ id: Id, version: Type.String({ pattern: '^[1-9][0-9]{0,8}$' }) });
+  const VersionParams = Type.Object({ id: Id, version: IntegerParam({ minimum: 1, maximum: 999_999_999, description: 'a version number, from 1' }) });
   app.get<{ Params: Static<typeof VersionParams> }>(
     '/functions/:id/versions/:version',
-    { schema: { tags, summary: 'One version of a function', params: VersionParams, response: { 200: Type.Ref('FunctionVersion'), ...errors(400, 401, 404) } } },
+    { schema: { tags, operationId: 'getFunctionVersion', summary: 'One version of a function', params: VersionParams, response: { 200: Type.Ref('FunctionVersion'), ...errors(400, 401, 404) } } },
     async (request) => {
-      const version = await store.getFunctionVersion(userIdOf(request), request.params.id, Number(request.params.version));
+      const version = await store.getFunctionVersion(userIdOf(request), request.params.id, request.params.version);
       if (!version) throw notFound('function version');
       return versionBody(version);
+    },
+  );
+
+  app.post<{ Params: Static<typeof VersionParams> }>(
+    '/functions/:id/versions/:version/activate',
+    {
+      schema: {
+        tags,
+        operationId: 'activateFunctionVersion',
+        summary: 'Make a recorded version the active one (a rollback, or forward again): it is what runs from now on. No version is changed; the next change is numbered after the newest',
+        params: VersionParams,
+        response: { 200: Type.Ref('Function'), ...errors(404) },
+      },
+    },
+    async (request) => {
+      const userId = userIdOf(request);
+      const version = await store.getFunctionVersion(userId, request.params.id, request.params.version);
+      if (!version) throw notFound('function version');
+      // The operator's maxima may have shrunk since that version was saved.
+      await checkCode(version, config);
+      const activated = await store.activateFunctionVersion(userId, request.params.id, request.params.version, new Date().toISOString());
+      if (!activated) throw notFound('function version');
+      return functionBody(activated);
     },
   );
 }

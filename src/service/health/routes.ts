@@ -4,15 +4,17 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../context.ts';
 
-const Status = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) });
+const Status = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) }, { $id: 'HealthStatus' });
 
 export async function healthRoutes(app: FastifyInstance, { store, lifecycle, metrics }: ServiceContext): Promise<void> {
   const config = { access: 'public' as const };
   const tags = ['operations'];
+  app.addSchema(Status);
+  const status = Type.Ref('HealthStatus');
 
-  app.get('/health', { config, schema: { tags, summary: 'Liveness', response: { 200: Status } } }, async () => ({ status: 'ok' }));
+  app.get('/health', { config, schema: { tags, operationId: 'getHealth', summary: 'Liveness', response: { 200: status } } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { config, schema: { tags, summary: 'Readiness', response: { 200: Status, 503: Status } } }, async (request, reply) => {
+  app.get('/ready', { config, schema: { tags, operationId: 'getReadiness', summary: 'Readiness', response: { 200: status, 503: status } } }, async (request, reply) => {
     if (!lifecycle.ready) return reply.code(503).send({ status: 'unavailable', reason: 'starting or shutting down' });
     try {
       await store.ping();
@@ -23,7 +25,12 @@ export async function healthRoutes(app: FastifyInstance, { store, lifecycle, met
     return { status: 'ready' };
   });
 
-  app.get('/metrics', { config, schema: { tags, summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
+  app.get('/metrics', { config, schema: {
+        tags,
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics (text exposition format)',
+        response: { 200: { description: 'the metrics, as text', content: { 'text/plain': { schema: Type.String() } } } },
+      } }, async (_request, reply) => {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }

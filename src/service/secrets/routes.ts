@@ -12,19 +12,23 @@ import { errors, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../s
 const SecretMeta = Type.Object({ name: Type.String(), version: Type.Integer(), createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'SecretMeta' });
 const SetSecret = Type.Object({ value: Type.String({ description: 'the secret; stored encrypted, never returned' }) }, { additionalProperties: false });
 const NameParams = Type.Object({ name: SecretName });
-const AuditEntry = Type.Object({
+const AuditEntry = Type.Object(
+  {
   id: Type.String(),
   secretName: Type.String(),
   action: stringEnum(['create', 'update', 'delete', 'read'] as const),
   keyId: Type.Union([Type.String(), Type.Null()], { description: 'the API key that wrote' }),
   executionId: Type.Union([Type.String(), Type.Null()], { description: 'the execution that read' }),
   at: Timestamp,
-});
+  },
+  { $id: 'SecretAuditEntry' },
+);
 const AuditQuery = Type.Object({ ...PageQuery, name: Type.Optional(SecretName) }, { additionalProperties: false });
 
 
 export async function secretRoutes(app: FastifyInstance, { store, vault, config }: ServiceContext): Promise<void> {
   app.addSchema(SecretMeta);
+  app.addSchema(AuditEntry);
   const tags = ['secrets'];
 
   app.put<{ Params: Static<typeof NameParams>; Body: Static<typeof SetSecret> }>(
@@ -32,6 +36,7 @@ export async function secretRoutes(app: FastifyInstance, { store, vault, config 
     {
       schema: {
         tags,
+        operationId: 'setSecret',
         summary: 'Set a secret: create it, or replace its value (a new version)',
         params: NameParams,
         body: SetSecret,
@@ -54,7 +59,7 @@ export async function secretRoutes(app: FastifyInstance, { store, vault, config 
 
   app.get(
     '/secrets',
-    { schema: { tags, summary: "The caller's secrets: names and metadata only", response: { 200: Type.Object({ items: Type.Array(Type.Ref('SecretMeta')) }), ...errors(401) } } },
+    { schema: { tags, operationId: 'listSecrets', summary: "The caller's secrets: names and metadata only", response: { 200: Type.Object({ items: Type.Array(Type.Ref('SecretMeta')) }), ...errors(401) } } },
     async (request) => ({ items: await store.listSecrets(userIdOf(request)) }),
   );
 
@@ -63,9 +68,10 @@ export async function secretRoutes(app: FastifyInstance, { store, vault, config 
     {
       schema: {
         tags,
+        operationId: 'listSecretAudit',
         summary: "Audit trail of the caller's secrets, newest first: writes, and which execution read which secret",
         querystring: AuditQuery,
-        response: { 200: pageOf(AuditEntry), ...errors(400, 401) },
+        response: { 200: pageOf(Type.Ref('SecretAuditEntry')), ...errors(400, 401) },
       },
     },
     async (request) => {
@@ -76,7 +82,7 @@ export async function secretRoutes(app: FastifyInstance, { store, vault, config 
 
   app.get<{ Params: Static<typeof NameParams> }>(
     '/secrets/:name',
-    { schema: { tags, summary: "A secret's metadata (never its value)", params: NameParams, response: { 200: Type.Ref('SecretMeta'), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'getSecret', summary: "A secret's metadata (never its value)", params: NameParams, response: { 200: Type.Ref('SecretMeta'), ...errors(401, 404) } } },
     async (request) => {
       const meta = await store.getSecretMeta(userIdOf(request), request.params.name);
       if (!meta) throw notFound('secret');
@@ -86,7 +92,7 @@ export async function secretRoutes(app: FastifyInstance, { store, vault, config 
 
   app.delete<{ Params: Static<typeof NameParams> }>(
     '/secrets/:name',
-    { schema: { tags, summary: 'Delete a secret', params: NameParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
+    { schema: { tags, operationId: 'deleteSecret', summary: 'Delete a secret', params: NameParams, response: { 204: Type.Null(), ...errors(401, 404) } } },
     async (request, reply) => {
       const deleted = await store.deleteSecret(userIdOf(request), request.params.name, new Date().toISOString(), { id: randomUUID(), keyId: keyIdOf(request) });
       if (!deleted) throw notFound('secret');

@@ -47,6 +47,7 @@ export async function userRoutes(app: FastifyInstance, { store }: ServiceContext
       config: admin,
       schema: {
         tags,
+        operationId: 'createUser',
         summary: 'Create a user, with a first API key (operator)',
         body: CreateUser,
         response: { 201: Type.Object({ user: Type.Ref('User'), apiKey: Type.Ref('NewApiKey') }), ...errors(400, 401, 403, 409, 415) },
@@ -60,21 +61,21 @@ export async function userRoutes(app: FastifyInstance, { store }: ServiceContext
     },
   );
 
-  app.get<{ Querystring: { limit?: string; cursor?: string } }>(
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/users',
-    { config: admin, schema: { tags, summary: 'List users (operator)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: pageOf(Type.Ref('User')), ...errors(400, 401, 403) } } },
+    { config: admin, schema: { tags, operationId: 'listUsers', summary: 'List users (operator)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: pageOf(Type.Ref('User')), ...errors(400, 401, 403) } } },
     async (request) => store.listUsers({ limit: pageSize(request.query.limit), cursor: request.query.cursor }),
   );
 
   app.get<{ Params: Static<typeof UserParams> }>(
     '/users/:userId',
-    { config: admin, schema: { tags, summary: 'Get a user (operator)', params: UserParams, response: { 200: Type.Ref('User'), ...errors(401, 403, 404) } } },
+    { config: admin, schema: { tags, operationId: 'getUser', summary: 'Get a user (operator)', params: UserParams, response: { 200: Type.Ref('User'), ...errors(401, 403, 404) } } },
     async (request) => (await store.getUser(request.params.userId)) ?? Promise.reject(notFound('user')),
   );
 
   app.delete<{ Params: Static<typeof UserParams> }>(
     '/users/:userId',
-    { config: admin, schema: { tags, summary: 'Delete a user with all their functions, secrets, executions and keys (operator)', params: UserParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { config: admin, schema: { tags, operationId: 'deleteUser', summary: 'Delete a user with all their functions, secrets, executions and keys (operator)', params: UserParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (request, reply) => {
       if (!(await store.deleteUser(request.params.userId))) throw notFound('user');
       return reply.code(204).send();
@@ -83,7 +84,7 @@ export async function userRoutes(app: FastifyInstance, { store }: ServiceContext
 
   app.get<{ Params: Static<typeof UserParams> }>(
     '/users/:userId/keys',
-    { config: admin, schema: { tags, summary: "A user's API keys (operator)", params: UserParams, response: { 200: Type.Object({ items: Type.Array(Type.Ref('ApiKey')) }), ...errors(401, 403, 404) } } },
+    { config: admin, schema: { tags, operationId: 'listUserKeys', summary: "A user's API keys (operator)", params: UserParams, response: { 200: Type.Object({ items: Type.Array(Type.Ref('ApiKey')) }), ...errors(401, 403, 404) } } },
     async (request) => {
       const user = await existingUser(store, request.params.userId);
       return { items: (await store.listApiKeys(user.id)).map(keyBody) };
@@ -92,7 +93,7 @@ export async function userRoutes(app: FastifyInstance, { store }: ServiceContext
 
   app.post<{ Params: Static<typeof UserParams>; Body: Static<typeof CreateKey> }>(
     '/users/:userId/keys',
-    { config: admin, schema: { tags, summary: 'Create an API key for a user (operator)', params: UserParams, body: CreateKey, response: { 201: Type.Ref('NewApiKey'), ...errors(400, 401, 403, 404, 415) } } },
+    { config: admin, schema: { tags, operationId: 'createUserKey', summary: 'Create an API key for a user (operator)', params: UserParams, body: CreateKey, response: { 201: Type.Ref('NewApiKey'), ...errors(400, 401, 403, 404, 415) } } },
     async (request, reply) => {
       const user = await existingUser(store, request.params.userId);
       return reply.code(201).send(await issueKey(store, user.id, request.body.name ?? 'unnamed'));
@@ -101,7 +102,7 @@ export async function userRoutes(app: FastifyInstance, { store }: ServiceContext
 
   app.delete<{ Params: Static<typeof UserKeyParams> }>(
     '/users/:userId/keys/:keyId',
-    { config: admin, schema: { tags, summary: "Revoke a user's API key (operator)", params: UserKeyParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { config: admin, schema: { tags, operationId: 'revokeUserKey', summary: "Revoke a user's API key (operator)", params: UserKeyParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (request, reply) => {
       if (!(await store.revokeApiKey(request.params.userId, request.params.keyId, new Date().toISOString()))) throw notFound('API key');
       return reply.code(204).send();
@@ -110,25 +111,25 @@ export async function userRoutes(app: FastifyInstance, { store }: ServiceContext
 
   app.get(
     '/me',
-    { schema: { tags, summary: 'The user the key belongs to', response: { 200: Type.Ref('User'), ...errors(401, 403) } } },
+    { schema: { tags, operationId: 'getMe', summary: 'The user the key belongs to', response: { 200: Type.Ref('User'), ...errors(401, 403) } } },
     async (request) => existingUser(store, userIdOf(request)),
   );
 
   app.get(
     '/keys',
-    { schema: { tags, summary: "The caller's API keys (never their values)", response: { 200: Type.Object({ items: Type.Array(Type.Ref('ApiKey')) }), ...errors(401, 403) } } },
+    { schema: { tags, operationId: 'listKeys', summary: "The caller's API keys (never their values)", response: { 200: Type.Object({ items: Type.Array(Type.Ref('ApiKey')) }), ...errors(401, 403) } } },
     async (request) => ({ items: (await store.listApiKeys(userIdOf(request))).map(keyBody) }),
   );
 
   app.post<{ Body: Static<typeof CreateKey> }>(
     '/keys',
-    { schema: { tags, summary: 'Create another API key for the caller', body: CreateKey, response: { 201: Type.Ref('NewApiKey'), ...errors(400, 401, 403, 415) } } },
+    { schema: { tags, operationId: 'createKey', summary: 'Create another API key for the caller', body: CreateKey, response: { 201: Type.Ref('NewApiKey'), ...errors(400, 401, 403, 415) } } },
     async (request, reply) => reply.code(201).send(await issueKey(store, userIdOf(request), request.body.name ?? 'unnamed')),
   );
 
   app.delete<{ Params: Static<typeof KeyParams> }>(
     '/keys/:keyId',
-    { schema: { tags, summary: "Revoke one of the caller's API keys (the one in use too)", params: KeyParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
+    { schema: { tags, operationId: 'revokeKey', summary: "Revoke one of the caller's API keys (the one in use too)", params: KeyParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } } },
     async (request, reply) => {
       if (!(await store.revokeApiKey(userIdOf(request), request.params.keyId, new Date().toISOString()))) throw notFound('API key');
       return reply.code(204).send();

@@ -235,7 +235,9 @@ export class PostgresStore implements Store {
         const row = await this.#row('SELECT * FROM functions WHERE id = $1 AND user_id = $2 FOR UPDATE', [id, userId], client);
         if (!row) return undefined;
         const next: FunctionRecord = { ...functionOf(row), ...definedOnly(patch) };
-        next.version += 1;
+        // After a rollback the active version is not the newest: number after the newest.
+        const newest = await this.#row('SELECT MAX(version) AS newest FROM function_versions WHERE function_id = $1', [id], client);
+        next.version = Number(newest?.newest ?? next.version) + 1;
         next.updatedAt = at;
         await client.query(
           `UPDATE functions SET name = $1, description = $2, version = $3, source = $4, language = $5, form = $6, timeout_ms = $7,
@@ -249,6 +251,23 @@ export class PostgresStore implements Store {
       if (isUniqueViolation(error)) return { ok: false, reason: 'conflict' };
       throw error;
     }
+  }
+
+  async activateFunctionVersion(userId: string, id: string, version: number, at: string): Promise<FunctionRecord | undefined> {
+    return this.#transaction(async (client) => {
+      // The row lock orders this with updates of the same function.
+      const row = await this.#row('SELECT * FROM functions WHERE id = $1 AND user_id = $2 FOR UPDATE', [id, userId], client);
+      const chosen = row ? await this.#row('SELECT * FROM function_versions WHERE function_id = $1 AND version = $2', [id, version], client) : undefined;
+      if (!row || !chosen) return undefined;
+      const code = versionOf(chosen);
+      const updated = await this.#row(
+        `UPDATE functions SET version = $1, source = $2, language = $3, form = $4, timeout_ms = $5, memory_mb = $6, allowed_secrets = $7,
+           allowed_hosts = $8, updated_at = $9 WHERE id = $10 RETURNING *`,
+        [version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at, id],
+        client,
+      );
+      return functionOf(updated!);
+    });
   }
 
   async deleteFunction(userId: string, id: string): Promise<boolean> {

@@ -244,7 +244,8 @@ export class SqliteStore implements Store {
       const row = this.#get('SELECT * FROM functions WHERE id = ? AND user_id = ?', id, userId);
       if (!row) return undefined;
       const next: FunctionRecord = { ...functionOf(row), ...definedOnly(patch) };
-      next.version += 1;
+      // After a rollback the active version is not the newest: number after the newest.
+      next.version = Number(this.#get('SELECT MAX(version) AS newest FROM function_versions WHERE function_id = ?', id)?.newest ?? next.version) + 1;
       next.updatedAt = at;
       if (next.name !== row.name && this.#get('SELECT 1 FROM functions WHERE user_id = ? AND name = ?', userId, next.name)) {
         return { ok: false, reason: 'conflict' } as const;
@@ -268,6 +269,30 @@ export class SqliteStore implements Store {
       );
       this.#insertVersion(id, next.version, next, at);
       return { ok: true, value: next } as const;
+    });
+  }
+
+  async activateFunctionVersion(userId: string, id: string, version: number, at: string): Promise<FunctionRecord | undefined> {
+    return this.#transaction(() => {
+      const row = this.#get('SELECT * FROM functions WHERE id = ? AND user_id = ?', id, userId);
+      const chosen = row ? this.#get('SELECT * FROM function_versions WHERE function_id = ? AND version = ?', id, version) : undefined;
+      if (!row || !chosen) return undefined;
+      const code = versionOf(chosen);
+      this.#run(
+        `UPDATE functions SET version = ?, source = ?, language = ?, form = ?, timeout_ms = ?, memory_mb = ?, allowed_secrets = ?,
+           allowed_hosts = ?, updated_at = ? WHERE id = ?`,
+        version,
+        code.source,
+        code.language,
+        code.form,
+        code.timeoutMs,
+        code.memoryMb,
+        jsonText(code.allowedSecrets),
+        jsonText(code.allowedHosts),
+        at,
+        id,
+      );
+      return functionOf(this.#get('SELECT * FROM functions WHERE id = ?', id)!);
     });
   }
 
