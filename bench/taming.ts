@@ -26,6 +26,8 @@ interface ChoiceResult {
   /** Sandbox.create through dispose, one at a time. */
   sandboxMedianMs: number | null;
   sandboxMeanMs: number | null;
+  /** The process's CPU time (every thread) per sandbox: steadier than wall time on a busy machine. */
+  sandboxCpuMs: number | null;
   /** Median over the rounds, nanoseconds per operation. */
   operations: Record<string, number>;
 }
@@ -45,7 +47,7 @@ async function child(choice: string, plan: Plan): Promise<ChoiceResult> {
     const { default: main } = (await import(guestUrl.href)) as { default: (params: unknown) => Promise<Record<string, { nsPerOp: number }>> };
     const rounds = [];
     for (let i = 0; i < plan.rounds; i++) rounds.push(await main({ scale: plan.scale }));
-    return { choice, snapshotBytes: null, snapshotBuildMs: null, sandboxMedianMs: null, sandboxMeanMs: null, operations: medianOperations(rounds) };
+    return { choice, snapshotBytes: null, snapshotBuildMs: null, sandboxMedianMs: null, sandboxMeanMs: null, sandboxCpuMs: null, operations: medianOperations(rounds) };
   }
   if (!isTamingName(choice)) throw new Error(`unknown taming ${choice}`);
   const { chooseOverrideTaming, startupSnapshot } = await import('../src/core/snapshot.ts');
@@ -58,12 +60,16 @@ async function child(choice: string, plan: Plan): Promise<ChoiceResult> {
   const snapshotBytes = snapshot.copy().byteLength;
 
   const times: number[] = [];
+  let cpu = process.cpuUsage();
   for (let i = 0; i < plan.sandboxes + 10; i++) {
+    if (i === 10) cpu = process.cpuUsage();
     const started = performance.now();
     const sandbox = await Sandbox.create({ memoryMb: 128, capabilities: engine.capabilities });
     sandbox.dispose();
     if (i >= 10) times.push(performance.now() - started);
   }
+  const used = process.cpuUsage(cpu);
+  const sandboxCpuMs = (used.user + used.system) / 1000 / plan.sandboxes;
 
   const source = readFileSync(guestUrl, 'utf8');
   const rounds = [];
@@ -79,6 +85,7 @@ async function child(choice: string, plan: Plan): Promise<ChoiceResult> {
     snapshotBuildMs: Math.round(snapshotBuildMs),
     sandboxMedianMs: Math.round(median(times) * 1000) / 1000,
     sandboxMeanMs: Math.round((times.reduce((a, b) => a + b, 0) / times.length) * 1000) / 1000,
+    sandboxCpuMs: Math.round(sandboxCpuMs * 1000) / 1000,
     operations: medianOperations(rounds),
   };
 }
@@ -121,6 +128,7 @@ function report(results: readonly ChoiceResult[], plan: Plan, quick: boolean): s
     row('snapshot build (ms)', (r) => (r.snapshotBuildMs === null ? dash : String(r.snapshotBuildMs))),
     row('sandbox from snapshot, median (ms)', (r) => (r.sandboxMedianMs === null ? dash : r.sandboxMedianMs.toFixed(3))),
     row('sandbox from snapshot, mean (ms)', (r) => (r.sandboxMeanMs === null ? dash : r.sandboxMeanMs.toFixed(3))),
+    row('sandbox from snapshot, CPU time (ms)', (r) => (r.sandboxCpuMs === null ? dash : r.sandboxCpuMs.toFixed(3))),
     ...names.map((name) => row(`${name} (ns/op)`, (r) => r.operations[name]?.toFixed(1) ?? dash)),
     '',
   ].join('\n');

@@ -86,7 +86,8 @@ const sweep = `
 /**
  * Data properties deliberately left on the prototypes, by the path the sweep names them with.
  * Non-configurable by the specification (an accessor cannot replace them); kept for V8's fast
- * paths (harden.js keptAsData); or added by V8 to each context after the snapshot.
+ * paths (harden.js keptAsData); or added by V8 to each context after the snapshot (of those,
+ * only the `constructor` of the prototypes of the constructors it adds is tamed).
  */
 const leftAsData = {
   nonConfigurable: [
@@ -111,10 +112,9 @@ const leftAsData = {
     '%AsyncGeneratorPrototype%.[[Prototype]].[[Prototype]] @@asyncDispose',
     'DataView.prototype getFloat16',
     'DataView.prototype setFloat16',
-    'Float16Array.prototype constructor',
-    ...['constructor', 'name', 'message'].map((key) => `SuppressedError.prototype ${key}`),
-    ...['constructor', 'use', 'dispose', 'adopt', 'defer', 'move', '@@dispose', '@@toStringTag'].map((key) => `DisposableStack.prototype ${key}`),
-    ...['constructor', 'use', 'disposeAsync', 'adopt', 'defer', 'move', '@@asyncDispose', '@@toStringTag'].map((key) => `AsyncDisposableStack.prototype ${key}`),
+    ...['name', 'message'].map((key) => `SuppressedError.prototype ${key}`),
+    ...['use', 'dispose', 'adopt', 'defer', 'move', '@@dispose', '@@toStringTag'].map((key) => `DisposableStack.prototype ${key}`),
+    ...['use', 'disposeAsync', 'adopt', 'defer', 'move', '@@asyncDispose', '@@toStringTag'].map((key) => `AsyncDisposableStack.prototype ${key}`),
   ],
 };
 
@@ -146,6 +146,8 @@ describe('the override mistake, tamed by a rule derived from the intrinsics', ()
         return {
           regexpExec: shadow(() => /a/, 'exec'),
           typedArrayConstructor: shadow(() => new Uint8Array(2), 'constructor'),
+          float16ArrayConstructor: shadow(() => new Float16Array(2), 'constructor'),
+          suppressedErrorConstructor: shadow(() => new SuppressedError(1, 2), 'constructor'),
           setAdd: shadow(() => new Set(), 'add'),
           mapSet: shadow(() => new Map(), 'set'),
           generatorReturn: shadow(() => generator(), 'return'),

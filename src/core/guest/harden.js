@@ -259,9 +259,9 @@
       configurable: false,
     });
   }
-  // Keys V8 itself adds or changes in each context stay data properties, as do the prototypes of
-  // the constructors it adds (Float16Array, DisposableStack, SuppressedError, ...): taming them in
-  // `finish`, cold in every sandbox, made each sandbox's creation markedly slower.
+  // Keys V8 itself adds or changes in each context stay data properties, and so do the
+  // prototypes of the constructors it adds except for their `constructor` (see finish): taming
+  // them in `finish`, cold in every sandbox, made each sandbox's creation markedly slower.
   const keysV8Changes = (object) => deferredChanges.find((change) => change.object === object)?.keys ?? [];
   const derived = !overrides || overrides === 'all';
   const keptKeys = overrides === 'all' ? [] : resolveKept();
@@ -313,6 +313,14 @@
   const globalCount = ownKeys(global).length - keptForV8.length;
   const present = (object, keys) => keys.filter((key) => hasOwn(object, key)).length;
   let finished = false;
+  // The constructors V8 adds (Float16Array, SuppressedError, ...) get their prototype's
+  // `constructor` tamed here, the one property of theirs that species and subclassing code
+  // assigns; each property tamed here costs every sandbox time, so the others stay data.
+  function tameConstructorOf(constructor) {
+    if (typeof constructor !== 'function') return;
+    const descriptor = getOwnPropertyDescriptor(constructor, 'prototype');
+    if (descriptor && hasOwn(descriptor, 'value') && isObject(descriptor.value)) tame(descriptor.value, 'constructor');
+  }
   function finish() {
     if (finished) throw new Error('harden: finished already');
     finished = true;
@@ -330,6 +338,7 @@
     for (const name of globalAdditions) {
       if (!hasOwn(global, name)) continue;
       if (standardGlobals.has(name)) {
+        if (derived) tameConstructorOf(getOwnPropertyDescriptor(global, name).value);
         pushSlots(roots, global, name);
         apply(arrayPush, added, [name]);
         expectedGlobals++;
