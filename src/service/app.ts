@@ -37,7 +37,12 @@ export interface AppOptions {
 export interface ServiceApp {
   app: FastifyInstance;
   context: ServiceContext;
+  /** The package version, as nodes register it. */
+  version: string;
 }
+
+/** Routes that keep answering while the server drains: load balancers watch them. */
+const operationRoutes = new Set(['/health', '/ready', '/metrics']);
 
 /** A client's request id is kept only when it is short and plain (it ends up in our logs). */
 const plainRequestId = /^[\w.:-]{1,64}$/;
@@ -72,8 +77,8 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   const context: ServiceContext = { config, store, vault, executor, runner, metrics, lifecycle: { ready: false, closing: false } };
 
   installErrorHandling(app);
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!context.lifecycle.closing) return;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!context.lifecycle.closing || operationRoutes.has(request.routeOptions.url ?? '')) return;
     reply.header('connection', 'close');
     throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'the server is shutting down; retry shortly', { headers: { 'retry-after': '5' } });
   });
@@ -102,7 +107,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
     { prefix: '/v1' },
   );
   await app.ready();
-  return { app, context };
+  return { app, context, version };
 }
 
 function isLoggerInstance(value: unknown): value is FastifyBaseLogger {

@@ -44,7 +44,11 @@ const ExecutionBody = Type.Object(
     functionVersion: Type.Integer({ description: 'the version of the function that ran' }),
     userId: Type.String(),
     async: Type.Boolean(),
-    status: stringEnum(['running', 'success', 'error'] as const),
+    status: stringEnum(['queued', 'running', 'success', 'error'] as const, {
+      description: 'queued: accepted, not started; running: started in an isolate; only a started execution can end error/INTERRUPTED',
+    }),
+    trigger: stringEnum(['api', 'schedule', 'webhook'] as const, { description: 'what made it: an API call, a cron schedule or a webhook' }),
+    nodeId: nullable(Type.String({ description: 'the node running it (or that ran it); null while in the shared queue' })),
     result: Type.Unknown({ description: 'what the function returned (JSON), secret values redacted' }),
     error: nullable(ExecutionError),
     logs: Type.Array(LogEntry),
@@ -60,7 +64,12 @@ const ExecutionBody = Type.Object(
   { $id: 'Execution' },
 );
 
-const Accepted = Type.Object({ executionId: Type.String(), functionId: Type.String(), functionVersion: Type.Integer(), status: Type.Literal('running') });
+const Accepted = Type.Object({
+  executionId: Type.String(),
+  functionId: Type.String(),
+  functionVersion: Type.Integer(),
+  status: stringEnum(['queued', 'running', 'success', 'error'] as const),
+});
 
 const FunctionParams = Type.Object({ id: Id });
 const ExecutionParams = Type.Object({ id: Id, executionId: Id });
@@ -68,7 +77,7 @@ const ExecutionParams = Type.Object({ id: Id, executionId: Id });
 const ListQuery = Type.Object(
   {
     ...PageQuery,
-    status: Type.Optional(stringEnum(['running', 'success', 'error'] as const)),
+    status: Type.Optional(stringEnum(['queued', 'running', 'success', 'error'] as const)),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after (RFC 3339)' })),
     until: Type.Optional(Type.String({ format: 'date-time', description: 'created at or before (RFC 3339)' })),
   },
@@ -100,7 +109,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
       return reply
         .code(202)
         .header('location', `/v1/executions/${execution.id}`)
-        .send({ executionId: execution.id, functionId: fn.id, functionVersion: execution.functionVersion, status: 'running' });
+        .send({ executionId: execution.id, functionId: fn.id, functionVersion: execution.functionVersion, status: execution.status });
     }
     return reply.code(200).send(executionBody(execution));
   };
@@ -178,6 +187,8 @@ function executionBody(execution: ExecutionRecord) {
     userId: execution.userId,
     async: execution.async,
     status: execution.status,
+    trigger: execution.trigger,
+    nodeId: execution.nodeId,
     result: execution.result,
     error: execution.error,
     logs: execution.logs,
