@@ -11,6 +11,7 @@ import { hashApiKey } from './auth/keys.ts';
 import { installAuth } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { ApiError, frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
@@ -103,6 +104,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
       await v1.register(functionRoutes, context);
       await v1.register(executionRoutes, context);
       await v1.register(secretRoutes, context);
+      await v1.register(adminRoutes, context);
     },
     { prefix: '/v1' },
   );
