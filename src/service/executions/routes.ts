@@ -1,5 +1,6 @@
 // Executions of a user's functions: run one (sync: the ExecutionResult; async: 202 and the id),
 // get one, list a function's history with filters.
+import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ExecutionFailure } from '../../core/failure.ts';
@@ -9,6 +10,7 @@ import type { ExecutionRecord } from '../../store/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
+import { IdempotencyHeaders, idempotencyKeyOf, outstanding, reserve } from '../idempotency.ts';
 import { errors, Id, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
 
 const RunBody = Type.Object(
@@ -100,26 +102,49 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
       throw error;
     }
     const async = request.body?.async === true;
-    const submitted = await runner.submit(fn, params, async);
+    const key = idempotencyKeyOf(request);
+    const id = randomUUID();
+    let release: (() => Promise<void>) | undefined;
+    if (key !== undefined) {
+      // One scope for both routes of a function: .../execute is the same request.
+      const held = await reserve(store, { userId, key, scope: `POST /v1/functions/${fn.id}/executions`, body: request.body ?? {}, resourceId: id });
+      if (!held.first) {
+        const original = await store.getExecution(userId, held.resourceId);
+        if (!original) throw outstanding();
+        reply.header('idempotent-replayed', 'true');
+        return original.async ? accepted(reply, original) : reply.code(200).send(executionBody(original));
+      }
+      release = held.release;
+    }
+    let submitted;
+    try {
+      submitted = await runner.submit(fn, params, async, { id });
+    } catch (error) {
+      await release?.().catch(() => {});
+      throw error;
+    }
     if (!submitted.ok) {
+      await release?.();
       throw quotaExceeded(`quota exceeded: at most ${config.quotas.concurrentExecutionsPerUser} executions running or queued per user`, 1);
     }
     const execution = submitted.execution;
-    if (async) {
-      return reply
-        .code(202)
-        .header('location', `/v1/executions/${execution.id}`)
-        .send({ executionId: execution.id, functionId: fn.id, functionVersion: execution.functionVersion, status: execution.status });
-    }
+    if (async) return accepted(reply, execution);
     return reply.code(200).send(executionBody(execution));
   };
+
+  const accepted = (reply: FastifyReply, execution: ExecutionRecord) =>
+    reply
+      .code(202)
+      .header('location', `/v1/executions/${execution.id}`)
+      .send({ executionId: execution.id, functionId: execution.functionId, functionVersion: execution.functionVersion, status: execution.status });
 
   const runSchema = (summary: string) => ({
     tags,
     summary,
     params: FunctionParams,
+    headers: IdempotencyHeaders,
     body: RunBody,
-    response: { 200: Type.Ref('Execution'), 202: Accepted, ...errors(400, 401, 404, 413, 415, 429) },
+    response: { 200: Type.Ref('Execution'), 202: Accepted, ...errors(400, 401, 404, 409, 413, 415, 422, 429) },
   });
   // A run without a body is a run with no params: `curl -X POST .../executions` works.
   const emptyBodyIsEmptyObject = async (request: FastifyRequest) => {
