@@ -5,6 +5,8 @@ import { ConfigError, configHelp, describeConfig, loadConfig, type ServiceConfig
 import { DataDirLockedError } from '../service/data-dir.ts';
 import { KeyError } from '../attestation/keys.ts';
 import { SigningKeyError } from '../service/attestation/signing-key.ts';
+import { NodeIdTakenError } from '../service/node.ts';
+import { SchemaTooNewError } from '../store/index.ts';
 import { MasterKeyError } from '../service/secrets/master-key.ts';
 import { startService, type RunningService } from '../service/server.ts';
 import { exitStatus, UsageError } from './usage.ts';
@@ -20,9 +22,11 @@ Options (flag, environment variable, meaning):
 ${configHelp()}
   -h, --help                  this text
 
-SIGTERM or SIGINT stops it gracefully: running executions finish first (queued ones wait
-in the store for the next start). Whatever ends the process you started, SIGKILL included,
-ends the server and its executors too.
+SIGTERM or SIGINT stops it gracefully (also when sent to the whole process group: executors
+leave shutdown to the server): /ready answers 503 at once, no new work is taken, running
+executions finish within --shutdown-grace with their leases kept alive, and queued ones are
+left to the other nodes (or the next start). Whatever ends the process you started, SIGKILL
+included, ends the server and its executors too.
 `);
   return exitStatus.success;
 }
@@ -42,7 +46,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   try {
     service = await startService(config, { logger });
   } catch (error) {
-    if (error instanceof MasterKeyError || error instanceof SigningKeyError || error instanceof KeyError || error instanceof DataDirLockedError || isListenError(error)) {
+    if (error instanceof MasterKeyError || error instanceof SigningKeyError || error instanceof KeyError || error instanceof DataDirLockedError || error instanceof NodeIdTakenError || error instanceof SchemaTooNewError || isListenError(error)) {
       process.stderr.write(`teejs: ${(error as Error).message}\n`);
       return exitStatus.executionError;
     }

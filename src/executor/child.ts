@@ -70,5 +70,12 @@ process.on('message', (message: HostMessage) => {
 // The host going away (it crashed or was killed) leaves nobody to serve: stop too.
 process.on('disconnect', () => process.exit(0));
 
+// Shutdown belongs to the host, which drains its executions first: a SIGTERM or SIGINT sent to
+// the whole process group (systemd's default KillMode, Ctrl-C in a terminal) reaches this
+// process too, and must not cut the executions it runs. The host asks with 'shutdown', kills
+// with SIGKILL past its deadline, and its exit ends this process through 'disconnect'.
+process.on('SIGTERM', () => {});
+process.on('SIGINT', () => {});
+
 // Ready once the warm pool is full: the host takes this process's size now as its idle size.
 void engine.warm().then(() => send({ type: 'ready' }));

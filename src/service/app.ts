@@ -14,6 +14,7 @@ import { installAuth } from './auth/plugin.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { attestationRoutes } from './attestation/routes.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { ApiError, frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
@@ -45,7 +46,12 @@ export interface AppOptions {
 export interface ServiceApp {
   app: FastifyInstance;
   context: ServiceContext;
+  /** The package version, as nodes register it. */
+  version: string;
 }
+
+/** Routes that keep answering while the server drains: load balancers watch them. */
+const operationRoutes = new Set(['/health', '/ready', '/metrics']);
 
 /** A client's request id is kept only when it is short and plain (it ends up in our logs). */
 const plainRequestId = /^[\w.:-]{1,64}$/;
@@ -84,8 +90,8 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
 
   installErrorHandling(app);
   app.addHook('preValidation', coerceIntegerParams);
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!context.lifecycle.closing) return;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!context.lifecycle.closing || operationRoutes.has(request.routeOptions.url ?? '')) return;
     reply.header('connection', 'close');
     throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'the server is shutting down; retry shortly', { headers: { 'retry-after': '5' } });
   });
@@ -112,11 +118,12 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
       await v1.register(executionRoutes, context);
       await v1.register(secretRoutes, context);
       await v1.register(attestationRoutes, context);
+      await v1.register(adminRoutes, context);
     },
     { prefix: '/v1' },
   );
   await app.ready();
-  return { app, context };
+  return { app, context, version };
 }
 
 function isLoggerInstance(value: unknown): value is FastifyBaseLogger {

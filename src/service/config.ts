@@ -53,6 +53,11 @@ export interface ServiceConfig {
   historyPerFunction: number;
   /** On SIGTERM, how long in-flight executions may take to finish. */
   shutdownGraceMs: number;
+  /**
+   * How long a node's hold on its executions lasts without renewal (renewed every third): after
+   * a crash, its started executions end INTERRUPTED within about 1.3 leases, and its id is free.
+   */
+  leaseMs: number;
   /** The operator's fetch policy; each function narrows the host list to its own. */
   network: {
     allowHosts: string[];
@@ -112,6 +117,7 @@ const settings = {
   allowHosts: { flag: 'allow-hosts', env: 'TEEJS_ALLOW_HOSTS', describe: 'hosts functions may fetch at most, comma-separated (* any public host)', kind: 'string', defaultValue: '*' },
   allowHttp: { flag: 'allow-http', env: 'TEEJS_ALLOW_HTTP', describe: 'let functions fetch plain http: URLs (https only by default)', kind: 'bool', defaultValue: false },
   allowPrivateNetwork: { flag: 'allow-private-network', env: 'TEEJS_ALLOW_PRIVATE_NETWORK', describe: 'let functions reach loopback and private addresses (development only)', kind: 'bool', defaultValue: false },
+  leaseMs: { flag: 'lease', env: 'TEEJS_LEASE_MS', describe: "how long a node's hold on its executions lasts unrenewed (renewed every third; a dead node's end INTERRUPTED within ~1.3x), ms", kind: 'int', min: 1500, max: 600_000, defaultValue: 6000 },
   shutdownGraceMs: { flag: 'shutdown-grace', env: 'TEEJS_SHUTDOWN_GRACE_MS', describe: 'on SIGTERM, time for in-flight executions to finish, ms', kind: 'int', min: 0, max: 3_600_000, defaultValue: 65_000 },
 } satisfies Record<string, Setting>;
 
@@ -196,6 +202,7 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
     },
     historyPerFunction: value('historyPerFunction') as number,
     shutdownGraceMs: value('shutdownGraceMs') as number,
+    leaseMs: value('leaseMs') as number,
     network: {
       allowHosts: (value('allowHosts') as string)
         .split(',')

@@ -17,6 +17,7 @@ export type ApiErrorCode =
   | 'URI_TOO_LONG'
   | 'RATE_LIMITED'
   | 'QUOTA_EXCEEDED'
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 

@@ -9,6 +9,7 @@ import { buildApp, type ServiceApp } from './app.ts';
 import { generateApiKey } from './auth/keys.ts';
 import type { ServiceConfig } from './config.ts';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
+import { NodeRegistration } from './node.ts';
 import { createExecutor } from './executor.ts';
 import { SecretCipher } from './secrets/cipher.ts';
 import { loadMasterKey, verifyMasterKey, type MasterKey } from './secrets/master-key.ts';
@@ -27,6 +28,7 @@ export interface RunningService extends ServiceApp {
   storeDescription: string;
   /** Executions a previous run left unfinished, now ended as INTERRUPTED. */
   interrupted: number;
+  node: NodeRegistration;
   /** Graceful stop: refuse new requests, let running executions finish (within the grace), close. */
   stop(): Promise<void>;
 }
@@ -67,7 +69,10 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     const service = await buildApp({ config, store, vault, executor, signingKey: nodeKey.key, ...(options.attestor ? { attestor: options.attestor } : {}), logger: logger ?? false });
     const { app, context } = service;
     cleanups.push(() => app.close());
-    const interrupted = await context.runner.start();
+    // Before anything is settled under this id: a live node holding it is refused here.
+    const node = await NodeRegistration.register(store, { nodeId: config.nodeId, version: service.version, slots: config.concurrency, leaseMs: config.leaseMs, ...(logger ? { log: logger } : {}) });
+    cleanups.push(() => node.stop());
+    const interrupted = await context.runner.start(node);
     cleanups.push(() => context.runner.stop(0));
     const address = await app.listen({ host: config.host, port: config.port });
     context.lifecycle.ready = true;
@@ -75,13 +80,19 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
+        // From here /ready answers 503 and new API requests a 503, while the listener stays
+        // open so load balancers and clients can see it.
         context.lifecycle.ready = false;
         context.lifecycle.closing = true;
-        // Stop taking queued work first; requests in flight (sync executions) finish in close().
-        const draining = context.runner.stop(config.shutdownGraceMs);
-        await app.close();
-        await draining;
+        // Takes no more queued work (peers are told at once) and keeps the leases of what runs
+        // here alive until it ends or the grace passes; only then does anything close.
+        await context.runner.drain(config.shutdownGraceMs);
+        // After the grace, executions still running are already recorded INTERRUPTED; closing
+        // the executor ends them, which lets the sync requests waiting for them answer.
         if (!options.executor) await executor.close();
+        await app.close();
+        await context.runner.close();
+        await node.stop().catch((error: unknown) => logger?.warn({ err: error }, 'could not record the node as stopped'));
         await store.close();
         unlock();
       })();
@@ -99,6 +110,7 @@ export async function startService(config: ServiceConfig, options: StartOptions 
       store,
       storeDescription: config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite ${config.dataDir}/${sqliteFileName}`,
       interrupted,
+      node,
       stop,
     };
   } catch (error) {

@@ -7,6 +7,7 @@ import type { Store } from './types.ts';
 
 export type * from './types.ts';
 export { InvalidCursorError } from './rows.ts';
+export { SchemaTooNewError } from './migrations.ts';
 
 export const sqliteFileName = 'teejs.db';
 

@@ -23,3 +23,24 @@ export function loadMigrations(folder: URL): Migration[] {
   });
   return migrations;
 }
+
+/** The store holds a schema newer than this code knows: a newer teejs migrated it. */
+export class SchemaTooNewError extends Error {
+  constructor(found: number, known: number) {
+    super(
+      `the database schema is at version ${found}, newer than this teejs knows (${known}): a newer teejs migrated it. ` +
+        'Start that version (or a newer one), or restore a backup made before the upgrade.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/**
+ * Refuses a database migrated by a newer teejs: its code may rely on columns and meanings this
+ * version does not know, and writing to it could lose or misreport work.
+ */
+export function checkNotNewer(applied: Iterable<number>, migrations: readonly Migration[]): void {
+  const known = migrations.length;
+  const found = Math.max(0, ...applied);
+  if (found > known) throw new SchemaTooNewError(found, known);
+}

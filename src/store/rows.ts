@@ -1,5 +1,5 @@
 // Shared by both backends: paging cursors, JSON columns, and reading rows into records.
-import type { ApiKey, ExecutionRecord, SigningKeyRecord, FunctionCode, FunctionRecord, FunctionVersion, SecretAuditEntry, SecretMeta, User } from './types.ts';
+import type { ApiKey, ExecutionRecord, SigningKeyRecord, FunctionCode, FunctionRecord, FunctionVersion, IdempotencyEntry, NodeRecord, SecretAuditEntry, SecretMeta, User } from './types.ts';
 
 /** Cursors are the `seq` of the last row of a page, as text; anything else is refused. */
 export function parseCursor(cursor: string | undefined): number | undefined {
@@ -113,8 +113,12 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     functionId: String(row.function_id),
     functionVersion: Number(row.function_version),
     async: bool(row.is_async),
-    status: String(row.status) as ExecutionRecord['status'],
+    // The stored status stays 'running' until the end (what quotas count); the phase tells
+    // whether it has started.
+    status: row.phase === 'queued' ? 'queued' : (String(row.status) as ExecutionRecord['status']),
     phase: String(row.phase) as ExecutionRecord['phase'],
+    trigger: String(row.trigger ?? 'api') as ExecutionRecord['trigger'],
+    nodeId: textOrNull(row.node_id),
     params: json<unknown>(row.params, null),
     result: json<unknown>(row.result, null),
     error: json<ExecutionRecord['error']>(row.error, null),
@@ -141,5 +145,27 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     retiredAt: timeOrNull(row.retired_at),
   });
 
-  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf };
+  const nodeOf = (row: Row): NodeRecord => ({
+    id: String(row.id),
+    instance: String(row.instance),
+    version: String(row.version),
+    startedAt: time(row.started_at),
+    heartbeatAt: time(row.heartbeat_at),
+    stoppedAt: timeOrNull(row.stopped_at),
+    draining: bool(row.draining),
+    running: Number(row.running),
+    slots: Number(row.slots),
+  });
+
+  const idempotencyOf = (row: Row): IdempotencyEntry => ({
+    userId: String(row.user_id),
+    key: String(row.key),
+    scope: String(row.scope),
+    fingerprint: String(row.fingerprint),
+    resourceId: String(row.resource_id),
+    createdAt: time(row.created_at),
+    expiresAt: time(row.expires_at),
+  });
+
+  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf };
 }

@@ -96,9 +96,16 @@ export interface SecretAuditEntry {
   at: string;
 }
 
-export type ExecutionStatus = 'running' | 'success' | 'error';
-/** Where a `running` execution is: waiting in the durable queue, or handed to an executor. */
+/**
+ * `queued`: accepted, no isolate yet (waiting in the durable queue, or a sync one waiting for a
+ * slot on its node); `running`: handed to an executor; then `success` or `error`. Only a
+ * `running` execution can end error/INTERRUPTED: a queued one is run by another node instead.
+ */
+export type ExecutionStatus = 'queued' | 'running' | 'success' | 'error';
+/** The stored phase behind the status: queued, started (running), done (success or error). */
 export type ExecutionPhase = 'queued' | 'started' | 'done';
+/** What made the execution: an API call, a cron schedule's tick, or a webhook request. */
+export type ExecutionTrigger = 'api' | 'schedule' | 'webhook';
 
 export interface ExecutionRecord {
   id: string;
@@ -108,6 +115,9 @@ export interface ExecutionRecord {
   async: boolean;
   status: ExecutionStatus;
   phase: ExecutionPhase;
+  trigger: ExecutionTrigger;
+  /** The node running it, or whose client waits for it (queued sync); null while in the shared queue. */
+  nodeId: string | null;
   params: unknown;
   result: unknown;
   error: ExecutionError | null;
@@ -132,11 +142,56 @@ export interface NewExecution {
   async: boolean;
   params: unknown;
   createdAt: string;
-  /** Sync executions start at once on this node; async ones wait in the queue. */
+  /**
+   * Executions are recorded queued, and move to started when they get a slot. A queued one with
+   * a nodeId is a sync one whose client waits on that node: only that node starts it, unless its
+   * lease runs out (the node died), when it joins the shared queue for any node.
+   */
   phase: 'queued' | 'started';
   nodeId: string | null;
   leaseExpiresAt: string | null;
+  trigger?: ExecutionTrigger;
 }
+
+/** A server node as registered in the store. */
+export interface NodeRecord {
+  id: string;
+  /** Random per start of the process: tells a restarted or duplicate node apart. */
+  instance: string;
+  version: string;
+  startedAt: string;
+  heartbeatAt: string;
+  stoppedAt: string | null;
+  draining: boolean;
+  running: number;
+  slots: number;
+}
+
+export interface NewNode {
+  id: string;
+  instance: string;
+  version: string;
+  at: string;
+  slots: number;
+}
+
+export type NodeRegistration = { ok: true } | { ok: false; reason: 'live'; heartbeatAt: string };
+
+/** A request made with an Idempotency-Key, as remembered for a retry. */
+export interface IdempotencyEntry {
+  userId: string;
+  key: string;
+  /** Method and route template: a key is for one kind of request. */
+  scope: string;
+  /** SHA-256 of the request body (canonical JSON), hex. */
+  fingerprint: string;
+  /** What the first request made: an execution id or a function id. */
+  resourceId: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export type IdempotencyReservation = { reserved: true } | { reserved: false; existing: IdempotencyEntry };
 
 /** What an execution produced: the core's result without the identity the record already holds. */
 export type ExecutionOutcome = Omit<ExecutionResult, 'executionId' | 'functionId' | 'userId'>;
@@ -243,14 +298,19 @@ export interface Store {
   recordSecretReads(userId: string, executionId: string, names: readonly string[], at: string): Promise<void>;
   listSecretAudit(userId: string, page: PageRequest & { name?: string | undefined }): Promise<Page<SecretAuditEntry>>;
 
-  /** Records an execution as running, unless the user already has `maxActivePerUser` running. */
+  /** Records an execution as queued, unless the user already has `maxActivePerUser` queued or running. */
   createExecution(execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>>;
   /**
    * Moves up to `limit` queued executions, oldest first, to `started` on this node; with
    * `userId`, only that user's (the scheduler picks whose turn it is, see queuedByUser).
    */
   claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]>;
-  /** Every user with queued executions: how many, and when the oldest was created. */
+  /**
+   * Moves a queued execution waiting on this node (sync) to started; false when it is not one
+   * any more (its lease ran out and it went to the shared queue, or it was deleted).
+   */
+  startExecution(id: string, nodeId: string, leaseExpiresAt: string, at: string): Promise<boolean>;
+  /** Every user with executions in the shared queue (not those waiting on a node): how many, and when the oldest was created. */
   queuedByUser(): Promise<QueuedUser[]>;
   completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean>;
   /**
@@ -258,13 +318,20 @@ export interface Store {
    * false when it already had one (another request or server was first) or is not finished.
    */
   setExecutionReceipt(id: string, receipt: Receipt): Promise<boolean>;
+  /** Extends the leases of this node's executions, started and waiting (sync) alike. */
   renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void>;
   /**
-   * Ends started executions that no live server runs any more, as error/INTERRUPTED: those of
-   * `nodeId` (a server that just started cannot be running any), those whose lease expired
-   * before `expiredBefore`, or all when `all` is set (an exclusive store after a restart).
+   * Settles executions that no live server holds any more: those of `nodeId` (a server that
+   * just started cannot be running any), those whose lease expired before `expiredBefore`, or
+   * all when `all` is set (an exclusive store after a restart). Started ones end as
+   * error/INTERRUPTED (they may have run in part); queued ones waiting on that node never
+   * started, and go to the shared queue for any node to run.
    */
-  interruptExecutions(which: { nodeId?: string; expiredBefore?: string; all?: boolean }, error: { code: ErrorCode; message: string }, at: string): Promise<number>;
+  interruptExecutions(
+    which: { nodeId?: string; expiredBefore?: string; all?: boolean },
+    error: { code: ErrorCode; message: string },
+    at: string,
+  ): Promise<{ interrupted: number; released: number }>;
   getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined>;
   listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>>;
   countQueued(): Promise<number>;
@@ -277,4 +344,36 @@ export interface Store {
    * activatedAt of its first use).
    */
   activateSigningKey(key: SigningKeyRecord): Promise<void>;
+
+  /**
+   * Registers a starting node, unless a live node (a heartbeat after `staleBefore`, not stopped)
+   * holds the id; then the caller must refuse to start.
+   */
+  registerNode(node: NewNode, staleBefore: string): Promise<NodeRegistration>;
+  /** Records a node's heartbeat and load; false when another instance holds the id now. */
+  heartbeatNode(id: string, instance: string, at: string, load: { running: number; draining: boolean }): Promise<boolean>;
+  /** Marks this instance of the node stopped (a clean stop: the id is free again at once). */
+  stopNode(id: string, instance: string, at: string): Promise<void>;
+  listNodes(): Promise<NodeRecord[]>;
+
+  /**
+   * Remembers an idempotency key for its first request, unless the user has a live (unexpired)
+   * entry for it: then that entry is answered. An expired entry is replaced.
+   */
+  reserveIdempotencyKey(entry: IdempotencyEntry): Promise<IdempotencyReservation>;
+  /** Forgets a key whose request failed before making anything, so a retry can succeed. */
+  releaseIdempotencyKey(userId: string, key: string): Promise<void>;
+  /** Deletes entries that expired before `before`; how many. */
+  pruneIdempotencyKeys(before: string): Promise<number>;
+
+  /**
+   * Tells other nodes that there is work to look at (queued executions, a stopped node), at
+   * once: PostgreSQL NOTIFY. A no-op on an exclusive store, which has no other nodes.
+   */
+  announceWork(): Promise<void>;
+  /**
+   * Calls `onWork` whenever another node announces work (PostgreSQL LISTEN). Undefined on an
+   * exclusive store. The listener reconnects on its own; the periodic sweep covers any gap.
+   */
+  listenForWork?(onWork: () => void, onError: (error: Error) => void): Promise<{ close(): Promise<void> }>;
 }

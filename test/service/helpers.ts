@@ -105,13 +105,13 @@ export class Api {
     return answer.body;
   }
 
-  /** Polls an execution until it is no longer running. */
+  /** Polls an execution until it is no longer queued or running. */
   async settled(executionId: string, key: string, timeoutMs = 20_000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const answer = await this.get(`/v1/executions/${executionId}`, key);
       if (answer.status !== 200) throw new Error(`execution ${executionId}: ${answer.status} ${answer.text}`);
-      if (answer.body.status !== 'running') return answer.body;
+      if (answer.body.status !== 'running' && answer.body.status !== 'queued') return answer.body;
       if (Date.now() > deadline) throw new Error(`execution ${executionId} still running`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

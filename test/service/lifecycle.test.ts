@@ -165,7 +165,8 @@ describe('service lifecycle', () => {
     await api.patch(`/v1/functions/${fn.id}`, alice.key, { source: 'export default (params) => ({ n: params.n, v: 2 })' });
     const queued = await api.post(`/v1/functions/${fn.id}/executions`, alice.key, { params: { n: 3 }, async: true });
     assert.equal(queued.status, 202);
-    assert.equal(queued.body.status, 'running');
+    // Accepted, not started: an execution is `running` only once it is in an isolate.
+    assert.equal(queued.body.status, 'queued');
     assert.equal(queued.headers.get('location'), `/v1/executions/${queued.body.executionId}`);
     const done = await api.settled(queued.body.executionId, alice.key);
     assert.equal(done.status, 'success');

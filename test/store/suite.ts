@@ -304,17 +304,17 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       const queued = await store.createExecution({ ...base, id: randomUUID(), phase: 'queued', nodeId: null, leaseExpiresAt: null }, limit);
       assert.ok(mine.ok && expired.ok && alive.ok && queued.ok);
       const error = { code: 'INTERRUPTED' as const, message: 'the server stopped' };
-      assert.equal(await store.interruptExecutions({ nodeId: `dead-${owner}` }, error, at(100)), 1);
-      assert.ok((await store.interruptExecutions({ expiredBefore: at(50) }, error, at(100))) >= 1);
+      assert.deepEqual(await store.interruptExecutions({ nodeId: `dead-${owner}` }, error, at(100)), { interrupted: 1, released: 0 });
+      assert.ok((await store.interruptExecutions({ expiredBefore: at(50) }, error, at(100))).interrupted >= 1);
       const statuses = await Promise.all([mine, expired, alive, queued].map((e) => store.getExecution(owner, e.ok ? e.value.id : '')));
       assert.deepEqual(statuses.map((e) => [e?.status, e?.phase, e?.error?.code ?? null]), [
         ['error', 'done', 'INTERRUPTED'],
         ['error', 'done', 'INTERRUPTED'],
         ['running', 'started', null],
-        ['running', 'queued', null],
+        ['queued', 'queued', null],
       ]);
       await store.renewLeases(`other-${owner}`, at(20));
-      assert.ok((await store.interruptExecutions({ expiredBefore: at(50) }, error, at(100))) >= 1, 'a renewed lease can still expire');
+      assert.ok((await store.interruptExecutions({ expiredBefore: at(50) }, error, at(100))).interrupted >= 1, 'a renewed lease can still expire');
       assert.equal((await store.getExecution(owner, alive.ok ? alive.value.id : ''))?.status, 'error');
       assert.equal(await store.completeExecution(mine.ok ? mine.value.id : '', outcome(), 1000), false, 'an interrupted execution stays interrupted');
     });
@@ -360,6 +360,82 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.claimQueued('node-b', at(60_000), 5, ann)).map((e) => e.id), [a3]);
       assert.deepEqual(await mine(), []);
       assert.deepEqual(await store.claimQueued('node-b', at(60_000), 5, ann), [], 'a claimed execution is not claimed twice');
+    });
+
+    it('keeps a sync execution waiting on its node out of the shared queue, starts it there, and requeues it when the node dies', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `pinned-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'pinned'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const node = `node-${owner}`;
+      const base = { userId: owner, functionId: fn.value.id, functionVersion: 1, params: {}, createdAt: at(1), async: false, phase: 'queued' as const };
+      const waiting = await store.createExecution({ ...base, id: randomUUID(), nodeId: node, leaseExpiresAt: at(10_000_000_000) }, { maxActivePerUser: 100 });
+      const other = await store.createExecution({ ...base, id: randomUUID(), nodeId: node, leaseExpiresAt: at(5) }, { maxActivePerUser: 100 });
+      assert.ok(waiting.ok && other.ok);
+      assert.equal(waiting.value.status, 'queued');
+      assert.equal(waiting.value.nodeId, node);
+      assert.equal(waiting.value.trigger, 'api');
+      assert.deepEqual((await store.queuedByUser()).filter((q) => q.userId === owner), [], 'not in the shared queue');
+      assert.deepEqual(await store.claimQueued('node-x', at(60_000), 10, owner), [], 'no other node claims it');
+      assert.equal(await store.startExecution(waiting.value.id, 'node-x', at(60_000), at(2)), false, 'only its node starts it');
+      assert.equal(await store.startExecution(waiting.value.id, node, at(60_000), at(2)), true);
+      assert.equal(await store.startExecution(waiting.value.id, node, at(60_000), at(2)), false, 'started once');
+      const started = await store.getExecution(owner, waiting.value.id);
+      assert.equal(started?.status, 'running');
+      assert.equal(started?.startedAt, at(2));
+      const page = await store.listExecutions(owner, fn.value.id, { limit: 10, status: 'queued' });
+      assert.deepEqual(page.items.map((e) => e.id), [other.value.id], 'the status filter knows queued from running');
+      assert.deepEqual((await store.listExecutions(owner, fn.value.id, { limit: 10, status: 'running' })).items.map((e) => e.id), [waiting.value.id]);
+
+      // Its node's lease runs out: the one that never started goes to the shared queue, unharmed.
+      const error = { code: 'INTERRUPTED' as const, message: 'the server stopped' };
+      const settled = await store.interruptExecutions({ expiredBefore: at(50) }, error, at(100));
+      assert.ok(settled.released >= 1);
+      const requeued = await store.getExecution(owner, other.value.id);
+      assert.deepEqual([requeued?.status, requeued?.nodeId, requeued?.error], ['queued', null, null]);
+      assert.deepEqual((await store.claimQueued('node-x', at(60_000), 10, owner)).map((e) => e.id), [other.value.id], 'another node runs it');
+      // The started one ends INTERRUPTED when its node is settled, never a queued one.
+      assert.deepEqual(await store.interruptExecutions({ nodeId: node }, error, at(100)), { interrupted: 1, released: 0 });
+    });
+
+    it('registers nodes, refuses a live duplicate id, and frees the id on a clean stop or a stale heartbeat', async () => {
+      const id = `node-${randomUUID()}`;
+      const first = { id, instance: randomUUID(), version: '1.0.0', at: at(1000), slots: 10 };
+      assert.deepEqual(await store.registerNode(first, at(0)), { ok: true });
+      assert.equal(await store.heartbeatNode(id, first.instance, at(2000), { running: 3, draining: false }), true);
+      const listed = (await store.listNodes()).find((n) => n.id === id);
+      assert.deepEqual(listed && { ...listed }, { id, instance: first.instance, version: '1.0.0', startedAt: at(1000), heartbeatAt: at(2000), stoppedAt: null, draining: false, running: 3, slots: 10 });
+
+      const second = { ...first, instance: randomUUID(), at: at(3000) };
+      if (!store.exclusive) {
+        // Heartbeat at 2000 is after the stale line at 1500: live, refused.
+        assert.deepEqual(await store.registerNode(second, at(1500)), { ok: false, reason: 'live', heartbeatAt: at(2000) });
+      }
+      // Stale (its heartbeat is before the line): taken over; the first no longer holds it.
+      assert.deepEqual(await store.registerNode(second, at(2500)), { ok: true });
+      assert.equal(await store.heartbeatNode(id, first.instance, at(3500), { running: 0, draining: false }), false);
+      await store.stopNode(id, first.instance, at(3600));
+      assert.equal((await store.listNodes()).find((n) => n.id === id)?.stoppedAt, null, 'a former instance cannot stop the current one');
+      await store.stopNode(id, second.instance, at(3700));
+      assert.equal((await store.listNodes()).find((n) => n.id === id)?.stoppedAt, at(3700));
+      // Stopped: free at once, however fresh its heartbeat.
+      assert.deepEqual(await store.registerNode({ ...first, instance: randomUUID(), at: at(3800) }, at(0)), { ok: true });
+    });
+
+    it('remembers an idempotency key per user until it expires', async () => {
+      const key = `key-${randomUUID()}`;
+      const entry = { userId: alice, key, scope: 'POST /v1/functions', fingerprint: 'f1', resourceId: 'r1', createdAt: at(0), expiresAt: at(1000) };
+      assert.deepEqual(await store.reserveIdempotencyKey(entry), { reserved: true });
+      assert.deepEqual(await store.reserveIdempotencyKey({ ...entry, fingerprint: 'f2', resourceId: 'r2', createdAt: at(10) }), { reserved: false, existing: entry });
+      assert.deepEqual(await store.reserveIdempotencyKey({ ...entry, userId: bob, resourceId: 'r3' }), { reserved: true }, 'keys are per user');
+      await store.releaseIdempotencyKey(bob, key);
+      assert.deepEqual(await store.reserveIdempotencyKey({ ...entry, userId: bob, resourceId: 'r4' }), { reserved: true }, 'a released key is free');
+      // Expired: replaced by the next request with it.
+      const later = { ...entry, fingerprint: 'f5', resourceId: 'r5', createdAt: at(1000), expiresAt: at(2000) };
+      assert.deepEqual(await store.reserveIdempotencyKey(later), { reserved: true });
+      assert.ok((await store.pruneIdempotencyKeys(at(2000))) >= 2);
+      assert.deepEqual(await store.reserveIdempotencyKey(entry), { reserved: true }, 'pruned');
+      await store.pruneIdempotencyKeys(at(10_000));
     });
 
     it('lists a function\'s executions newest first, with filters and paging, and prunes old history', async () => {

@@ -1,5 +1,6 @@
 // Executions of a user's functions: run one (sync: the ExecutionResult; async: 202 and the id),
 // get one, list a function's history with filters.
+import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ExecutionFailure } from '../../core/failure.ts';
@@ -10,6 +11,7 @@ import { Receipt } from '../attestation/schemas.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
+import { IdempotencyHeaders, idempotencyKeyOf, outstanding, reserve } from '../idempotency.ts';
 import { errors, Id, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
 
 const RunBody = Type.Object(
@@ -46,7 +48,11 @@ const ExecutionBody = Type.Object(
     functionVersion: Type.Integer({ description: 'the version of the function that ran' }),
     userId: Type.String(),
     async: Type.Boolean(),
-    status: stringEnum(['running', 'success', 'error'] as const),
+    status: stringEnum(['queued', 'running', 'success', 'error'] as const, {
+      description: 'queued: accepted, not started; running: started in an isolate; only a started execution can end error/INTERRUPTED',
+    }),
+    trigger: stringEnum(['api', 'schedule', 'webhook'] as const, { description: 'what made it: an API call, a cron schedule or a webhook' }),
+    nodeId: nullable(Type.String({ description: 'the node running it (or that ran it); null while in the shared queue' })),
     result: Type.Unknown({ description: 'what the function returned (JSON), secret values redacted' }),
     error: nullable(ExecutionError),
     logs: Type.Array(LogEntry),
@@ -64,8 +70,8 @@ const ExecutionBody = Type.Object(
 );
 
 const Accepted = Type.Object(
-  { executionId: Type.String(), functionId: Type.String(), functionVersion: Type.Integer(), status: Type.Literal('running') },
-  { $id: 'ExecutionAccepted', description: 'an execution started in the background: poll GET /v1/executions/{executionId}' },
+  { executionId: Type.String(), functionId: Type.String(), functionVersion: Type.Integer(), status: stringEnum(['queued', 'running', 'success', 'error'] as const) },
+  { $id: 'ExecutionAccepted', description: 'an execution accepted to run in the background: poll GET /v1/executions/{executionId}' },
 );
 
 const FunctionParams = Type.Object({ id: Id });
@@ -74,7 +80,7 @@ const ExecutionParams = Type.Object({ id: Id, executionId: Id });
 const ListQuery = Type.Object(
   {
     ...PageQuery,
-    status: Type.Optional(stringEnum(['running', 'success', 'error'] as const)),
+    status: Type.Optional(stringEnum(['queued', 'running', 'success', 'error'] as const)),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after (RFC 3339)' })),
     until: Type.Optional(Type.String({ format: 'date-time', description: 'created at or before (RFC 3339)' })),
   },
@@ -99,27 +105,50 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
       throw error;
     }
     const async = request.body?.async === true;
-    const submitted = await runner.submit(fn, params, async);
+    const key = idempotencyKeyOf(request);
+    const id = randomUUID();
+    let release: (() => Promise<void>) | undefined;
+    if (key !== undefined) {
+      // One scope for both routes of a function: .../execute is the same request.
+      const held = await reserve(store, { userId, key, scope: `POST /v1/functions/${fn.id}/executions`, body: request.body ?? {}, resourceId: id });
+      if (!held.first) {
+        const original = await store.getExecution(userId, held.resourceId);
+        if (!original) throw outstanding();
+        reply.header('idempotent-replayed', 'true');
+        return original.async ? accepted(reply, original) : reply.code(200).send(executionBody(original));
+      }
+      release = held.release;
+    }
+    let submitted;
+    try {
+      submitted = await runner.submit(fn, params, async, { id });
+    } catch (error) {
+      await release?.().catch(() => {});
+      throw error;
+    }
     if (!submitted.ok) {
+      await release?.();
       throw quotaExceeded(`quota exceeded: at most ${config.quotas.concurrentExecutionsPerUser} executions running or queued per user`, 1);
     }
     const execution = submitted.execution;
-    if (async) {
-      return reply
-        .code(202)
-        .header('location', `/v1/executions/${execution.id}`)
-        .send({ executionId: execution.id, functionId: fn.id, functionVersion: execution.functionVersion, status: 'running' });
-    }
+    if (async) return accepted(reply, execution);
     return reply.code(200).send(executionBody(execution));
   };
+
+  const accepted = (reply: FastifyReply, execution: ExecutionRecord) =>
+    reply
+      .code(202)
+      .header('location', `/v1/executions/${execution.id}`)
+      .send({ executionId: execution.id, functionId: execution.functionId, functionVersion: execution.functionVersion, status: execution.status });
 
   const runSchema = (operationId: string, summary: string) => ({
     tags,
     operationId,
     summary,
     params: FunctionParams,
+    headers: IdempotencyHeaders,
     body: RunBody,
-    response: { 200: Type.Ref('Execution'), 202: Type.Ref('ExecutionAccepted'), ...errors(400, 401, 404, 413, 415, 429) },
+    response: { 200: Type.Ref('Execution'), 202: Type.Ref('ExecutionAccepted'), ...errors(400, 401, 404, 409, 413, 415, 422, 429) },
   });
   // A run without a body is a run with no params: `curl -X POST .../executions` works.
   const emptyBodyIsEmptyObject = async (request: FastifyRequest) => {
@@ -189,6 +218,8 @@ function executionBody(execution: ExecutionRecord) {
     userId: execution.userId,
     async: execution.async,
     status: execution.status,
+    trigger: execution.trigger,
+    nodeId: execution.nodeId,
     result: execution.result,
     error: execution.error,
     logs: execution.logs,

@@ -1,8 +1,16 @@
-// Runs executions for the service. Each is recorded as `running` before it starts and completed
-// after; async ones wait in the store (a durable queue) until this or another server has a free
-// slot. A server that dies leaves `started` executions behind: a restart (or, with several
-// servers, the expiry of the dead server's lease) ends them as error/INTERRUPTED. Queued ones
-// are simply run later. Nothing here throws into a request for a failure of the guest.
+// Runs executions for the service. Each is recorded `queued` when accepted and `running` once it
+// has a slot and goes to an executor; async ones wait in the store (a durable queue shared by
+// all nodes), sync ones wait on this node, where their client is. Invariants:
+// - only a started execution can end error/INTERRUPTED: it may have run in part. One that had
+//   not started when its node went away is run by another node (an async one stays in the
+//   shared queue; a sync one waiting here joins it when this node's lease runs out);
+// - this node renews the leases of everything it holds, started or waiting, until the last of
+//   them ends or the shutdown grace passes, stopping included: a node that drains never loses
+//   a result to a peer that thinks it dead;
+// - other nodes learn of queued work and of nodes that stopped at once (the store's
+//   announcements: PostgreSQL NOTIFY); a sweep every third of a lease is the fallback, and ends
+//   the started executions of nodes whose lease ran out (a killed node).
+// Nothing here throws into a request for a failure of the guest.
 // Slots are handed out by a FairScheduler (scheduler.ts): in turn across users, sync and async
 // alike, never more than a user's cap (--max-user-share) to one user. A slot bounds memory and
 // executors, not CPU: an execution that only awaits a timer or a fetch still holds one, which is
@@ -13,14 +21,13 @@ import type { SigningKey } from '../../attestation/keys.ts';
 import { signResult, type ReceiptInputs } from '../../attestation/receipt.ts';
 import type { ExecutionRequest, ExecutionResult } from '../../core/types.ts';
 import type { Executor } from '../../executor/executor.ts';
-import type { ExecutionRecord, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
+import type { ExecutionRecord, ExecutionTrigger, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import { redactExecution } from '../secrets/redact.ts';
 import type { SecretVault } from '../secrets/vault.ts';
 import { FairScheduler } from './scheduler.ts';
 
-const leaseMs = 30_000;
 const interrupted = { code: 'INTERRUPTED' as const, message: 'execution interrupted: the server running it stopped before it finished' };
 
 export type Submitted = { ok: true; execution: ExecutionRecord } | { ok: false; reason: 'quota' };
@@ -36,9 +43,16 @@ export interface RunnerOptions {
   log: FastifyBaseLogger;
 }
 
+/** This node's registration in the store, renewed with the leases. */
+export interface NodeHeartbeat {
+  heartbeat(load: { running: number; draining: boolean }): Promise<void>;
+}
+
 export class ExecutionRunner {
   readonly #options: RunnerOptions;
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #leaseMs: number;
+  /** Executions this node holds (sync ones from the moment they are recorded): drained on stop. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   readonly #scheduler: FairScheduler;
   /**
    * False once the store's queue was seen empty and nothing was queued since: spares a query
@@ -52,9 +66,12 @@ export class ExecutionRunner {
   #pumpAgain = false;
   #stopping = false;
   #timers: NodeJS.Timeout[] = [];
+  #listener: { close(): Promise<void> } | undefined;
+  #node: NodeHeartbeat | undefined;
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+    this.#leaseMs = options.config.leaseMs;
     this.#scheduler = new FairScheduler(options.config.concurrency, options.config.maxUserShare);
     options.metrics.observeQueue(() => this.waiting());
   }
@@ -75,54 +92,115 @@ export class ExecutionRunner {
     return { byUser, usersAtCap: this.#scheduler.usersAtCap() };
   }
 
-  /** Ends what a previous life of this server left started, then starts taking queued work. */
-  async start(): Promise<number> {
-    const { store, config } = this.#options;
-    const now = new Date().toISOString();
-    const ended = store.exclusive
-      ? await store.interruptExecutions({ all: true }, interrupted, now)
-      : await store.interruptExecutions({ nodeId: config.nodeId, expiredBefore: now }, interrupted, now);
-    if (ended > 0) this.#options.log.warn({ executions: ended }, 'executions interrupted by the previous stop ended as INTERRUPTED');
-    this.#timers.push(
-      setInterval(() => void this.#heartbeat(), leaseMs / 3).unref(),
-      setInterval(() => void this.#sweep(), leaseMs / 2).unref(),
-    );
-    this.pump();
-    return ended;
+  get stopping(): boolean {
+    return this.#stopping;
   }
 
-  /** Stops taking queued work and waits (at most `graceMs`) for running executions to finish. */
-  async stop(graceMs: number): Promise<void> {
+  /**
+   * Ends what a previous life of this node left started, then starts taking queued work. The
+   * node must be registered first (`node`): only then is nothing else running under its id.
+   */
+  async start(node?: NodeHeartbeat): Promise<number> {
+    const { store, config, log } = this.#options;
+    this.#node = node;
+    const now = new Date().toISOString();
+    const settled = store.exclusive
+      ? await store.interruptExecutions({ all: true }, interrupted, now)
+      : await store.interruptExecutions({ nodeId: config.nodeId, expiredBefore: now }, interrupted, now);
+    if (settled.interrupted > 0) log.warn({ executions: settled.interrupted }, 'executions interrupted by the previous stop ended as INTERRUPTED');
+    if (settled.released > 0) log.warn({ executions: settled.released }, 'executions that had not started before the previous stop went back to the queue');
+    this.#timers.push(
+      setInterval(() => void this.#heartbeat(), this.#leaseMs / 3).unref(),
+      setInterval(() => void this.#sweep(), this.#sweepMs()).unref(),
+    );
+    if (store.listenForWork) {
+      this.#listener = await store.listenForWork(
+        () => {
+          this.#queueMayHoldWork = true;
+          this.pump();
+        },
+        (error) => log.warn({ err: error }, 'lost the PostgreSQL connection that listens for work; reconnecting (the sweep covers the gap)'),
+      );
+    }
+    this.pump();
+    return settled.interrupted;
+  }
+
+  /**
+   * Expired leases are looked for every third of a lease, so a killed node's executions end
+   * within about 1.3 leases of its last renewal; on an exclusive store there is no other node,
+   * and the sweep only backs up the in-process wake-ups.
+   */
+  #sweepMs(): number {
+    return this.#options.store.exclusive ? 15_000 : this.#leaseMs / 3;
+  }
+
+  /**
+   * Drains: takes no more queued work (other nodes are told to look at once), keeps renewing
+   * the leases of what this node holds, and waits for it to end, at most `graceMs`. Whatever
+   * is still held then is settled honestly at once rather than left to a peer's sweep: started
+   * executions end INTERRUPTED, waiting ones go to the shared queue. Answers whether everything
+   * ended within the grace.
+   */
+  async drain(graceMs: number): Promise<boolean> {
+    const { store, log } = this.#options;
+    this.#stopping = true;
+    await store.announceWork().catch((error: unknown) => log.warn({ err: error }, 'could not tell other nodes that this one drains'));
+    void this.#heartbeat();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    const drained = await Promise.race([Promise.allSettled(this.#inFlight).then(() => true as const), deadline]);
+    clearTimeout(timer);
+    if (!drained) {
+      const now = new Date().toISOString();
+      try {
+        const settled = await store.interruptExecutions({ nodeId: this.#options.config.nodeId }, interrupted, now);
+        log.warn({ ...settled, graceMs }, 'shutdown grace passed: running executions ended as INTERRUPTED, waiting ones went back to the queue');
+      } catch (error) {
+        log.error({ err: error }, 'could not settle the executions left at the end of the shutdown grace (their leases will expire)');
+      }
+    }
+    return drained;
+  }
+
+  /** Stops the timers and the listener: after drain(), once nothing of this node runs. */
+  async close(): Promise<void> {
     this.#stopping = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([Promise.all(this.#inFlight), deadline]);
-    clearTimeout(timer);
+    await this.#listener?.close();
+    this.#listener = undefined;
+  }
+
+  /** drain() then close(): what a stop in the middle of a start needs. */
+  async stop(graceMs: number): Promise<void> {
+    await this.drain(graceMs);
+    await this.close();
   }
 
   /**
    * Records an execution and runs it: sync returns the completed record, async returns the
-   * record as queued (`running`) at once.
+   * record as queued at once. `id` is given when an idempotency key reserved it already.
    */
-  async submit(fn: FunctionRecord, params: unknown, async: boolean): Promise<Submitted> {
+  async submit(fn: FunctionRecord, params: unknown, async: boolean, extra: { id?: string; trigger?: ExecutionTrigger } = {}): Promise<Submitted> {
     const { store, config } = this.#options;
     const now = new Date();
     const created = await store.createExecution(
       {
-        id: randomUUID(),
+        id: extra.id ?? randomUUID(),
         userId: fn.userId,
         functionId: fn.id,
         functionVersion: fn.version,
         async,
         params,
         createdAt: now.toISOString(),
-        phase: async ? 'queued' : 'started',
+        phase: 'queued',
+        // A sync one waits here, where its client is, under this node's lease.
         nodeId: async ? null : config.nodeId,
-        leaseExpiresAt: async ? null : new Date(now.getTime() + leaseMs).toISOString(),
+        leaseExpiresAt: async ? null : new Date(now.getTime() + this.#leaseMs).toISOString(),
+        trigger: extra.trigger ?? 'api',
       },
       { maxActivePerUser: config.quotas.concurrentExecutionsPerUser },
     );
@@ -134,11 +212,27 @@ export class ExecutionRunner {
       this.pump();
       return { ok: true, execution };
     }
+    return this.#track(this.#runSync(execution, fn));
+  }
+
+  async #runSync(execution: ExecutionRecord, fn: FunctionRecord): Promise<Submitted> {
+    const { store, config, log } = this.#options;
     await new Promise<void>((grant) => {
       this.#scheduler.enqueue({ userId: execution.userId, createdAt: execution.createdAt, grant });
       this.pump();
     });
-    await this.#track(this.#run(execution, fn));
+    let started = false;
+    try {
+      const at = new Date();
+      started = await store.startExecution(execution.id, config.nodeId, new Date(at.getTime() + this.#leaseMs).toISOString(), at.toISOString());
+    } catch (error) {
+      log.error({ err: error, executionId: execution.id }, 'could not start a sync execution');
+      await this.#recordFailure(execution);
+    }
+    if (started) await this.#run(execution, fn);
+    // Not started: this node's lease ran out while it waited (it stalled), and it went to the
+    // shared queue, where another node runs it; the client sees it queued.
+    else this.#release(execution.userId);
     const done = await store.getExecution(fn.userId, execution.id);
     return { ok: true, execution: done ?? execution };
   }
@@ -150,7 +244,7 @@ export class ExecutionRunner {
    * here or on another server, answers the same one.
    */
   async withReceipt(execution: ExecutionRecord): Promise<ExecutionRecord> {
-    if (execution.receipt !== null || execution.status === 'running' || execution.startedAt === null || execution.finishedAt === null) return execution;
+    if (execution.receipt !== null || (execution.status !== 'success' && execution.status !== 'error') || execution.startedAt === null || execution.finishedAt === null) return execution;
     const { store, signingKey } = this.#options;
     const code = await store.getFunctionVersion(execution.userId, execution.functionId, execution.functionVersion);
     if (!code) return execution;
@@ -159,7 +253,7 @@ export class ExecutionRunner {
         executionId: execution.id,
         functionId: execution.functionId,
         userId: execution.userId,
-        status: execution.status,
+        status: execution.status as 'success' | 'error',
         result: execution.result,
         error: execution.error,
         logs: execution.logs,
@@ -212,7 +306,7 @@ export class ExecutionRunner {
       }
     }
     const claims = scheduler.plan(queued);
-    const lease = new Date(Date.now() + leaseMs).toISOString();
+    const lease = new Date(Date.now() + this.#leaseMs).toISOString();
     for (const [userId, count] of claims) {
       let claimed: ExecutionRecord[];
       try {
@@ -249,7 +343,7 @@ export class ExecutionRunner {
     this.pump();
   }
 
-  #track(work: Promise<void>): Promise<void> {
+  #track<T>(work: Promise<T>): Promise<T> {
     this.#inFlight.add(work);
     return work.finally(() => this.#inFlight.delete(work));
   }
@@ -306,46 +400,63 @@ export class ExecutionRunner {
       metrics.recordExecution(result.status, result.error?.code ?? null, result.durationMs / 1000);
     } catch (error) {
       log.error({ err: error, executionId: execution.id }, 'execution could not be run or recorded');
-      const at = new Date().toISOString();
-      const failed = {
-        executionId: execution.id,
-        functionId: execution.functionId,
-        userId: execution.userId,
-        status: 'error' as const,
-        result: null,
-        error: { code: 'INTERNAL_ERROR' as const, message: 'internal error while running the execution' },
-        logs: [],
-        network: [],
-        secretsRead: [],
-        startedAt: execution.startedAt ?? at,
-        finishedAt: at,
-        durationMs: 0,
-        cpuTimeMs: 0,
-        memoryUsedBytes: 0,
-      };
-      const { executionId: _id, functionId: _fn, userId: _user, ...outcome } = signResult(failed, inputs, signingKey);
-      await store
-        .completeExecution(execution.id, outcome, config.historyPerFunction)
-        .catch((again: unknown) => log.error({ err: again, executionId: execution.id }, 'could not record the failed execution'));
-      metrics.recordExecution('error', 'INTERNAL_ERROR', 0);
+      await this.#recordFailure(execution, inputs);
     } finally {
       this.#release(execution.userId);
     }
   }
 
+  /**
+   * Ends an execution this node holds as INTERNAL_ERROR (our failure, not the guest's), signed
+   * like any other when the function's code is known (`inputs`).
+   */
+  async #recordFailure(execution: ExecutionRecord, inputs?: ReceiptInputs): Promise<void> {
+    const { store, metrics, config, log, signingKey } = this.#options;
+    const at = new Date().toISOString();
+    const failed = {
+      executionId: execution.id,
+      functionId: execution.functionId,
+      userId: execution.userId,
+      status: 'error' as const,
+      result: null,
+      error: { code: 'INTERNAL_ERROR' as const, message: 'internal error while running the execution' },
+      logs: [],
+      network: [],
+      secretsRead: [],
+      startedAt: execution.startedAt ?? at,
+      finishedAt: at,
+      durationMs: 0,
+      cpuTimeMs: 0,
+      memoryUsedBytes: 0,
+    };
+    const { executionId: _id, functionId: _fn, userId: _user, ...outcome } = inputs ? signResult(failed, inputs, signingKey) : failed;
+    await store
+      .completeExecution(execution.id, outcome, config.historyPerFunction)
+      .catch((again: unknown) => log.error({ err: again, executionId: execution.id }, 'could not record the failed execution'));
+    metrics.recordExecution('error', 'INTERNAL_ERROR', 0);
+  }
+
+  /** Renews this node's leases (while it holds anything) and its registration. */
   async #heartbeat(): Promise<void> {
-    if (this.#scheduler.running === 0) return;
     const { store, config, log } = this.#options;
-    await store.renewLeases(config.nodeId, new Date(Date.now() + leaseMs).toISOString()).catch((error: unknown) => log.error({ err: error }, 'could not renew execution leases'));
+    const node = this.#node;
+    const now = Date.now();
+    if (this.#inFlight.size > 0 || this.#scheduler.running > 0) {
+      await store.renewLeases(config.nodeId, new Date(now + this.#leaseMs).toISOString()).catch((error: unknown) => log.error({ err: error }, 'could not renew execution leases'));
+    }
+    await node?.heartbeat({ running: this.#scheduler.running, draining: this.#stopping });
   }
 
   /** Ends executions of servers whose lease expired, and picks up work queued by other servers. */
   async #sweep(): Promise<void> {
-    const { store, log } = this.#options;
+    const { store, log, metrics } = this.#options;
     try {
       const now = new Date().toISOString();
-      const ended = await store.interruptExecutions({ expiredBefore: now }, interrupted, now);
-      if (ended > 0) log.warn({ executions: ended }, 'executions of a server that stopped ended as INTERRUPTED');
+      const settled = await store.interruptExecutions({ expiredBefore: now }, interrupted, now);
+      if (settled.interrupted > 0) log.warn({ executions: settled.interrupted }, 'executions of a server that stopped ended as INTERRUPTED');
+      if (settled.released > 0) log.warn({ executions: settled.released }, 'executions waiting on a server that stopped went back to the queue');
+      metrics.recordSettled(settled);
+      await store.pruneIdempotencyKeys(now);
     } catch (error) {
       log.error({ err: error }, 'could not sweep expired executions');
     }

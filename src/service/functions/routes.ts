@@ -12,6 +12,7 @@ import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
+import { IdempotencyHeaders, idempotencyKeyOf, outstanding, reserve } from '../idempotency.ts';
 import { errors, Id, IntegerParam, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
 import { parseHostPattern } from '../../core/ext/fetch/policy.ts';
 
@@ -107,8 +108,9 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
         tags,
         operationId: 'createFunction',
         summary: 'Create a function',
+        headers: IdempotencyHeaders,
         body: CreateFunction,
-        response: { 201: Type.Ref('Function'), ...errors(400, 401, 409, 413, 415, 429) },
+        response: { 201: Type.Ref('Function'), ...errors(400, 401, 409, 413, 415, 422, 429) },
       },
       preValidation: checkBodyLimits,
     },
@@ -127,11 +129,31 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
       };
       await checkCode(code, config);
       const now = new Date().toISOString();
-      const created = await store.createFunction(
-        { id: randomUUID(), userId, name: body.name, description: body.description ?? '', createdAt: now, ...code },
-        { maxPerUser: config.quotas.functionsPerUser },
-      );
+      const id = randomUUID();
+      const key = idempotencyKeyOf(request);
+      let release: (() => Promise<void>) | undefined;
+      if (key !== undefined) {
+        const held = await reserve(store, { userId, key, scope: 'POST /v1/functions', body, resourceId: id });
+        if (!held.first) {
+          // The function as it is now (a retry answers the current state, per the draft).
+          const original = await store.getFunction(userId, held.resourceId);
+          if (!original) throw outstanding();
+          return reply.code(201).header('location', `/v1/functions/${original.id}`).header('idempotent-replayed', 'true').send(functionBody(original));
+        }
+        release = held.release;
+      }
+      let created;
+      try {
+        created = await store.createFunction(
+          { id, userId, name: body.name, description: body.description ?? '', createdAt: now, ...code },
+          { maxPerUser: config.quotas.functionsPerUser },
+        );
+      } catch (error) {
+        await release?.().catch(() => {});
+        throw error;
+      }
       if (!created.ok) {
+        await release?.();
         if (created.reason === 'quota') throw quotaExceeded(`quota exceeded: at most ${config.quotas.functionsPerUser} functions per user; delete one first`, 60);
         throw new ApiError(409, 'CONFLICT', `a function named '${body.name}' exists already`);
       }

@@ -1,5 +1,6 @@
 // /health: the process answers (liveness). /ready: it can serve (the store answers and the
-// server is neither starting nor shutting down), for load balancers. /metrics: Prometheus.
+// server is neither starting nor draining), for load balancers; both keep answering while it
+// drains. /metrics: Prometheus.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../context.ts';
@@ -14,8 +15,9 @@ export async function healthRoutes(app: FastifyInstance, { store, lifecycle, met
 
   app.get('/health', { config, schema: { tags, operationId: 'getHealth', summary: 'Liveness', response: { 200: status } } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { config, schema: { tags, operationId: 'getReadiness', summary: 'Readiness', response: { 200: status, 503: status } } }, async (request, reply) => {
-    if (!lifecycle.ready) return reply.code(503).send({ status: 'unavailable', reason: 'starting or shutting down' });
+  app.get('/ready', { config, schema: { tags, operationId: 'getReadiness', summary: 'Readiness', response: { 200: Status, 503: Status } } }, async (request, reply) => {
+    if (lifecycle.closing) return reply.code(503).send({ status: 'unavailable', reason: 'draining: finishing running executions before it stops' });
+    if (!lifecycle.ready) return reply.code(503).send({ status: 'unavailable', reason: 'starting' });
     try {
       await store.ping();
     } catch (error) {

@@ -31,6 +31,7 @@ export class ServiceMetrics {
   readonly #executions: Counter<'status' | 'code'>;
   readonly #duration: Histogram<'status'>;
   readonly #requests: Counter<'method' | 'route' | 'status_code'>;
+  readonly #settled: Counter<'outcome'>;
   readonly #requestDuration: Histogram<'method' | 'route'>;
   #queue: (() => Promise<QueueFigures>) | undefined;
   /** One read of the queue serves all its gauges in a scrape. */
@@ -45,6 +46,12 @@ export class ServiceMetrics {
       help: 'Wall time of executions',
       labelNames: ['status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.#settled = new Counter({
+      name: 'teejs_executions_abandoned_total',
+      help: 'Executions of stopped or dead nodes settled here: interrupted (had started) or requeued (had not)',
+      labelNames: ['outcome'],
       registers,
     });
     this.#requests = new Counter({ name: 'teejs_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status_code'], registers });
@@ -139,6 +146,11 @@ export class ServiceMetrics {
       this.#queueRead = { at: Date.now(), figures: read().catch(() => undefined) };
     }
     return this.#queueRead.figures;
+  }
+
+  recordSettled(settled: { interrupted: number; released: number }): void {
+    if (settled.interrupted > 0) this.#settled.inc({ outcome: 'interrupted' }, settled.interrupted);
+    if (settled.released > 0) this.#settled.inc({ outcome: 'requeued' }, settled.released);
   }
 
   recordExecution(status: string, code: string | null, seconds: number): void {

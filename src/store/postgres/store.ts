@@ -4,7 +4,7 @@
 import pg from 'pg';
 import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode } from '../../core/types.ts';
-import { loadMigrations } from '../migrations.ts';
+import { checkNotNewer, loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
@@ -17,9 +17,14 @@ import type {
   FunctionPatch,
   FunctionRecord,
   FunctionVersion,
+  IdempotencyEntry,
+  IdempotencyReservation,
   NewApiKey,
   NewExecution,
   NewFunction,
+  NewNode,
+  NodeRecord,
+  NodeRegistration,
   Page,
   PageRequest,
   QueuedUser,
@@ -35,6 +40,8 @@ type Queryable = pg.Pool | pg.PoolClient;
 /** Any number that identifies teejs's migration lock among the database's advisory locks. */
 const migrationLockId = 0x7ee75;
 const uniqueViolation = '23505';
+/** The channel nodes NOTIFY and LISTEN on when there is work to look at. */
+const workChannel = 'teejs_work';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -47,21 +54,24 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly exclusive = false;
   readonly #pool: pg.Pool;
+  /** The pool's client settings, for the LISTEN connection (kept outside the pool). */
+  readonly #clientConfig: pg.ClientConfig;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, clientConfig: pg.ClientConfig) {
     this.#pool = pool;
+    this.#clientConfig = clientConfig;
   }
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error('invalid schema name');
-    const pool = new pg.Pool({
+    const clientConfig: pg.ClientConfig = {
       connectionString: options.connectionString,
-      max: options.maxConnections ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-    });
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections ?? 10 });
     // An idle client losing its connection must not take the process down.
     pool.on('error', (error) => process.emitWarning(`teejs: PostgreSQL connection error: ${error.message}`));
-    const store = new PostgresStore(pool);
+    const store = new PostgresStore(pool, clientConfig);
     try {
       if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
       await store.#migrate();
@@ -77,7 +87,9 @@ export class PostgresStore implements Store {
       await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockId]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)');
       const applied = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((row: Row) => Number(row.version)));
-      for (const migration of loadMigrations(new URL('./migrations/', import.meta.url))) {
+      const migrations = loadMigrations(new URL('./migrations/', import.meta.url));
+      checkNotNewer(applied, migrations);
+      for (const migration of migrations) {
         if (applied.has(migration.version)) continue;
         await client.query(migration.sql);
         await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [migration.version, migration.name]);
@@ -386,7 +398,7 @@ export class PostgresStore implements Store {
       if (active >= quota.maxActivePerUser) return { ok: false, reason: 'quota' } as const;
       const row = await this.#row(
         `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
-           lease_expires_at, created_at, started_at) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11) RETURNING *`,
+           lease_expires_at, created_at, started_at, trigger) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
         [
           execution.id,
           execution.userId,
@@ -399,23 +411,38 @@ export class PostgresStore implements Store {
           execution.leaseExpiresAt,
           execution.createdAt,
           execution.phase === 'started' ? execution.createdAt : null,
+          execution.trigger ?? 'api',
         ],
         client,
       );
+      // Idle nodes learn of it at once (delivered at commit), not at their next sweep.
+      if (execution.phase === 'queued' && execution.nodeId === null) await client.query('SELECT pg_notify($1, $2)', [workChannel, 'queued']);
       return { ok: true, value: executionOf(row!) } as const;
     });
   }
 
   async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]> {
     if (limit <= 0) return [];
+    // The picked rows are materialised once: a subquery under IN with LIMIT and SKIP LOCKED
+    // may be planned as a join and evaluated more than once, claiming more than `limit`.
     const rows = await this.#rows(
-      `UPDATE executions SET phase = 'started', node_id = $1, lease_expires_at = $2, started_at = now()
-        WHERE id IN (SELECT id FROM executions WHERE phase = 'queued' AND ($4::text IS NULL OR user_id = $4)
-                      ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING *`,
+      `WITH picked AS MATERIALIZED (
+         SELECT id FROM executions WHERE phase = 'queued' AND node_id IS NULL AND ($4::text IS NULL OR user_id = $4)
+          ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+       UPDATE executions SET phase = 'started', node_id = $1, lease_expires_at = $2, started_at = now()
+        FROM picked WHERE executions.id = picked.id
+        RETURNING executions.*`,
       [nodeId, leaseExpiresAt, limit, userId ?? null],
     );
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(executionOf);
+  }
+
+  async startExecution(id: string, nodeId: string, leaseExpiresAt: string, at: string): Promise<boolean> {
+    const changed = await this.#count(
+      "UPDATE executions SET phase = 'started', lease_expires_at = $1, started_at = $2 WHERE id = $3 AND node_id = $4 AND phase = 'queued'",
+      [leaseExpiresAt, at, id, nodeId],
+    );
+    return changed === 1;
   }
 
   async completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean> {
@@ -459,22 +486,32 @@ export class PostgresStore implements Store {
   }
 
   async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {
-    await this.#pool.query("UPDATE executions SET lease_expires_at = $1 WHERE node_id = $2 AND phase = 'started'", [leaseExpiresAt, nodeId]);
+    await this.#pool.query("UPDATE executions SET lease_expires_at = $1 WHERE node_id = $2 AND phase <> 'done'", [leaseExpiresAt, nodeId]);
   }
 
   async interruptExecutions(
     which: { nodeId?: string; expiredBefore?: string; all?: boolean },
     error: { code: ErrorCode; message: string },
     at: string,
-  ): Promise<number> {
-    const set = `UPDATE executions SET status = 'error', phase = 'done', error = $1, finished_at = $2, lease_expires_at = NULL,
+  ): Promise<{ interrupted: number; released: number }> {
+    const end = `UPDATE executions SET status = 'error', phase = 'done', error = $1, finished_at = $2, lease_expires_at = NULL,
       duration_ms = 0, cpu_time_ms = 0, memory_used_bytes = 0 WHERE phase = 'started'`;
+    const release = "UPDATE executions SET node_id = NULL, lease_expires_at = NULL WHERE phase = 'queued' AND node_id IS NOT NULL";
     const errorText = jsonText(error);
-    if (which.all) return this.#count(set, [errorText, at]);
-    let changes = 0;
-    if (which.nodeId !== undefined) changes += await this.#count(`${set} AND node_id = $3`, [errorText, at, which.nodeId]);
-    if (which.expiredBefore !== undefined) changes += await this.#count(`${set} AND lease_expires_at < $3`, [errorText, at, which.expiredBefore]);
-    return changes;
+    const conditions: Array<[string, unknown[]]> = [];
+    if (which.all) conditions.push(['', []]);
+    else {
+      if (which.nodeId !== undefined) conditions.push(['node_id = $N', [which.nodeId]]);
+      if (which.expiredBefore !== undefined) conditions.push(['lease_expires_at < $N', [which.expiredBefore]]);
+    }
+    let interrupted = 0;
+    let released = 0;
+    for (const [condition, values] of conditions) {
+      interrupted += await this.#count(condition ? `${end} AND ${condition.replace('$N', '$3')}` : end, [errorText, at, ...values]);
+      released += await this.#count(condition ? `${release} AND ${condition.replace('$N', '$1')}` : release, values);
+    }
+    if (released > 0) await this.announceWork();
+    return { interrupted, released };
   }
 
   async getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined> {
@@ -485,7 +522,7 @@ export class PostgresStore implements Store {
   async listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>> {
     const rows = await this.#rows(
       `SELECT * FROM executions WHERE user_id = $1 AND function_id = $2 AND seq < $3
-          AND ($4::text IS NULL OR status = $4) AND ($5::timestamptz IS NULL OR created_at >= $5)
+          AND ($4::text IS NULL OR (CASE WHEN phase = 'queued' THEN 'queued' ELSE status END) = $4) AND ($5::timestamptz IS NULL OR created_at >= $5)
           AND ($6::timestamptz IS NULL OR created_at <= $6)
         ORDER BY seq DESC LIMIT $7`,
       [userId, functionId, parseCursor(filter.cursor) ?? Number.MAX_SAFE_INTEGER, filter.status ?? null, filter.since ?? null, filter.until ?? null, filter.limit + 1],
@@ -494,7 +531,9 @@ export class PostgresStore implements Store {
   }
 
   async queuedByUser(): Promise<QueuedUser[]> {
-    const rows = await this.#rows("SELECT user_id, count(*) AS n, min(created_at) AS oldest FROM executions WHERE phase = 'queued' GROUP BY user_id");
+    const rows = await this.#rows(
+      "SELECT user_id, count(*) AS n, min(created_at) AS oldest FROM executions WHERE phase = 'queued' AND node_id IS NULL GROUP BY user_id",
+    );
     return rows.map((row) => ({ userId: String(row.user_id), queued: Number(row.n), oldestAt: iso(row.oldest) }));
   }
 
@@ -520,6 +559,125 @@ export class PostgresStore implements Store {
       );
     });
   }
+
+  // ---- nodes -----------------------------------------------------------------------------------
+
+  async registerNode(node: NewNode, staleBefore: string): Promise<NodeRegistration> {
+    // One statement: two nodes starting at once with one id cannot both take it.
+    const taken = await this.#row(
+      `INSERT INTO nodes (id, instance, version, started_at, heartbeat_at, stopped_at, draining, running, slots)
+       VALUES ($1, $2, $3, $4, $4, NULL, false, 0, $5)
+       ON CONFLICT (id) DO UPDATE SET instance = $2, version = $3, started_at = $4, heartbeat_at = $4, stopped_at = NULL,
+         draining = false, running = 0, slots = $5
+        WHERE nodes.stopped_at IS NOT NULL OR nodes.heartbeat_at < $6
+       RETURNING id`,
+      [node.id, node.instance, node.version, node.at, node.slots, staleBefore],
+    );
+    if (taken) return { ok: true };
+    const live = await this.#row('SELECT heartbeat_at FROM nodes WHERE id = $1', [node.id]);
+    return { ok: false, reason: 'live', heartbeatAt: live ? iso(live.heartbeat_at) : node.at };
+  }
+
+  async heartbeatNode(id: string, instance: string, at: string, load: { running: number; draining: boolean }): Promise<boolean> {
+    return (
+      (await this.#count('UPDATE nodes SET heartbeat_at = $1, running = $2, draining = $3 WHERE id = $4 AND instance = $5 AND stopped_at IS NULL', [
+        at,
+        load.running,
+        load.draining,
+        id,
+        instance,
+      ])) === 1
+    );
+  }
+
+  async stopNode(id: string, instance: string, at: string): Promise<void> {
+    await this.#pool.query('UPDATE nodes SET stopped_at = $1, running = 0, draining = false WHERE id = $2 AND instance = $3', [at, id, instance]);
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    return (await this.#rows('SELECT * FROM nodes ORDER BY id')).map(nodeOf);
+  }
+
+  // ---- idempotency keys ------------------------------------------------------------------------
+
+  async reserveIdempotencyKey(entry: IdempotencyEntry): Promise<IdempotencyReservation> {
+    return this.#transaction(async (client) => {
+      await client.query('DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND expires_at <= $3', [entry.userId, entry.key, entry.createdAt]);
+      const inserted = await this.#count(
+        `INSERT INTO idempotency_keys (user_id, key, scope, fingerprint, resource_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, key) DO NOTHING`,
+        [entry.userId, entry.key, entry.scope, entry.fingerprint, entry.resourceId, entry.createdAt, entry.expiresAt],
+        client,
+      );
+      if (inserted === 1) return { reserved: true } as const;
+      const row = await this.#row('SELECT * FROM idempotency_keys WHERE user_id = $1 AND key = $2', [entry.userId, entry.key], client);
+      return { reserved: false, existing: idempotencyOf(row!) } as const;
+    });
+  }
+
+  async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
+    await this.#pool.query('DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2', [userId, key]);
+  }
+
+  async pruneIdempotencyKeys(before: string): Promise<number> {
+    return this.#count('DELETE FROM idempotency_keys WHERE expires_at <= $1', [before]);
+  }
+
+  // ---- notifications ---------------------------------------------------------------------------
+
+  async announceWork(): Promise<void> {
+    await this.#pool.query('SELECT pg_notify($1, $2)', [workChannel, 'work']);
+  }
+
+  async listenForWork(onWork: () => void, onError: (error: Error) => void): Promise<{ close(): Promise<void> }> {
+    let closed = false;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client(this.#clientConfig);
+      next.on('notification', (message) => {
+        if (message.channel === workChannel) onWork();
+      });
+      next.on('error', (error) => {
+        onError(error);
+        void next.end().catch(() => {});
+        if (client === next) client = undefined;
+        schedule();
+      });
+      await next.connect();
+      await next.query(`LISTEN ${workChannel}`);
+      if (closed) {
+        await next.end().catch(() => {});
+        return;
+      }
+      client = next;
+      // Work announced while no connection listened is found now.
+      onWork();
+    };
+    const schedule = () => {
+      if (closed || retry) return;
+      retry = setTimeout(() => {
+        retry = undefined;
+        connect().catch((error: unknown) => {
+          onError(error as Error);
+          schedule();
+        });
+      }, 1000);
+      retry.unref();
+    };
+    await connect().catch((error: unknown) => {
+      onError(error as Error);
+      schedule();
+    });
+    return {
+      async close() {
+        closed = true;
+        if (retry) clearTimeout(retry);
+        await client?.end().catch(() => {});
+        client = undefined;
+      },
+    };
+  }
 }
 
 // ---- rows to records ---------------------------------------------------------------------------
@@ -536,7 +694,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf } = rowReaders({
   time: iso,
   // json columns arrive parsed.
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (value as T)),

@@ -4,7 +4,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode } from '../../core/types.ts';
-import { loadMigrations } from '../migrations.ts';
+import { checkNotNewer, loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
@@ -17,9 +17,14 @@ import type {
   FunctionPatch,
   FunctionRecord,
   FunctionVersion,
+  IdempotencyEntry,
+  IdempotencyReservation,
   NewApiKey,
   NewExecution,
   NewFunction,
+  NewNode,
+  NodeRecord,
+  NodeRegistration,
   Page,
   PageRequest,
   QueuedUser,
@@ -61,7 +66,9 @@ export class SqliteStore implements Store {
   #migrate(): void {
     this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     const applied = new Set((this.#db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((row) => Number(row.version)));
-    for (const migration of loadMigrations(new URL('./migrations/', import.meta.url))) {
+    const migrations = loadMigrations(new URL('./migrations/', import.meta.url));
+    checkNotNewer(applied, migrations);
+    for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       this.#transaction(() => {
         this.#db.exec(migration.sql);
@@ -411,7 +418,7 @@ export class SqliteStore implements Store {
       const startedAt = execution.phase === 'started' ? execution.createdAt : null;
       this.#run(
         `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
-           lease_expires_at, created_at, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+           lease_expires_at, created_at, started_at, trigger) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
         execution.id,
         execution.userId,
         execution.functionId,
@@ -423,6 +430,7 @@ export class SqliteStore implements Store {
         execution.leaseExpiresAt,
         execution.createdAt,
         startedAt,
+        execution.trigger ?? 'api',
       );
       return { ok: true, value: executionOf(this.#get('SELECT * FROM executions WHERE id = ?', execution.id)!) } as const;
     });
@@ -433,14 +441,20 @@ export class SqliteStore implements Store {
     return this.#transaction(() => {
       const rows =
         userId === undefined
-          ? this.#all("SELECT id FROM executions WHERE phase = 'queued' ORDER BY seq LIMIT ?", limit)
-          : this.#all("SELECT id FROM executions WHERE phase = 'queued' AND user_id = ? ORDER BY seq LIMIT ?", userId, limit);
+          ? this.#all("SELECT id FROM executions WHERE phase = 'queued' AND node_id IS NULL ORDER BY seq LIMIT ?", limit)
+          : this.#all("SELECT id FROM executions WHERE phase = 'queued' AND node_id IS NULL AND user_id = ? ORDER BY seq LIMIT ?", userId, limit);
       const at = now();
       for (const row of rows) {
         this.#run("UPDATE executions SET phase = 'started', node_id = ?, lease_expires_at = ?, started_at = ? WHERE id = ?", nodeId, leaseExpiresAt, at, row.id!);
       }
       return rows.map((row) => executionOf(this.#get('SELECT * FROM executions WHERE id = ?', row.id!)!));
     });
+  }
+
+  async startExecution(id: string, nodeId: string, leaseExpiresAt: string, at: string): Promise<boolean> {
+    return (
+      this.#run("UPDATE executions SET phase = 'started', lease_expires_at = ?, started_at = ? WHERE id = ? AND node_id = ? AND phase = 'queued'", leaseExpiresAt, at, id, nodeId) === 1
+    );
   }
 
   async completeExecution(id: string, outcome: ExecutionOutcome, keepPerFunction: number): Promise<boolean> {
@@ -482,22 +496,31 @@ export class SqliteStore implements Store {
   }
 
   async renewLeases(nodeId: string, leaseExpiresAt: string): Promise<void> {
-    this.#run("UPDATE executions SET lease_expires_at = ? WHERE node_id = ? AND phase = 'started'", leaseExpiresAt, nodeId);
+    this.#run("UPDATE executions SET lease_expires_at = ? WHERE node_id = ? AND phase <> 'done'", leaseExpiresAt, nodeId);
   }
 
   async interruptExecutions(
     which: { nodeId?: string; expiredBefore?: string; all?: boolean },
     error: { code: ErrorCode; message: string },
     at: string,
-  ): Promise<number> {
-    const set = `UPDATE executions SET status = 'error', phase = 'done', error = ?, finished_at = ?, lease_expires_at = NULL,
+  ): Promise<{ interrupted: number; released: number }> {
+    const end = `UPDATE executions SET status = 'error', phase = 'done', error = ?, finished_at = ?, lease_expires_at = NULL,
       duration_ms = 0, cpu_time_ms = 0, memory_used_bytes = 0 WHERE phase = 'started'`;
+    const release = "UPDATE executions SET node_id = NULL, lease_expires_at = NULL WHERE phase = 'queued' AND node_id IS NOT NULL";
     const errorText = jsonText(error);
-    if (which.all) return this.#run(set, errorText, at);
-    let changes = 0;
-    if (which.nodeId !== undefined) changes += this.#run(`${set} AND node_id = ?`, errorText, at, which.nodeId);
-    if (which.expiredBefore !== undefined) changes += this.#run(`${set} AND lease_expires_at < ?`, errorText, at, which.expiredBefore);
-    return changes;
+    const conditions: Array<[string, SQLInputValue[]]> = [];
+    if (which.all) conditions.push(['', []]);
+    else {
+      if (which.nodeId !== undefined) conditions.push(['node_id = ?', [which.nodeId]]);
+      if (which.expiredBefore !== undefined) conditions.push(['lease_expires_at < ?', [which.expiredBefore]]);
+    }
+    let interrupted = 0;
+    let released = 0;
+    for (const [condition, values] of conditions) {
+      interrupted += this.#run(condition ? `${end} AND ${condition}` : end, errorText, at, ...values);
+      released += this.#run(condition ? `${release} AND ${condition}` : release, ...values);
+    }
+    return { interrupted, released };
   }
 
   async getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined> {
@@ -509,7 +532,7 @@ export class SqliteStore implements Store {
     const where = ['user_id = ?', 'function_id = ?', 'seq < ?'];
     const params: SQLInputValue[] = [userId, functionId, parseCursor(filter.cursor) ?? Number.MAX_SAFE_INTEGER];
     if (filter.status) {
-      where.push('status = ?');
+      where.push("(CASE WHEN phase = 'queued' THEN 'queued' ELSE status END) = ?");
       params.push(filter.status);
     }
     if (filter.since) {
@@ -525,7 +548,7 @@ export class SqliteStore implements Store {
   }
 
   async queuedByUser(): Promise<QueuedUser[]> {
-    const rows = this.#all("SELECT user_id, count(*) AS n, min(created_at) AS oldest FROM executions WHERE phase = 'queued' GROUP BY user_id");
+    const rows = this.#all("SELECT user_id, count(*) AS n, min(created_at) AS oldest FROM executions WHERE phase = 'queued' AND node_id IS NULL GROUP BY user_id");
     return rows.map((row) => ({ userId: String(row.user_id), queued: Number(row.n), oldestAt: String(row.oldest) }));
   }
 
@@ -557,6 +580,74 @@ export class SqliteStore implements Store {
       );
     });
   }
+
+  // ---- nodes -----------------------------------------------------------------------------------
+
+  async registerNode(node: NewNode, staleBefore: string): Promise<NodeRegistration> {
+    const taken = this.#run(
+      `INSERT INTO nodes (id, instance, version, started_at, heartbeat_at, stopped_at, draining, running, slots)
+       VALUES (?1, ?2, ?3, ?4, ?4, NULL, 0, 0, ?5)
+       ON CONFLICT (id) DO UPDATE SET instance = ?2, version = ?3, started_at = ?4, heartbeat_at = ?4, stopped_at = NULL,
+         draining = 0, running = 0, slots = ?5
+        WHERE nodes.stopped_at IS NOT NULL OR nodes.heartbeat_at < ?6`,
+      node.id,
+      node.instance,
+      node.version,
+      node.at,
+      node.slots,
+      staleBefore,
+    );
+    if (taken === 1) return { ok: true };
+    const live = this.#get('SELECT heartbeat_at FROM nodes WHERE id = ?', node.id);
+    return { ok: false, reason: 'live', heartbeatAt: live ? String(live.heartbeat_at) : node.at };
+  }
+
+  async heartbeatNode(id: string, instance: string, at: string, load: { running: number; draining: boolean }): Promise<boolean> {
+    return (
+      this.#run('UPDATE nodes SET heartbeat_at = ?, running = ?, draining = ? WHERE id = ? AND instance = ? AND stopped_at IS NULL', at, load.running, load.draining ? 1 : 0, id, instance) ===
+      1
+    );
+  }
+
+  async stopNode(id: string, instance: string, at: string): Promise<void> {
+    this.#run('UPDATE nodes SET stopped_at = ?, running = 0, draining = 0 WHERE id = ? AND instance = ?', at, id, instance);
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    return this.#all('SELECT * FROM nodes ORDER BY id').map(nodeOf);
+  }
+
+  // ---- idempotency keys ------------------------------------------------------------------------
+
+  async reserveIdempotencyKey(entry: IdempotencyEntry): Promise<IdempotencyReservation> {
+    return this.#transaction(() => {
+      this.#run('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND expires_at <= ?', entry.userId, entry.key, entry.createdAt);
+      const inserted = this.#run(
+        `INSERT INTO idempotency_keys (user_id, key, scope, fingerprint, resource_id, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO NOTHING`,
+        entry.userId,
+        entry.key,
+        entry.scope,
+        entry.fingerprint,
+        entry.resourceId,
+        entry.createdAt,
+        entry.expiresAt,
+      );
+      if (inserted === 1) return { reserved: true } as const;
+      return { reserved: false, existing: idempotencyOf(this.#get('SELECT * FROM idempotency_keys WHERE user_id = ? AND key = ?', entry.userId, entry.key)!) } as const;
+    });
+  }
+
+  async releaseIdempotencyKey(userId: string, key: string): Promise<void> {
+    this.#run('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?', userId, key);
+  }
+
+  async pruneIdempotencyKeys(before: string): Promise<number> {
+    return this.#run('DELETE FROM idempotency_keys WHERE expires_at <= ?', before);
+  }
+
+  /** One node on an exclusive store: nobody else to tell. */
+  async announceWork(): Promise<void> {}
 }
 
 // ---- rows to records ---------------------------------------------------------------------------
@@ -569,7 +660,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf } = rowReaders({
   time: String,
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T)),
   bool: (value) => Number(value) === 1,
