@@ -420,6 +420,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server nodes on this store, their load, version and last heartbeat (operator) */
+        get: operations["listNodes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -587,8 +604,17 @@ export interface components {
             functionVersion: number;
             userId: string;
             async: boolean;
-            /** @enum {string} */
-            status: "running" | "success" | "error";
+            /**
+             * @description queued: accepted, not started; running: started in an isolate; only a started execution can end error/INTERRUPTED
+             * @enum {string}
+             */
+            status: "queued" | "running" | "success" | "error";
+            /**
+             * @description what made it: an API call, a cron schedule or a webhook
+             * @enum {string}
+             */
+            trigger: "api" | "schedule" | "webhook";
+            nodeId: string | null;
             /** @description what the function returned (JSON), secret values redacted */
             result: unknown;
             error: {
@@ -627,13 +653,13 @@ export interface components {
             memoryUsedBytes: number | null;
             receipt: components["schemas"]["Receipt"] | null;
         };
-        /** @description an execution started in the background: poll GET /v1/executions/{executionId} */
+        /** @description an execution accepted to run in the background: poll GET /v1/executions/{executionId} */
         ExecutionAccepted: {
             executionId: string;
             functionId: string;
             functionVersion: number;
             /** @enum {string} */
-            status: "running";
+            status: "queued" | "running" | "success" | "error";
         };
         SecretMeta: {
             name: string;
@@ -676,6 +702,28 @@ export interface components {
                 /** @description why there is no quote */
                 reason?: string;
             };
+        };
+        Node: {
+            /** @description --node-id of the server */
+            id: string;
+            /** @description teejs version it runs */
+            version: string;
+            /**
+             * @description live; draining (stopping gracefully); stopped (cleanly); lost (no heartbeat for a lease: it crashed or is cut off)
+             * @enum {string}
+             */
+            state: "live" | "draining" | "stopped" | "lost";
+            /** @description executions running on it at its last heartbeat */
+            running: number;
+            /** @description executions it runs at once at most (--concurrency) */
+            slots: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            lastHeartbeatAt: string;
+            stoppedAt: string | null;
+            /** @description the node answering this request */
+            self: boolean;
         };
     };
     responses: never;
@@ -741,7 +789,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthStatus"];
+                    "application/json": {
+                        status: string;
+                        reason?: string;
+                    };
                 };
             };
             /** @description INTERNAL_ERROR: a failure of the service (the message has the request id) */
@@ -759,7 +810,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthStatus"];
+                    "application/json": {
+                        status: string;
+                        reason?: string;
+                    };
                 };
             };
         };
@@ -1954,7 +2008,10 @@ export interface operations {
     createFunction: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description makes a retry safe (24 h, per user): a structured-field string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (unquoted accepted) */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2039,6 +2096,15 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE: send JSON with content-type: application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2734,7 +2800,7 @@ export interface operations {
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
-                status?: "running" | "success" | "error";
+                status?: "queued" | "running" | "success" | "error";
                 /** @description created at or after (RFC 3339) */
                 since?: string;
                 /** @description created at or before (RFC 3339) */
@@ -2842,7 +2908,10 @@ export interface operations {
     runFunction: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description makes a retry safe (24 h, per user): a structured-field string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (unquoted accepted) */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description an id this service issued */
                 id: string;
@@ -2869,7 +2938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Execution"];
                 };
             };
-            /** @description an execution started in the background: poll GET /v1/executions/{executionId} */
+            /** @description an execution accepted to run in the background: poll GET /v1/executions/{executionId} */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -2914,6 +2983,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description CONFLICT: the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: the body is larger than the server accepts */
             413: {
                 headers: {
@@ -2934,6 +3012,15 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE: send JSON with content-type: application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2977,7 +3064,10 @@ export interface operations {
     executeFunction: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description makes a retry safe (24 h, per user): a structured-field string, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324" (unquoted accepted) */
+                "idempotency-key"?: string;
+            };
             path: {
                 /** @description an id this service issued */
                 id: string;
@@ -3004,7 +3094,7 @@ export interface operations {
                     "application/json": components["schemas"]["Execution"];
                 };
             };
-            /** @description an execution started in the background: poll GET /v1/executions/{executionId} */
+            /** @description an execution accepted to run in the background: poll GET /v1/executions/{executionId} */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -3049,6 +3139,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description CONFLICT: the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE: the body is larger than the server accepts */
             413: {
                 headers: {
@@ -3069,6 +3168,15 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE: send JSON with content-type: application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description an error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3885,6 +3993,77 @@ export interface operations {
                             retiredAt: string | null;
                         }[];
                     };
+                };
+            };
+            /** @description INTERNAL_ERROR: a failure of the service (the message has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listNodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Node"][];
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: no valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED: the key may not use this route (an operator key on a user route, or the reverse) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description INTERNAL_ERROR: a failure of the service (the message has the request id) */

@@ -508,7 +508,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       );
       assert.ok(cut.ok);
       assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), false, 'not while running');
-      assert.equal(await store.interruptExecutions({ nodeId: `gone-${owner}` }, { code: 'INTERRUPTED', message: 'x' }, at(5)), 1);
+      assert.deepEqual(await store.interruptExecutions({ nodeId: `gone-${owner}` }, { code: 'INTERRUPTED', message: 'x' }, at(5)), { interrupted: 1, released: 0 });
       assert.equal((await store.getExecution(owner, cut.value.id))?.receipt, null);
       assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), true);
       assert.equal(await store.setExecutionReceipt(cut.value.id, receipt), false);

@@ -30,7 +30,7 @@ export async function adminRoutes(app: FastifyInstance, { store, config }: Servi
     '/admin/nodes',
     {
       config: { access: 'admin' as const },
-      schema: { tags: ['operations'], summary: 'The server nodes on this store, their load, version and last heartbeat (operator)', response: { 200: Type.Object({ items: Type.Array(Type.Ref('Node')) }), ...errors(401, 403) } },
+      schema: { tags: ['operations'], operationId: 'listNodes', summary: 'The server nodes on this store, their load, version and last heartbeat (operator)', response: { 200: Type.Object({ items: Type.Array(Type.Ref('Node')) }), ...errors(401, 403) } },
     },
     async () => {
       const now = Date.now();
