@@ -299,20 +299,24 @@ function cause(test: Test, outcome: string): LossGroup {
   }
   // Integrity-level checks on a built-in: Object.isFrozen/isSealed/isExtensible answer otherwise.
   if (/^threw Test262Error/.test(outcome) && /Object\.(isFrozen|isSealed|isExtensible)\(/.test(test.source)) return 'descriptor';
-  if (/of a frozen built-in|Cannot (add|define|delete|redefine) property|object is not extensible|Cannot assign to read only property '[^']*' of (function|object '#<Object>'|object '\[object (Object|Math|JSON|Reflect|Atomics|Intl)\]')|(Array|Object)\.prototype\[\d+\] Expected/.test(outcome)) {
+  if (/of a frozen built-in|Cannot (add|define|delete|redefine) property|object is not extensible|(Array|Object)\.prototype\[\d+\] Expected/.test(outcome)) {
     return 'write';
   }
-  // Array.prototype is an array: a write to it and one to an array instance read alike.
-  const arrayWrite = /Cannot assign to read only property '([^']*)' of object '\[object Array\]'/.exec(outcome);
-  if (arrayWrite) {
-    const key = arrayWrite[1]!.replace(/^Symbol\((.*)\)$/, '[$1]');
-    return test.source.includes(`Array.prototype${key.startsWith('[') ? key : `.${key}`} =`) ? 'write' : 'override';
-  }
-  if (/Cannot assign to read only property/.test(outcome)) return 'override';
+  // V8's message names the receiver, not where the read-only property is: a write to a built-in
+  // (`Promise.resolve = f`, `Array.prototype[Symbol.iterator] = f`) and one to an object that
+  // inherits the property read alike. The test's source tells them apart.
+  const readOnly = /Cannot assign to read only property '([^']*)'/.exec(outcome);
+  if (readOnly) return assignsToBuiltin(test.source, readOnly[1]!) ? 'write' : 'override';
   // A harness file that builds code from strings (subclasses, intrinsics found by source text)
   // and swallows the EvalError leaves the test without what it needs.
   if (test.includes.some((name) => codeFromStrings(name))) return 'eval';
   return 'other';
+}
+
+/** Whether the source assigns `key` on a capitalised global or its prototype (`Math.PI = `, `Array.prototype[Symbol.iterator] = `). */
+function assignsToBuiltin(source: string, key: string): boolean {
+  const text = key.replace(/^Symbol\((.*)\)$/, '$1').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`\\b[A-Z][\\w$]*(?:\\.prototype)?(?:\\.${text}\\b|\\[\\s*${text}\\s*\\])\\s*=(?!=)`).test(source);
 }
 
 const codeFromStrings = (name: string) => /\bnew Function\(|\beval\(/.test(harness(name));
