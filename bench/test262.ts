@@ -278,7 +278,7 @@ export const lossGroups = {
   eval: 'eval and Function refused',
   removed: 'globals removed by design',
   import: 'import() refused (a function is one module)',
-  limit: 'source over the size limit (100 KB by default)',
+  limit: 'source over the size limit (100,000 bytes)',
   descriptor: 'descriptors that freezing changes',
   accessor: 'tamed properties seen as accessors in their descriptor',
   write: 'writes to the built-ins themselves',
