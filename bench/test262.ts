@@ -166,7 +166,7 @@ function random(seedValue: number): () => number {
   };
 }
 
-function sample<T>(items: readonly T[], size: number, seedValue: number): T[] {
+function sample(items: readonly Test[], size: number, seedValue: number): Test[] {
   const pool = [...items];
   const next = random(seedValue);
   const count = Math.min(size, pool.length);
@@ -174,7 +174,7 @@ function sample<T>(items: readonly T[], size: number, seedValue: number): T[] {
     const j = i + Math.floor(next() * (pool.length - i));
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
-  return pool.slice(0, count).sort((a, b) => ((a as Test).path < (b as Test).path ? -1 : 1));
+  return pool.slice(0, count).sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
 // ---- the wrapper: the same module source in both runtimes ---------------------------------------
@@ -274,7 +274,7 @@ async function runInTeejs(source: string): Promise<string> {
 /** Globals teejs removes on purpose (harden.js): not ECMAScript, or of no use to a single-use sandbox. */
 const removedGlobals = ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry'];
 
-export const lossGroups = {
+const lossGroups = {
   eval: 'eval and Function refused',
   removed: 'globals removed by design',
   import: 'import() refused (a function is one module)',
