@@ -135,15 +135,15 @@
   });
 
   // Through descriptors, never by reading: a lazily installed capability's accessor must not run.
-  // A tamed getter (below) stands for the value it returns.
-  const tamedValues = new WeakMap();
   function pushSlots(list, object, key) {
     const descriptor = getOwnPropertyDescriptor(object, key);
     if (descriptor === undefined) return;
     if (hasOwn(descriptor, 'value')) apply(arrayPush, list, [descriptor.value]);
-    else if (tamedValues.has(descriptor.get)) apply(arrayPush, list, [tamedValues.get(descriptor.get), descriptor.get, descriptor.set]);
     else apply(arrayPush, list, [descriptor.get, descriptor.set]);
   }
+  // A tamed property's value is held by its getter alone, out of the freeze walk's sight: tame
+  // puts it here, and the walk starts from here too.
+  const tamedValues = [];
 
   // ---- the override mistake ------------------------------------------------------------------
   // Once a prototype is frozen, `obj.name = x` fails for every object inheriting a non-writable
@@ -161,8 +161,8 @@
   // prototypes, reached through syntax only), and everything on their prototype chains.
   // Not tamed: non-configurable properties (`Array.prototype.length`: it cannot become an
   // accessor), namespace objects (Math, JSON, Reflect, Intl, Atomics: nothing inherits from
-  // them), constructors (their statics are reached through subclasses only), and the few hot
-  // properties `keptAsData` names, whose accessor would slow every call or lose a V8 fast path
+  // them), constructors (their statics are reached through subclasses only), and the few
+  // properties `keptAsData` names, whose accessor would cost V8 a fast path of ordinary code
   // (measured: docs/compatibility.md).
   const keptAsData = [
     // V8 spreads, destructures and converts arrays, strings and sets without calling `next`
@@ -227,19 +227,17 @@
   }
   const resolveKept = () => keptAsData.map(([path, key]) => [resolve(path.split('.')), keyOf(key)]);
 
-  // A tamed property's value is held by its getter alone: the freeze walk (pushSlots) follows
-  // a tamed getter to it, so the method itself is frozen like every other intrinsic.
+  // Methods (not computed-name accessors, not `function`s): no own `name` or `prototype` per
+  // closure, which kept the snapshot smaller and each sandbox quicker to make.
   function tame(object, key) {
     const descriptor = getOwnPropertyDescriptor(object, key);
     if (!descriptor || !hasOwn(descriptor, 'value') || !descriptor.configurable) return;
     const { value } = descriptor;
-    const getter = {
-      get [key]() {
+    const { get, set } = {
+      get() {
         return value;
       },
-    };
-    const setter = {
-      set [key](next) {
+      set(next) {
         if (this === object) {
           throw new TypeError(`Cannot assign to read only property '${String(key)}' of a frozen built-in`);
         }
@@ -250,11 +248,10 @@
         }
       },
     };
-    const get = getOwnPropertyDescriptor(getter, key).get;
-    tamedValues.set(get, value);
+    apply(arrayPush, tamedValues, [value]);
     defineProperty(object, key, {
       get,
-      set: getOwnPropertyDescriptor(setter, key).set,
+      set,
       enumerable: descriptor.enumerable,
       configurable: false,
     });
@@ -287,7 +284,8 @@
       for (const key of ownKeys(value)) pushSlots(queue, value, key);
     }
   }
-  const roots = Object.values(hidden);
+  const roots = [...Object.values(hidden), ...tamedValues];
+  tamedValues.length = 0;
   for (const name of getOwnPropertyNames(global)) pushSlots(roots, global, name);
   freezeReachable(...roots);
 
@@ -348,7 +346,7 @@
       }
     }
     if (ownKeys(global).length !== expectedGlobals) throw new Error('harden: V8 put globals on a new context that the snapshot did not foresee');
-    freezeReachable(...roots);
+    freezeReachable(...roots, ...tamedValues);
     return { added, removed };
   }
 
