@@ -27,6 +27,7 @@ const { values: options } = parseArgs({
     abuse: { type: 'boolean', default: false },
     'executor-sharing': { type: 'string' },
     taming: { type: 'boolean', default: false },
+    'sandbox-cost': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -42,6 +43,8 @@ if (options.help) {
   --abuse              only the noisy-neighbour benchmark: the service, a quiet tenant and abusive ones
                        (bench/abuse.ts; writes abuse.{md,json,svg}, or abuse-quick.* with --quick)
   --executor-sharing M with --abuse: the service's --executor-sharing (default tenant; files get a -M suffix)
+  --sandbox-cost       only where one sandbox's time goes: bare isolate, from the snapshot, attached, a whole
+                       hello world (bench/sandbox-cost.ts; writes sandbox-cost.{md,json})
   --taming             only the cost of the override taming: snapshot, sandbox creation and hot operations
                        with each choice (bench/taming.ts; writes taming.{md,json}, or taming-quick.*)
 `);
@@ -244,7 +247,9 @@ const entry = options.abuse
   ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] }))
   : options.taming
     ? () => import('./taming.ts').then((taming) => taming.runTaming({ quick, out: options.out! }))
-    : main;
+    : options['sandbox-cost']
+      ? () => import('./sandbox-cost.ts').then((cost) => cost.runSandboxCost({ quick, out: options.out! }))
+      : main;
 entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;

@@ -51,6 +51,11 @@ export interface PlacementPolicy {
    * user running one execution after another is idle between them for a moment only.
    */
   affinityMs: number;
+  /**
+   * The process being passed on from a user who held it longest while others found none
+   * (pool.ts): once idle, another user takes it at once, without waiting out its affinity.
+   */
+  passing?: Candidate | null;
 }
 
 export function place<E extends Candidate>(executors: readonly E[], userId: string, policy: PlacementPolicy): Placement<E> {
@@ -76,6 +81,8 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
   if (fresh) return { kind: 'use', executor: fresh, lease: true };
   const clean = idle.filter((executor) => !executor.tainted && !executor.niced).sort((a, b) => a.idleSince - b.idleSince)[0];
   if (clean && policy.now - clean.idleSince >= policy.affinityMs) return { kind: 'use', executor: clean, lease: true };
+  const passed = idle.find((executor) => executor === policy.passing && !executor.tainted && !executor.niced);
+  if (passed) return { kind: 'use', executor: passed, lease: true };
   if (canStart) return { kind: 'start' };
   const whose = policy.sharing === 'tenant' ? "other users' executions" : 'an execution';
   return { kind: 'wait', reason: `all ${policy.maxProcesses} executor processes run ${whose}` };

@@ -259,7 +259,7 @@ export class ExecutorPool implements Executor {
       const unplaced = [...this.#waiting.keys()].filter((userId) => place(this.#executors, userId, policy).kind === 'wait').length;
       const yielding = unplaced > this.#starting() ? this.#yieldingProcess(policy.now) : null;
       for (const [userId, queue] of [...this.#waiting]) {
-        const placement = place(this.#executors, userId, policy);
+        const placement = place(this.#executors, userId, { ...policy, passing: yielding });
         // A process that is not already this user's costs a start (or another's turn): a user
         // whose processes keep dying waits for it, so the cost of the abuse stays theirs.
         const costly = placement.kind === 'start' || (placement.kind === 'use' && placement.executor.lastTenant !== userId);

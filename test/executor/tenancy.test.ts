@@ -58,6 +58,15 @@ describe('placement policy', () => {
     assert.equal(name(place(recent, 'carol', { ...policy, maxProcesses: 1, now: 12_000 })), 'recent');
   });
 
+  test('a process being passed on goes to the waiting user at once, without waiting out its affinity', () => {
+    const passing = executor({ name: 'held', lastTenant: 'holder', idleSince: 9_990 });
+    const placed = place([passing], 'newcomer', { ...policy, maxProcesses: 1, passing });
+    assert.equal(placed.kind === 'use' && placed.executor.name, 'held');
+    assert.equal(place([passing], 'newcomer', { ...policy, maxProcesses: 1 }).kind, 'wait', 'otherwise its affinity holds');
+    const tainted = executor({ name: 't', lastTenant: 'holder', idleSince: 9_990, tainted: true });
+    assert.equal(place([tainted], 'newcomer', { ...policy, maxProcesses: 1, passing: tainted }).kind, 'wait', 'never a tainted one');
+  });
+
   test('a process in which an execution was stopped from outside, or reniced, goes to no other user', () => {
     const tainted = [executor({ name: 't', lastTenant: 'bob', tainted: true })];
     assert.equal(place(tainted, 'alice', { ...policy, maxProcesses: 1 }).kind, 'wait');
