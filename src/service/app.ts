@@ -20,6 +20,8 @@ import { healthRoutes } from './health/routes.ts';
 import { ServiceMetrics } from './metrics/metrics.ts';
 import { installOpenApi } from './openapi/plugin.ts';
 import { ErrorBody } from './schemas.ts';
+import { scheduleRoutes } from './schedules/routes.ts';
+import { ScheduleTicker } from './schedules/ticker.ts';
 import { secretRoutes } from './secrets/routes.ts';
 import type { SecretVault } from './secrets/vault.ts';
 import { userRoutes } from './users/routes.ts';
@@ -75,7 +77,8 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
 
   const metrics = new ServiceMetrics({ executor, running: () => runner.running });
   const runner: ExecutionRunner = new ExecutionRunner({ config, store, executor, vault, metrics, log: app.log });
-  const context: ServiceContext = { config, store, vault, executor, runner, metrics, lifecycle: { ready: false, closing: false } };
+  const ticker = new ScheduleTicker({ store, config, log: app.log, onQueued: () => runner.wake() });
+  const context: ServiceContext = { config, store, vault, executor, runner, ticker, metrics, lifecycle: { ready: false, closing: false } };
 
   installErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {
@@ -103,6 +106,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
       await v1.register(userRoutes, context);
       await v1.register(functionRoutes, context);
       await v1.register(executionRoutes, context);
+      await v1.register(scheduleRoutes, context);
       await v1.register(secretRoutes, context);
       await v1.register(adminRoutes, context);
     },

@@ -4,6 +4,7 @@ import type { Store } from '../store/index.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ExecutionRunner } from './executions/runner.ts';
 import type { ServiceMetrics } from './metrics/metrics.ts';
+import type { ScheduleTicker } from './schedules/ticker.ts';
 import type { SecretVault } from './secrets/vault.ts';
 
 export interface ServiceContext {
@@ -12,6 +13,8 @@ export interface ServiceContext {
   vault: SecretVault;
   executor: Executor;
   runner: ExecutionRunner;
+  /** Fires the cron schedules' ticks; started and stopped with the runner. */
+  ticker: ScheduleTicker;
   metrics: ServiceMetrics;
   /** ready: false while starting and once shutting down (/ready answers 503); closing: new requests get 503. */
   lifecycle: { ready: boolean; closing: boolean };

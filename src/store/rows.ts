@@ -1,5 +1,5 @@
 // Shared by both backends: paging cursors, JSON columns, and reading rows into records.
-import type { ApiKey, ExecutionRecord, FunctionCode, FunctionRecord, FunctionVersion, IdempotencyEntry, NodeRecord, SecretAuditEntry, SecretMeta, User } from './types.ts';
+import type { ApiKey, ExecutionRecord, Schedule, FunctionCode, FunctionRecord, FunctionVersion, IdempotencyEntry, NodeRecord, SecretAuditEntry, SecretMeta, User } from './types.ts';
 
 /** Cursors are the `seq` of the last row of a page, as text; anything else is refused. */
 export function parseCursor(cursor: string | undefined): number | undefined {
@@ -118,6 +118,8 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     phase: String(row.phase) as ExecutionRecord['phase'],
     trigger: String(row.trigger ?? 'api') as ExecutionRecord['trigger'],
     nodeId: textOrNull(row.node_id),
+    scheduleId: textOrNull(row.schedule_id),
+    scheduledAt: timeOrNull(row.scheduled_at),
     params: json<unknown>(row.params, null),
     result: json<unknown>(row.result, null),
     error: json<ExecutionRecord['error']>(row.error, null),
@@ -154,5 +156,21 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     expiresAt: time(row.expires_at),
   });
 
-  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf };
+  const scheduleOf = (row: Row): Schedule => ({
+    id: String(row.id),
+    userId: String(row.user_id),
+    functionId: String(row.function_id),
+    cron: String(row.cron),
+    timezone: String(row.timezone),
+    params: json<unknown>(row.params, {}),
+    enabled: bool(row.enabled),
+    nextAt: timeOrNull(row.next_at),
+    lastFiredAt: timeOrNull(row.last_fired_at),
+    lastExecutionId: textOrNull(row.last_execution_id),
+    lastOutcome: textOrNull(row.last_outcome),
+    createdAt: time(row.created_at),
+    updatedAt: time(row.updated_at),
+  });
+
+  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf, scheduleOf };
 }

@@ -115,6 +115,9 @@ export interface ExecutionRecord {
   trigger: ExecutionTrigger;
   /** The node running it, or whose client waits for it (queued sync); null while in the shared queue. */
   nodeId: string | null;
+  /** For a schedule's execution: the schedule, and the tick it is for. */
+  scheduleId: string | null;
+  scheduledAt: string | null;
   params: unknown;
   result: unknown;
   error: ExecutionError | null;
@@ -146,7 +149,31 @@ export interface NewExecution {
   nodeId: string | null;
   leaseExpiresAt: string | null;
   trigger?: ExecutionTrigger;
+  schedule?: { id: string; tickAt: string };
 }
+
+export interface Schedule {
+  id: string;
+  userId: string;
+  functionId: string;
+  cron: string;
+  timezone: string;
+  params: unknown;
+  enabled: boolean;
+  /** The tick it fires next; null while disabled. */
+  nextAt: string | null;
+  lastFiredAt: string | null;
+  lastExecutionId: string | null;
+  lastOutcome: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewSchedule = Omit<Schedule, 'lastFiredAt' | 'lastExecutionId' | 'lastOutcome' | 'updatedAt'>;
+export type SchedulePatch = Partial<Pick<Schedule, 'cron' | 'timezone' | 'params' | 'enabled' | 'nextAt'>>;
+
+/** What firing a tick did: queued an execution, skipped it (the user's quota), or nothing (another node fired it). */
+export type TickOutcome = { fired: true; execution: ExecutionRecord } | { fired: false; reason: 'quota' | 'taken' };
 
 /** A server node as registered in the store. */
 export interface NodeRecord {
@@ -301,6 +328,21 @@ export interface Store {
   getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined>;
   listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>>;
   countQueued(): Promise<number>;
+
+  createSchedule(schedule: NewSchedule, quota: { maxPerUser: number }): Promise<CreateResult<Schedule>>;
+  getSchedule(userId: string, functionId: string, id: string): Promise<Schedule | undefined>;
+  listSchedules(userId: string, functionId: string): Promise<Schedule[]>;
+  updateSchedule(userId: string, functionId: string, id: string, patch: SchedulePatch, at: string): Promise<Schedule | undefined>;
+  deleteSchedule(userId: string, functionId: string, id: string): Promise<boolean>;
+  /** Enabled schedules whose next tick is at or before `now`, soonest first. */
+  dueSchedules(now: string, limit: number): Promise<Schedule[]>;
+  /**
+   * Fires the tick `tickAt` of a schedule, once across all nodes: moves its next tick to
+   * `nextAt` and records the execution in one transaction, only if the schedule's next tick is
+   * still `tickAt` (else another node fired it: 'taken'). Over the user's quota the tick is
+   * skipped (moved on, nothing recorded but the outcome).
+   */
+  fireTick(scheduleId: string, tickAt: string, nextAt: string | null, execution: NewExecution, quota: { maxActivePerUser: number }): Promise<TickOutcome>;
 
   /**
    * Registers a starting node, unless a live node (a heartbeat after `staleBefore`, not stopped)

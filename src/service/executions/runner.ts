@@ -111,10 +111,7 @@ export class ExecutionRunner {
     );
     if (store.listenForWork) {
       this.#listener = await store.listenForWork(
-        () => {
-          this.#queueMayHoldWork = true;
-          this.pump();
-        },
+        () => this.wake(),
         (error) => log.warn({ err: error }, 'lost the PostgreSQL connection that listens for work; reconnecting (the sweep covers the gap)'),
       );
     }
@@ -231,6 +228,12 @@ export class ExecutionRunner {
     else this.#release(execution.userId);
     const done = await store.getExecution(fn.userId, execution.id);
     return { ok: true, execution: done ?? execution };
+  }
+
+  /** Work was queued outside submit() (a schedule's tick): look at the queue now. */
+  wake(): void {
+    this.#queueMayHoldWork = true;
+    this.pump();
   }
 
   /** Hands free slots out: to sync executions waiting here, and to queued ones it claims. */
