@@ -5,9 +5,10 @@
 // - a tick becomes an async execution (trigger 'schedule', with the schedule and the tick it is
 //   for), queued for any node, under the user's quota (over it, the tick is skipped and the
 //   schedule says so);
-// - missed ticks (every node was down, or the schedule waited on a busy store): one execution
-//   catches up, for the earliest missed tick, and the schedule goes on from the next tick after
-//   now; the ticks in between are skipped, never run in a burst;
+// - late ticks (a busy node looked late, a node stopped and another took over) fire, each once,
+//   while they are less than `catchUpMs` late; ticks missed longer than that (every node was
+//   down) are coalesced: one execution catches up, for the earliest missed tick, and the
+//   schedule goes on from the next tick after now, never running the missed ones in a burst;
 // - a draining node fires no more ticks: the other nodes (or the next start) do.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
@@ -17,6 +18,10 @@ import { parseCron } from './cron.ts';
 
 /** How often a node looks for due ticks: a tick fires within about this long of its time. */
 const tickLookMs = 1000;
+/** Ticks later than this are coalesced into one catch-up execution. */
+export const catchUpMs = 60_000;
+/** Ticks one schedule may fire in one look (a schedule every second, looked at late). */
+const ticksPerLook = 10;
 
 export class ScheduleTicker {
   readonly #store: Store;
@@ -50,7 +55,14 @@ export class ScheduleTicker {
     try {
       const now = new Date();
       for (const schedule of await this.#store.dueSchedules(now.toISOString(), 100)) {
-        if (await this.#fire(schedule, now)) fired++;
+        let tickAt: string | null = schedule.nextAt;
+        for (let i = 0; i < ticksPerLook && tickAt !== null && Date.parse(tickAt) <= now.getTime(); i++) {
+          const outcome = await this.#fire(schedule, tickAt, now);
+          if (outcome.fired) fired++;
+          // Another node fired it: the rest of this schedule's ticks are its to fire too.
+          if (outcome.taken) break;
+          tickAt = outcome.nextAt;
+        }
       }
     } catch (error) {
       this.#log.error({ err: error }, 'could not fire the due schedule ticks');
@@ -61,18 +73,19 @@ export class ScheduleTicker {
     return fired;
   }
 
-  async #fire(schedule: Schedule, now: Date): Promise<boolean> {
-    const tickAt = schedule.nextAt!;
+  async #fire(schedule: Schedule, tickAt: string, now: Date): Promise<{ fired: boolean; taken: boolean; nextAt: string | null }> {
     let nextAt: string | null;
     try {
-      nextAt = parseCron(schedule.cron, schedule.timezone).next(now)?.toISOString() ?? null;
+      const cron = parseCron(schedule.cron, schedule.timezone);
+      const late = now.getTime() - Date.parse(tickAt) > catchUpMs;
+      nextAt = cron.next(late ? now : new Date(tickAt))?.toISOString() ?? null;
     } catch {
       // Stored expressions were checked when saved; a library upgrade that refuses one stops it.
       nextAt = null;
     }
     const fn = await this.#store.getFunction(schedule.userId, schedule.functionId);
     // The function is deleted with its schedules; gone between the two reads: nothing to do.
-    if (!fn) return false;
+    if (!fn) return { fired: false, taken: true, nextAt: null };
     const outcome = await this.#store.fireTick(
       schedule.id,
       tickAt,
@@ -93,6 +106,6 @@ export class ScheduleTicker {
       { maxActivePerUser: this.#config.quotas.concurrentExecutionsPerUser },
     );
     if (!outcome.fired && outcome.reason === 'quota') this.#log.warn({ scheduleId: schedule.id, tickAt }, 'schedule tick skipped: the user is at its quota of running and queued executions');
-    return outcome.fired;
+    return { fired: outcome.fired, taken: !outcome.fired && outcome.reason === 'taken', nextAt };
   }
 }
