@@ -25,6 +25,7 @@ const { values: options } = parseArgs({
     concurrency: { type: 'string' },
     'no-memory': { type: 'boolean', default: false },
     abuse: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -39,6 +40,9 @@ if (options.help) {
   --no-memory          skip the idle-isolate and RSS measurements
   --abuse              only the noisy-neighbour benchmark: the service, a quiet tenant and abusive ones
                        (bench/abuse.ts; writes abuse.{md,json,svg}, or abuse-quick.* with --quick)
+  --cluster            only the cluster benchmark: 1, 2, 3 nodes on PostgreSQL (TEEJS_BENCH_DATABASE_URL)
+                       against 1 on SQLite, hand-over and time to INTERRUPTED (bench/cluster.ts;
+                       writes cluster.{md,json}, or cluster-quick.* with --quick)
 `);
   process.exit(0);
 }
@@ -235,7 +239,11 @@ async function runCell(
   return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
 }
 
-const entry = options.abuse ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out! })) : main;
+const entry = options.cluster
+  ? () => import('./cluster.ts').then((cluster) => cluster.runCluster({ quick, out: options.out! }))
+  : options.abuse
+    ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out! }))
+    : main;
 entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
