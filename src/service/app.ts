@@ -17,6 +17,7 @@ import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
 import { functionRoutes } from './functions/routes.ts';
 import { healthRoutes } from './health/routes.ts';
+import { hookRoutes } from './hooks/routes.ts';
 import { ServiceMetrics } from './metrics/metrics.ts';
 import { installOpenApi } from './openapi/plugin.ts';
 import { ErrorBody } from './schemas.ts';
@@ -107,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
       await v1.register(functionRoutes, context);
       await v1.register(executionRoutes, context);
       await v1.register(scheduleRoutes, context);
+      await v1.register(hookRoutes, context);
       await v1.register(secretRoutes, context);
       await v1.register(adminRoutes, context);
     },

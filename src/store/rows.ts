@@ -1,5 +1,5 @@
 // Shared by both backends: paging cursors, JSON columns, and reading rows into records.
-import type { ApiKey, ExecutionRecord, Schedule, FunctionCode, FunctionRecord, FunctionVersion, IdempotencyEntry, NodeRecord, SecretAuditEntry, SecretMeta, User } from './types.ts';
+import type { ApiKey, ExecutionRecord, Hook, HookRejection, Schedule, FunctionCode, FunctionRecord, FunctionVersion, IdempotencyEntry, NodeRecord, SecretAuditEntry, SecretMeta, User } from './types.ts';
 
 /** Cursors are the `seq` of the last row of a page, as text; anything else is refused. */
 export function parseCursor(cursor: string | undefined): number | undefined {
@@ -172,5 +172,17 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     updatedAt: time(row.updated_at),
   });
 
-  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf, scheduleOf };
+  const hookOf = (row: Row): Hook => ({
+    id: String(row.id),
+    userId: String(row.user_id),
+    functionId: String(row.function_id),
+    auth: row.auth === 'hmac' ? 'hmac' : 'token',
+    secret: new Uint8Array(row.secret as Uint8Array),
+    ratePerMinute: Number(row.rate_per_minute),
+    createdAt: time(row.created_at),
+  });
+
+  const hookRejectionOf = (row: Row): HookRejection => ({ hookId: String(row.hook_id), at: time(row.at), reason: String(row.reason), remote: String(row.remote) });
+
+  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf, scheduleOf, hookOf, hookRejectionOf };
 }

@@ -175,6 +175,26 @@ export type SchedulePatch = Partial<Pick<Schedule, 'cron' | 'timezone' | 'params
 /** What firing a tick did: queued an execution, skipped it (the user's quota), or nothing (another node fired it). */
 export type TickOutcome = { fired: true; execution: ExecutionRecord } | { fired: false; reason: 'quota' | 'taken' };
 
+/** A function's public webhook endpoint. */
+export interface Hook {
+  id: string;
+  userId: string;
+  functionId: string;
+  auth: 'token' | 'hmac';
+  /** The per-hook secret, sealed with the master key. */
+  secret: Uint8Array;
+  ratePerMinute: number;
+  createdAt: string;
+}
+
+export interface HookRejection {
+  hookId: string;
+  at: string;
+  /** Why the request was refused: no credentials, a bad token, a bad or stale signature. */
+  reason: string;
+  remote: string;
+}
+
 /** A server node as registered in the store. */
 export interface NodeRecord {
   id: string;
@@ -343,6 +363,14 @@ export interface Store {
    * skipped (moved on, nothing recorded but the outcome).
    */
   fireTick(scheduleId: string, tickAt: string, nextAt: string | null, execution: NewExecution, quota: { maxActivePerUser: number }): Promise<TickOutcome>;
+
+  createHook(hook: Hook, quota: { maxPerUser: number }): Promise<CreateResult<Hook>>;
+  /** A hook by its id alone: the id is the public, unguessable part of its URL. */
+  findHook(id: string): Promise<Hook | undefined>;
+  listHooks(userId: string, functionId: string): Promise<Hook[]>;
+  deleteHook(userId: string, functionId: string, id: string): Promise<boolean>;
+  recordHookRejection(rejection: HookRejection): Promise<void>;
+  listHookRejections(userId: string, hookId: string, limit: number): Promise<HookRejection[]>;
 
   /**
    * Registers a starting node, unless a live node (a heartbeat after `staleBefore`, not stopped)

@@ -459,6 +459,27 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.equal(await store.deleteSchedule(owner, fn.value.id, id), false);
     });
 
+    it('stores webhooks with their sealed secret, finds one by id alone, and audits refusals per owner', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `hook-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'hooked'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const hook = { id: `h${randomUUID().replaceAll('-', '')}`, userId: owner, functionId: fn.value.id, auth: 'hmac' as const, secret: new Uint8Array([1, 2, 3]), ratePerMinute: 60, createdAt: at() };
+      const created = await store.createHook(hook, { maxPerUser: 1 });
+      assert.ok(created.ok);
+      assert.deepEqual(await store.createHook({ ...hook, id: `h${randomUUID().replaceAll('-', '')}` }, { maxPerUser: 1 }), { ok: false, reason: 'quota' });
+      assert.deepEqual(await store.findHook(hook.id), hook);
+      assert.deepEqual((await store.listHooks(owner, fn.value.id)).map((h) => h.id), [hook.id]);
+      assert.deepEqual(await store.listHooks(bob, fn.value.id), []);
+      await store.recordHookRejection({ hookId: hook.id, at: at(1), reason: 'bad signature', remote: '127.0.0.1' });
+      await store.recordHookRejection({ hookId: hook.id, at: at(2), reason: 'wrong token', remote: '127.0.0.1' });
+      assert.deepEqual((await store.listHookRejections(owner, hook.id, 10)).map((r) => r.reason), ['wrong token', 'bad signature']);
+      assert.deepEqual(await store.listHookRejections(bob, hook.id, 10), [], "only the owner reads a hook's audit");
+      assert.equal(await store.deleteHook(bob, fn.value.id, hook.id), false);
+      assert.equal(await store.deleteHook(owner, fn.value.id, hook.id), true);
+      assert.equal(await store.findHook(hook.id), undefined);
+    });
+
     it('lists a function\'s executions newest first, with filters and paging, and prunes old history', async () => {
       const owner = randomUUID();
       await store.createUser({ id: owner, name: `history-${owner}`, createdAt: at() });

@@ -24,6 +24,8 @@ import type {
   NodeRecord,
   NodeRegistration,
   NewSchedule,
+  Hook,
+  HookRejection,
   Page,
   PageRequest,
   QueuedUser,
@@ -594,6 +596,47 @@ export class PostgresStore implements Store {
     });
   }
 
+  // ---- hooks -----------------------------------------------------------------------------------
+
+  async createHook(hook: Hook, quota: { maxPerUser: number }): Promise<CreateResult<Hook>> {
+    return this.#transaction(async (client) => {
+      if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [hook.userId], client))) return { ok: false, reason: 'conflict' } as const;
+      const count = Number((await this.#row('SELECT count(*) AS n FROM hooks WHERE user_id = $1', [hook.userId], client))!.n);
+      if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+      const row = await this.#row(
+        'INSERT INTO hooks (id, user_id, function_id, auth, secret, rate_per_minute, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+        [hook.id, hook.userId, hook.functionId, hook.auth, Buffer.from(hook.secret), hook.ratePerMinute, hook.createdAt],
+        client,
+      );
+      return { ok: true, value: hookOf(row!) } as const;
+    });
+  }
+
+  async findHook(id: string): Promise<Hook | undefined> {
+    const row = await this.#row('SELECT * FROM hooks WHERE id = $1', [id]);
+    return row ? hookOf(row) : undefined;
+  }
+
+  async listHooks(userId: string, functionId: string): Promise<Hook[]> {
+    return (await this.#rows('SELECT * FROM hooks WHERE user_id = $1 AND function_id = $2 ORDER BY seq', [userId, functionId])).map(hookOf);
+  }
+
+  async deleteHook(userId: string, functionId: string, id: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM hooks WHERE id = $1 AND user_id = $2 AND function_id = $3', [id, userId, functionId])) === 1;
+  }
+
+  async recordHookRejection(rejection: HookRejection): Promise<void> {
+    await this.#pool.query('INSERT INTO hook_rejections (hook_id, at, reason, remote) VALUES ($1, $2, $3, $4)', [rejection.hookId, rejection.at, rejection.reason, rejection.remote]);
+  }
+
+  async listHookRejections(userId: string, hookId: string, limit: number): Promise<HookRejection[]> {
+    const rows = await this.#rows(
+      'SELECT r.* FROM hook_rejections r JOIN hooks h ON h.id = r.hook_id WHERE r.hook_id = $1 AND h.user_id = $2 ORDER BY r.seq DESC LIMIT $3',
+      [hookId, userId, limit],
+    );
+    return rows.map(hookRejectionOf);
+  }
+
   // ---- nodes -----------------------------------------------------------------------------------
 
   async registerNode(node: NewNode, staleBefore: string): Promise<NodeRegistration> {
@@ -728,7 +771,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf, scheduleOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf, scheduleOf, hookOf, hookRejectionOf } = rowReaders({
   time: iso,
   // json columns arrive parsed.
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (value as T)),

@@ -24,6 +24,8 @@ import type {
   NodeRecord,
   NodeRegistration,
   NewSchedule,
+  Hook,
+  HookRejection,
   Page,
   PageRequest,
   QueuedUser,
@@ -603,6 +605,52 @@ export class SqliteStore implements Store {
     });
   }
 
+  // ---- hooks -----------------------------------------------------------------------------------
+
+  async createHook(hook: Hook, quota: { maxPerUser: number }): Promise<CreateResult<Hook>> {
+    return this.#transaction(() => {
+      const count = Number(this.#get('SELECT count(*) AS n FROM hooks WHERE user_id = ?', hook.userId)!.n);
+      if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+      this.#run(
+        'INSERT INTO hooks (id, user_id, function_id, auth, secret, rate_per_minute, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        hook.id,
+        hook.userId,
+        hook.functionId,
+        hook.auth,
+        hook.secret,
+        hook.ratePerMinute,
+        hook.createdAt,
+      );
+      return { ok: true, value: hookOf(this.#get('SELECT * FROM hooks WHERE id = ?', hook.id)!) } as const;
+    });
+  }
+
+  async findHook(id: string): Promise<Hook | undefined> {
+    const row = this.#get('SELECT * FROM hooks WHERE id = ?', id);
+    return row ? hookOf(row) : undefined;
+  }
+
+  async listHooks(userId: string, functionId: string): Promise<Hook[]> {
+    return this.#all('SELECT * FROM hooks WHERE user_id = ? AND function_id = ? ORDER BY seq', userId, functionId).map(hookOf);
+  }
+
+  async deleteHook(userId: string, functionId: string, id: string): Promise<boolean> {
+    return this.#run('DELETE FROM hooks WHERE id = ? AND user_id = ? AND function_id = ?', id, userId, functionId) === 1;
+  }
+
+  async recordHookRejection(rejection: HookRejection): Promise<void> {
+    this.#run('INSERT INTO hook_rejections (hook_id, at, reason, remote) VALUES (?, ?, ?, ?)', rejection.hookId, rejection.at, rejection.reason, rejection.remote);
+  }
+
+  async listHookRejections(userId: string, hookId: string, limit: number): Promise<HookRejection[]> {
+    return this.#all(
+      'SELECT r.* FROM hook_rejections r JOIN hooks h ON h.id = r.hook_id WHERE r.hook_id = ? AND h.user_id = ? ORDER BY r.seq DESC LIMIT ?',
+      hookId,
+      userId,
+      limit,
+    ).map(hookRejectionOf);
+  }
+
   // ---- nodes -----------------------------------------------------------------------------------
 
   async registerNode(node: NewNode, staleBefore: string): Promise<NodeRegistration> {
@@ -682,7 +730,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf, scheduleOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, nodeOf, idempotencyOf, scheduleOf, hookOf, hookRejectionOf } = rowReaders({
   time: String,
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T)),
   bool: (value) => Number(value) === 1,
