@@ -144,7 +144,9 @@ export class ExecutionRunner {
     const deadline = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), graceMs);
     });
-    const drained = await Promise.race([Promise.allSettled(this.#inFlight).then(() => true as const), deadline]);
+    let drained = true;
+    // Again until none is left: a request admitted just before the stop adds its execution late.
+    while (drained && this.#inFlight.size > 0) drained = await Promise.race([Promise.allSettled([...this.#inFlight]).then(() => true as const), deadline]);
     clearTimeout(timer);
     if (!drained) {
       const now = new Date().toISOString();
