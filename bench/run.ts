@@ -28,6 +28,7 @@ const { values: options } = parseArgs({
     'executor-sharing': { type: 'string' },
     taming: { type: 'boolean', default: false },
     'sandbox-cost': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -47,6 +48,9 @@ if (options.help) {
                        hello world (bench/sandbox-cost.ts; writes sandbox-cost.{md,json})
   --taming             only the cost of the override taming: snapshot, sandbox creation and hot operations
                        with each choice (bench/taming.ts; writes taming.{md,json}, or taming-quick.*)
+  --cluster            only the cluster benchmark: 1, 2, 3 nodes on PostgreSQL (TEEJS_BENCH_DATABASE_URL)
+                       against 1 on SQLite, hand-over and time to INTERRUPTED (bench/cluster.ts;
+                       writes cluster.{md,json}, or cluster-quick.* with --quick)
 `);
   process.exit(0);
 }
@@ -243,13 +247,15 @@ async function runCell(
   return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
 }
 
-const entry = options.abuse
-  ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] }))
-  : options.taming
-    ? () => import('./taming.ts').then((taming) => taming.runTaming({ quick, out: options.out! }))
-    : options['sandbox-cost']
-      ? () => import('./sandbox-cost.ts').then((cost) => cost.runSandboxCost({ quick, out: options.out! }))
-      : main;
+const entry = options.cluster
+  ? () => import('./cluster.ts').then((cluster) => cluster.runCluster({ quick, out: options.out! }))
+  : options.abuse
+    ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] }))
+    : options.taming
+      ? () => import('./taming.ts').then((taming) => taming.runTaming({ quick, out: options.out! }))
+      : options['sandbox-cost']
+        ? () => import('./sandbox-cost.ts').then((cost) => cost.runSandboxCost({ quick, out: options.out! }))
+        : main;
 entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;

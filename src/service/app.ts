@@ -20,9 +20,12 @@ import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
 import { functionRoutes } from './functions/routes.ts';
 import { healthRoutes } from './health/routes.ts';
+import { hookRoutes } from './hooks/routes.ts';
 import { ServiceMetrics } from './metrics/metrics.ts';
 import { installOpenApi } from './openapi/plugin.ts';
 import { ErrorBody } from './schemas.ts';
+import { scheduleRoutes } from './schedules/routes.ts';
+import { ScheduleTicker } from './schedules/ticker.ts';
 import { secretRoutes } from './secrets/routes.ts';
 import type { SecretVault } from './secrets/vault.ts';
 import { userRoutes } from './users/routes.ts';
@@ -86,7 +89,8 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   const metrics = new ServiceMetrics({ executor, running: () => runner.running });
   const attestation = { key: options.signingKey ?? SigningKey.generate(), attestor: options.attestor ?? new Attestor({ tsmPath: config.tsmPath }) };
   const runner: ExecutionRunner = new ExecutionRunner({ config, store, executor, vault, metrics, signingKey: attestation.key, log: app.log });
-  const context: ServiceContext = { config, store, vault, executor, runner, metrics, attestation, lifecycle: { ready: false, closing: false } };
+  const ticker = new ScheduleTicker({ store, config, log: app.log, onQueued: () => runner.wake() });
+  const context: ServiceContext = { config, store, vault, executor, runner, ticker, metrics, attestation, lifecycle: { ready: false, closing: false } };
 
   installErrorHandling(app);
   app.addHook('preValidation', coerceIntegerParams);
@@ -116,6 +120,8 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
       await v1.register(userRoutes, context);
       await v1.register(functionRoutes, context);
       await v1.register(executionRoutes, context);
+      await v1.register(scheduleRoutes, context);
+      await v1.register(hookRoutes, context);
       await v1.register(secretRoutes, context);
       await v1.register(attestationRoutes, context);
       await v1.register(adminRoutes, context);

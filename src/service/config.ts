@@ -40,6 +40,7 @@ export interface ServiceConfig {
     secretsPerUser: number;
     secretBytes: number;
     concurrentExecutionsPerUser: number;
+    schedulesPerUser: number;
   };
   limits: {
     defaultTimeoutMs: number;
@@ -106,6 +107,7 @@ const settings = {
   functionsPerUser: { flag: 'max-functions', env: 'TEEJS_MAX_FUNCTIONS', describe: 'functions per user', kind: 'int', min: 1, max: 1_000_000, defaultValue: 100 },
   secretsPerUser: { flag: 'max-secrets', env: 'TEEJS_MAX_SECRETS', describe: 'secrets per user', kind: 'int', min: 1, max: 1_000_000, defaultValue: 50 },
   secretBytes: { flag: 'max-secret-bytes', env: 'TEEJS_MAX_SECRET_BYTES', describe: 'bytes of one secret value', kind: 'int', min: 1, max: 1024 * 1024, defaultValue: 5000 },
+  schedulesPerUser: { flag: 'max-schedules', env: 'TEEJS_MAX_SCHEDULES', describe: 'cron schedules per user', kind: 'int', min: 0, max: 100_000, defaultValue: 100 },
   concurrentExecutionsPerUser: { flag: 'max-running', env: 'TEEJS_MAX_RUNNING', describe: 'running and queued executions per user', kind: 'int', min: 1, max: 100_000, defaultValue: 10 },
   defaultTimeoutMs: { flag: 'default-timeout', env: 'TEEJS_DEFAULT_TIMEOUT_MS', describe: 'time limit of a function that sets none, ms', kind: 'int', min: limitBounds.timeoutMs.min, max: limitBounds.timeoutMs.max, defaultValue: 30_000 },
   maxTimeoutMs: { flag: 'max-timeout', env: 'TEEJS_MAX_TIMEOUT_MS', describe: 'highest time limit a function may set, ms', kind: 'int', min: limitBounds.timeoutMs.min, max: limitBounds.timeoutMs.max, defaultValue: 60_000 },
@@ -191,6 +193,7 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
       secretsPerUser: value('secretsPerUser') as number,
       secretBytes: value('secretBytes') as number,
       concurrentExecutionsPerUser: value('concurrentExecutionsPerUser') as number,
+      schedulesPerUser: value('schedulesPerUser') as number,
     },
     limits: {
       defaultTimeoutMs: value('defaultTimeoutMs') as number,

@@ -6,6 +6,7 @@ import type { Store } from '../store/index.ts';
 import type { ServiceConfig } from './config.ts';
 import type { ExecutionRunner } from './executions/runner.ts';
 import type { ServiceMetrics } from './metrics/metrics.ts';
+import type { ScheduleTicker } from './schedules/ticker.ts';
 import type { SecretVault } from './secrets/vault.ts';
 
 export interface ServiceContext {
@@ -14,6 +15,8 @@ export interface ServiceContext {
   vault: SecretVault;
   executor: Executor;
   runner: ExecutionRunner;
+  /** Fires the cron schedules' ticks; started and stopped with the runner. */
+  ticker: ScheduleTicker;
   metrics: ServiceMetrics;
   /** This node's receipt-signing key and the maker of its attestation documents. */
   attestation: { key: SigningKey; attestor: Attestor };

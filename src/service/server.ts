@@ -74,6 +74,8 @@ export async function startService(config: ServiceConfig, options: StartOptions 
     cleanups.push(() => node.stop());
     const interrupted = await context.runner.start(node);
     cleanups.push(() => context.runner.stop(0));
+    context.ticker.start();
+    cleanups.push(() => context.ticker.stop());
     const address = await app.listen({ host: config.host, port: config.port });
     context.lifecycle.ready = true;
 
@@ -84,6 +86,8 @@ export async function startService(config: ServiceConfig, options: StartOptions 
         // open so load balancers and clients can see it.
         context.lifecycle.ready = false;
         context.lifecycle.closing = true;
+        // The other nodes (or the next start) fire the coming ticks.
+        context.ticker.stop();
         // Takes no more queued work (peers are told at once) and keeps the leases of what runs
         // here alive until it ends or the grace passes; only then does anything close.
         await context.runner.drain(config.shutdownGraceMs);

@@ -1,5 +1,5 @@
 // Shared by both backends: paging cursors, JSON columns, and reading rows into records.
-import type { ApiKey, ExecutionRecord, SigningKeyRecord, FunctionCode, FunctionRecord, FunctionVersion, IdempotencyEntry, NodeRecord, SecretAuditEntry, SecretMeta, User } from './types.ts';
+import type { ApiKey, ExecutionRecord, Hook, HookRejection, Schedule, SigningKeyRecord, FunctionCode, FunctionRecord, FunctionVersion, IdempotencyEntry, NodeRecord, SecretAuditEntry, SecretMeta, User } from './types.ts';
 
 /** Cursors are the `seq` of the last row of a page, as text; anything else is refused. */
 export function parseCursor(cursor: string | undefined): number | undefined {
@@ -119,6 +119,8 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     phase: String(row.phase) as ExecutionRecord['phase'],
     trigger: String(row.trigger ?? 'api') as ExecutionRecord['trigger'],
     nodeId: textOrNull(row.node_id),
+    scheduleId: textOrNull(row.schedule_id),
+    scheduledAt: timeOrNull(row.scheduled_at),
     params: json<unknown>(row.params, null),
     result: json<unknown>(row.result, null),
     error: json<ExecutionRecord['error']>(row.error, null),
@@ -167,5 +169,33 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
     expiresAt: time(row.expires_at),
   });
 
-  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf };
+  const scheduleOf = (row: Row): Schedule => ({
+    id: String(row.id),
+    userId: String(row.user_id),
+    functionId: String(row.function_id),
+    cron: String(row.cron),
+    timezone: String(row.timezone),
+    params: json<unknown>(row.params, {}),
+    enabled: bool(row.enabled),
+    nextAt: timeOrNull(row.next_at),
+    lastFiredAt: timeOrNull(row.last_fired_at),
+    lastExecutionId: textOrNull(row.last_execution_id),
+    lastOutcome: textOrNull(row.last_outcome),
+    createdAt: time(row.created_at),
+    updatedAt: time(row.updated_at),
+  });
+
+  const hookOf = (row: Row): Hook => ({
+    id: String(row.id),
+    userId: String(row.user_id),
+    functionId: String(row.function_id),
+    auth: row.auth === 'hmac' ? 'hmac' : 'token',
+    secret: new Uint8Array(row.secret as Uint8Array),
+    ratePerMinute: Number(row.rate_per_minute),
+    createdAt: time(row.created_at),
+  });
+
+  const hookRejectionOf = (row: Row): HookRejection => ({ hookId: String(row.hook_id), at: time(row.at), reason: String(row.reason), remote: String(row.remote) });
+
+  return { userOf, apiKeyOf, codeOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf, scheduleOf, hookOf, hookRejectionOf };
 }

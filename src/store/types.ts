@@ -118,6 +118,9 @@ export interface ExecutionRecord {
   trigger: ExecutionTrigger;
   /** The node running it, or whose client waits for it (queued sync); null while in the shared queue. */
   nodeId: string | null;
+  /** For a schedule's execution: the schedule, and the tick it is for. */
+  scheduleId: string | null;
+  scheduledAt: string | null;
   params: unknown;
   result: unknown;
   error: ExecutionError | null;
@@ -151,6 +154,50 @@ export interface NewExecution {
   nodeId: string | null;
   leaseExpiresAt: string | null;
   trigger?: ExecutionTrigger;
+  schedule?: { id: string; tickAt: string };
+}
+
+export interface Schedule {
+  id: string;
+  userId: string;
+  functionId: string;
+  cron: string;
+  timezone: string;
+  params: unknown;
+  enabled: boolean;
+  /** The tick it fires next; null while disabled. */
+  nextAt: string | null;
+  lastFiredAt: string | null;
+  lastExecutionId: string | null;
+  lastOutcome: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewSchedule = Omit<Schedule, 'lastFiredAt' | 'lastExecutionId' | 'lastOutcome' | 'updatedAt'>;
+export type SchedulePatch = Partial<Pick<Schedule, 'cron' | 'timezone' | 'params' | 'enabled' | 'nextAt'>>;
+
+/** What firing a tick did: queued an execution, skipped it (the user's quota), or nothing (another node fired it). */
+export type TickOutcome = { fired: true; execution: ExecutionRecord } | { fired: false; reason: 'quota' | 'taken' };
+
+/** A function's public webhook endpoint. */
+export interface Hook {
+  id: string;
+  userId: string;
+  functionId: string;
+  auth: 'token' | 'hmac';
+  /** The per-hook secret, sealed with the master key. */
+  secret: Uint8Array;
+  ratePerMinute: number;
+  createdAt: string;
+}
+
+export interface HookRejection {
+  hookId: string;
+  at: string;
+  /** Why the request was refused: no credentials, a bad token, a bad or stale signature. */
+  reason: string;
+  remote: string;
 }
 
 /** A server node as registered in the store. */
@@ -344,6 +391,29 @@ export interface Store {
    * activatedAt of its first use).
    */
   activateSigningKey(key: SigningKeyRecord): Promise<void>;
+
+  createSchedule(schedule: NewSchedule, quota: { maxPerUser: number }): Promise<CreateResult<Schedule>>;
+  getSchedule(userId: string, functionId: string, id: string): Promise<Schedule | undefined>;
+  listSchedules(userId: string, functionId: string): Promise<Schedule[]>;
+  updateSchedule(userId: string, functionId: string, id: string, patch: SchedulePatch, at: string): Promise<Schedule | undefined>;
+  deleteSchedule(userId: string, functionId: string, id: string): Promise<boolean>;
+  /** Enabled schedules whose next tick is at or before `now`, soonest first. */
+  dueSchedules(now: string, limit: number): Promise<Schedule[]>;
+  /**
+   * Fires the tick `tickAt` of a schedule, once across all nodes: moves its next tick to
+   * `nextAt` and records the execution in one transaction, only if the schedule's next tick is
+   * still `tickAt` (else another node fired it: 'taken'). Over the user's quota the tick is
+   * skipped (moved on, nothing recorded but the outcome).
+   */
+  fireTick(scheduleId: string, tickAt: string, nextAt: string | null, execution: NewExecution, quota: { maxActivePerUser: number }): Promise<TickOutcome>;
+
+  createHook(hook: Hook, quota: { maxPerUser: number }): Promise<CreateResult<Hook>>;
+  /** A hook by its id alone: the id is the public, unguessable part of its URL. */
+  findHook(id: string): Promise<Hook | undefined>;
+  listHooks(userId: string, functionId: string): Promise<Hook[]>;
+  deleteHook(userId: string, functionId: string, id: string): Promise<boolean>;
+  recordHookRejection(rejection: HookRejection): Promise<void>;
+  listHookRejections(userId: string, hookId: string, limit: number): Promise<HookRejection[]>;
 
   /**
    * Registers a starting node, unless a live node (a heartbeat after `staleBefore`, not stopped)

@@ -10,6 +10,8 @@ describe('tenant isolation', () => {
   let bob: { id: string; key: string; keyId: string };
   let fnId: string;
   let executionId: string;
+  let scheduleId: string;
+  let hookId: string;
 
   before(async () => {
     t = await startTestService();
@@ -21,6 +23,8 @@ describe('tenant isolation', () => {
     const run = await t.api.post(`/v1/functions/${fnId}/executions`, alice.key, {});
     assert.equal(run.body.status, 'success');
     executionId = run.body.executionId;
+    scheduleId = (await t.api.post(`/v1/functions/${fnId}/schedules`, alice.key, { cron: '0 0 1 1 *' })).body.id;
+    hookId = (await t.api.post(`/v1/functions/${fnId}/hooks`, alice.key, {})).body.id;
   });
   after(() => t.close());
 
@@ -40,12 +44,21 @@ describe('tenant isolation', () => {
       ['GET', '/v1/secrets/{name}', '/v1/secrets/shared-name'],
       ['DELETE', '/v1/secrets/{name}', '/v1/secrets/shared-name'],
       ['DELETE', '/v1/keys/{keyId}', `/v1/keys/${alice.keyId}`],
+      ['POST', '/v1/functions/{id}/schedules', `/v1/functions/${fnId}/schedules`, { cron: '* * * * *' }],
+      ['GET', '/v1/functions/{id}/schedules', `/v1/functions/${fnId}/schedules`],
+      ['GET', '/v1/functions/{id}/schedules/{scheduleId}', `/v1/functions/${fnId}/schedules/${scheduleId}`],
+      ['PATCH', '/v1/functions/{id}/schedules/{scheduleId}', `/v1/functions/${fnId}/schedules/${scheduleId}`, { enabled: false }],
+      ['DELETE', '/v1/functions/{id}/schedules/{scheduleId}', `/v1/functions/${fnId}/schedules/${scheduleId}`],
+      ['POST', '/v1/functions/{id}/hooks', `/v1/functions/${fnId}/hooks`, {}],
+      ['GET', '/v1/functions/{id}/hooks', `/v1/functions/${fnId}/hooks`],
+      ['DELETE', '/v1/functions/{id}/hooks/{hookId}', `/v1/functions/${fnId}/hooks/${hookId}`],
+      ['GET', '/v1/functions/{id}/hooks/{hookId}/rejections', `/v1/functions/${fnId}/hooks/${hookId}/rejections`],
     ];
     for (const [method, , path, body] of attempts) {
       const answer = await t.api.request(method, path, { key: bob.key, ...(body !== undefined ? { body } : {}) });
       assert.equal(answer.status, 404, `${method} ${path} as another tenant`);
       // Same answer as for an id that never existed: no hint that it exists.
-      const nothing = await t.api.request(method, path.replace(fnId, 'f0000000-0000-4000-8000-000000000000').replace(executionId, 'e0000000-0000-4000-8000-000000000000').replace('shared-name', 'no-such-name').replace(alice.keyId, 'k0000000-0000-4000-8000-000000000000'), {
+      const nothing = await t.api.request(method, path.replace(fnId, 'f0000000-0000-4000-8000-000000000000').replace(executionId, 'e0000000-0000-4000-8000-000000000000').replace('shared-name', 'no-such-name').replace(alice.keyId, 'k0000000-0000-4000-8000-000000000000').replace(scheduleId, 's0000000-0000-4000-8000-000000000000').replace(hookId, 'h0000000000000000000000000000000'), {
         key: bob.key,
         ...(body !== undefined ? { body } : {}),
       });
@@ -62,6 +75,8 @@ describe('tenant isolation', () => {
       for (const method of Object.keys(operations)) {
         const route = `${method.toUpperCase()} ${template}`;
         if (route === 'PUT /v1/secrets/{name}') continue; // creates the caller's own secret: checked below
+        // No key at all: the hook's own secret is its credential (test/service/hooks.test.ts).
+        if (route === 'POST /v1/hooks/{hookId}') continue;
         assert.ok(tried.has(route), `cross-tenant attempt missing for ${route}`);
       }
     }

@@ -438,6 +438,77 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       await store.pruneIdempotencyKeys(at(10_000));
     });
 
+    it('fires each tick of a schedule once, records its execution with the tick, and skips a tick over the quota', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `cron-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'cron'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const id = randomUUID();
+      const created = await store.createSchedule(
+        { id, userId: owner, functionId: fn.value.id, cron: '* * * * *', timezone: 'UTC', params: { b: 1, a: 2 }, enabled: true, nextAt: at(60_000), createdAt: at() },
+        { maxPerUser: 1 },
+      );
+      assert.ok(created.ok);
+      assert.equal(JSON.stringify(created.value.params), '{"b":1,"a":2}');
+      assert.deepEqual(
+        await store.createSchedule({ ...created.value, id: randomUUID() }, { maxPerUser: 1 }),
+        { ok: false, reason: 'quota' },
+      );
+      assert.equal(await store.getSchedule(bob, fn.value.id, id), undefined, 'only its owner sees it');
+      assert.deepEqual((await store.listSchedules(owner, fn.value.id)).map((x) => x.id), [id]);
+      assert.deepEqual((await store.dueSchedules(at(59_999), 10)).filter((x) => x.id === id), [], 'not due before its tick');
+      assert.deepEqual((await store.dueSchedules(at(60_000), 10)).filter((x) => x.id === id).map((x) => x.nextAt), [at(60_000)]);
+
+      const execution = (n: number) => ({ id: randomUUID(), userId: owner, functionId: fn.value.id, functionVersion: 1, async: true, params: { n }, createdAt: at(60_001), phase: 'queued' as const, nodeId: null, leaseExpiresAt: null, trigger: 'schedule' as const });
+      // Two nodes race for the same tick: one fires it.
+      const [one, two] = await Promise.all([
+        store.fireTick(id, at(60_000), at(120_000), execution(1), { maxActivePerUser: 100 }),
+        store.fireTick(id, at(60_000), at(120_000), execution(2), { maxActivePerUser: 100 }),
+      ]);
+      const fired = [one, two].filter((outcome) => outcome.fired);
+      assert.equal(fired.length, 1);
+      assert.deepEqual([one, two].filter((outcome) => !outcome.fired), [{ fired: false, reason: 'taken' }]);
+      const record = fired[0]!.fired ? fired[0]!.execution : undefined;
+      assert.deepEqual([record?.trigger, record?.scheduleId, record?.scheduledAt, record?.status], ['schedule', id, at(60_000), 'queued']);
+      const after = await store.getSchedule(owner, fn.value.id, id);
+      assert.deepEqual([after?.nextAt, after?.lastFiredAt, after?.lastExecutionId, after?.lastOutcome], [at(120_000), at(60_000), record?.id, 'queued']);
+
+      // Over the quota: the tick passes (next one set), nothing is recorded but the outcome.
+      assert.deepEqual(await store.fireTick(id, at(120_000), at(180_000), execution(3), { maxActivePerUser: 1 }), { fired: false, reason: 'quota' });
+      assert.deepEqual([(await store.getSchedule(owner, fn.value.id, id))?.nextAt, (await store.getSchedule(owner, fn.value.id, id))?.lastOutcome], [at(180_000), 'skipped: quota']);
+
+      // Disabled: never due, and its tick cannot fire.
+      const paused = await store.updateSchedule(owner, fn.value.id, id, { enabled: false, nextAt: null }, at(2));
+      assert.deepEqual([paused?.enabled, paused?.nextAt, paused?.cron, paused?.updatedAt], [false, null, '* * * * *', at(2)]);
+      assert.deepEqual((await store.dueSchedules(at(10_000_000), 100)).filter((x) => x.id === id), []);
+      const changed = await store.updateSchedule(owner, fn.value.id, id, { cron: '0 * * * *', timezone: 'Europe/Berlin', params: { c: 3 } }, at(3));
+      assert.deepEqual([changed?.cron, changed?.timezone, changed?.params, changed?.enabled], ['0 * * * *', 'Europe/Berlin', { c: 3 }, false]);
+      assert.equal(await store.updateSchedule(bob, fn.value.id, id, { enabled: true }, at(4)), undefined);
+      assert.equal(await store.deleteSchedule(owner, fn.value.id, id), true);
+      assert.equal(await store.deleteSchedule(owner, fn.value.id, id), false);
+    });
+
+    it('stores webhooks with their sealed secret, finds one by id alone, and audits refusals per owner', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `hook-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'hooked'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const hook = { id: `h${randomUUID().replaceAll('-', '')}`, userId: owner, functionId: fn.value.id, auth: 'hmac' as const, secret: new Uint8Array([1, 2, 3]), ratePerMinute: 60, createdAt: at() };
+      const created = await store.createHook(hook, { maxPerUser: 1 });
+      assert.ok(created.ok);
+      assert.deepEqual(await store.createHook({ ...hook, id: `h${randomUUID().replaceAll('-', '')}` }, { maxPerUser: 1 }), { ok: false, reason: 'quota' });
+      assert.deepEqual(await store.findHook(hook.id), hook);
+      assert.deepEqual((await store.listHooks(owner, fn.value.id)).map((h) => h.id), [hook.id]);
+      assert.deepEqual(await store.listHooks(bob, fn.value.id), []);
+      await store.recordHookRejection({ hookId: hook.id, at: at(1), reason: 'bad signature', remote: '127.0.0.1' });
+      await store.recordHookRejection({ hookId: hook.id, at: at(2), reason: 'wrong token', remote: '127.0.0.1' });
+      assert.deepEqual((await store.listHookRejections(owner, hook.id, 10)).map((r) => r.reason), ['wrong token', 'bad signature']);
+      assert.deepEqual(await store.listHookRejections(bob, hook.id, 10), [], "only the owner reads a hook's audit");
+      assert.equal(await store.deleteHook(bob, fn.value.id, hook.id), false);
+      assert.equal(await store.deleteHook(owner, fn.value.id, hook.id), true);
+      assert.equal(await store.findHook(hook.id), undefined);
+    });
+
     it('lists a function\'s executions newest first, with filters and paging, and prunes old history', async () => {
       const owner = randomUUID();
       await store.createUser({ id: owner, name: `history-${owner}`, createdAt: at() });

@@ -115,10 +115,7 @@ export class ExecutionRunner {
     );
     if (store.listenForWork) {
       this.#listener = await store.listenForWork(
-        () => {
-          this.#queueMayHoldWork = true;
-          this.pump();
-        },
+        () => this.wake(),
         (error) => log.warn({ err: error }, 'lost the PostgreSQL connection that listens for work; reconnecting (the sweep covers the gap)'),
       );
     }
@@ -151,7 +148,9 @@ export class ExecutionRunner {
     const deadline = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), graceMs);
     });
-    const drained = await Promise.race([Promise.allSettled(this.#inFlight).then(() => true as const), deadline]);
+    let drained = true;
+    // Again until none is left: a request admitted just before the stop adds its execution late.
+    while (drained && this.#inFlight.size > 0) drained = await Promise.race([Promise.allSettled([...this.#inFlight]).then(() => true as const), deadline]);
     clearTimeout(timer);
     if (!drained) {
       const now = new Date().toISOString();
@@ -266,6 +265,12 @@ export class ExecutionRunner {
     );
     if (await store.setExecutionReceipt(execution.id, receipt)) return { ...execution, receipt };
     return (await store.getExecution(execution.userId, execution.id)) ?? execution;
+  }
+
+  /** Work was queued outside submit() (a schedule's tick): look at the queue now. */
+  wake(): void {
+    this.#queueMayHoldWork = true;
+    this.pump();
   }
 
   /** Hands free slots out: to sync executions waiting here, and to queued ones it claims. */

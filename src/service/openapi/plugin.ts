@@ -20,6 +20,8 @@ export const tags = [
   { name: 'executions', description: 'Running a function (synchronously or in the background) and its execution history, with logs and network records' },
   { name: 'secrets', description: 'Encrypted secrets functions may read by name; values are never answered' },
   { name: 'users and keys', description: 'Tenants and their API keys: the operator manages users, a user their own keys' },
+  { name: 'schedules', description: 'Cron schedules that run a function at each tick, each tick once across all nodes' },
+  { name: 'webhooks', description: 'Endpoints outside systems call without a teejs key (a token or an HMAC signature) to run a function' },
   { name: 'attestation', description: "Verifying results offline: each node's receipt-signing keys over time, and attestation documents that bind a key to a nonce and the machine (a TEE quote where there is one); no key needed" },
   { name: 'operations', description: 'Liveness, readiness and metrics for operators and load balancers (no key needed)' },
 ];

@@ -17,6 +17,11 @@ export class SecretVault implements SecretStore {
     return this.#cipher.encrypt(userId, name, value);
   }
 
+  /** Opens what seal() sealed for the same user and name (a webhook's secret). */
+  unseal(userId: string, name: string, sealed: Uint8Array): string {
+    return this.#cipher.decrypt(userId, name, sealed);
+  }
+
   async get(userId: string, name: string): Promise<string | undefined> {
     const sealed = await this.#store.getSecretCiphertext(userId, name);
     return sealed === undefined ? undefined : this.#cipher.decrypt(userId, name, sealed);

@@ -25,12 +25,18 @@ import type {
   NewNode,
   NodeRecord,
   NodeRegistration,
+  NewSchedule,
+  Hook,
+  HookRejection,
   Page,
   PageRequest,
   QueuedUser,
+  Schedule,
+  SchedulePatch,
   SecretAuditEntry,
   SecretMeta,
   Store,
+  TickOutcome,
   User,
 } from '../types.ts';
 
@@ -392,33 +398,38 @@ export class PostgresStore implements Store {
   // ---- executions ------------------------------------------------------------------------------
 
   async createExecution(execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>> {
-    return this.#transaction(async (client) => {
-      if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [execution.userId], client))) return { ok: false, reason: 'conflict' } as const;
-      const active = Number((await this.#row("SELECT count(*) AS n FROM executions WHERE user_id = $1 AND status = 'running'", [execution.userId], client))!.n);
-      if (active >= quota.maxActivePerUser) return { ok: false, reason: 'quota' } as const;
-      const row = await this.#row(
-        `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
-           lease_expires_at, created_at, started_at, trigger) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-        [
-          execution.id,
-          execution.userId,
-          execution.functionId,
-          execution.functionVersion,
-          execution.async,
-          execution.phase,
-          jsonText(execution.params),
-          execution.nodeId,
-          execution.leaseExpiresAt,
-          execution.createdAt,
-          execution.phase === 'started' ? execution.createdAt : null,
-          execution.trigger ?? 'api',
-        ],
-        client,
-      );
-      // Idle nodes learn of it at once (delivered at commit), not at their next sweep.
-      if (execution.phase === 'queued' && execution.nodeId === null) await client.query('SELECT pg_notify($1, $2)', [workChannel, 'queued']);
-      return { ok: true, value: executionOf(row!) } as const;
-    });
+    return this.#transaction((client) => this.#insertExecution(client, execution, quota));
+  }
+
+  async #insertExecution(client: pg.PoolClient, execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>> {
+    if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [execution.userId], client))) return { ok: false, reason: 'conflict' };
+    const active = Number((await this.#row("SELECT count(*) AS n FROM executions WHERE user_id = $1 AND status = 'running'", [execution.userId], client))!.n);
+    if (active >= quota.maxActivePerUser) return { ok: false, reason: 'quota' };
+    const row = await this.#row(
+      `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
+         lease_expires_at, created_at, started_at, trigger, schedule_id, scheduled_at)
+       VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+      [
+        execution.id,
+        execution.userId,
+        execution.functionId,
+        execution.functionVersion,
+        execution.async,
+        execution.phase,
+        jsonText(execution.params),
+        execution.nodeId,
+        execution.leaseExpiresAt,
+        execution.createdAt,
+        execution.phase === 'started' ? execution.createdAt : null,
+        execution.trigger ?? 'api',
+        execution.schedule?.id ?? null,
+        execution.schedule?.tickAt ?? null,
+      ],
+      client,
+    );
+    // Idle nodes learn of it at once (delivered at commit), not at their next sweep.
+    if (execution.phase === 'queued' && execution.nodeId === null) await client.query('SELECT pg_notify($1, $2)', [workChannel, 'queued']);
+    return { ok: true, value: executionOf(row!) };
   }
 
   async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]> {
@@ -560,6 +571,118 @@ export class PostgresStore implements Store {
     });
   }
 
+
+  // ---- schedules -------------------------------------------------------------------------------
+
+  async createSchedule(schedule: NewSchedule, quota: { maxPerUser: number }): Promise<CreateResult<Schedule>> {
+    return this.#transaction(async (client) => {
+      if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [schedule.userId], client))) return { ok: false, reason: 'conflict' } as const;
+      const count = Number((await this.#row('SELECT count(*) AS n FROM schedules WHERE user_id = $1', [schedule.userId], client))!.n);
+      if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+      const row = await this.#row(
+        `INSERT INTO schedules (id, user_id, function_id, cron, timezone, params, enabled, next_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *`,
+        [schedule.id, schedule.userId, schedule.functionId, schedule.cron, schedule.timezone, jsonText(schedule.params), schedule.enabled, schedule.nextAt, schedule.createdAt],
+        client,
+      );
+      return { ok: true, value: scheduleOf(row!) } as const;
+    });
+  }
+
+  async getSchedule(userId: string, functionId: string, id: string): Promise<Schedule | undefined> {
+    const row = await this.#row('SELECT * FROM schedules WHERE id = $1 AND user_id = $2 AND function_id = $3', [id, userId, functionId]);
+    return row ? scheduleOf(row) : undefined;
+  }
+
+  async listSchedules(userId: string, functionId: string): Promise<Schedule[]> {
+    return (await this.#rows('SELECT * FROM schedules WHERE user_id = $1 AND function_id = $2 ORDER BY seq', [userId, functionId])).map(scheduleOf);
+  }
+
+  async updateSchedule(userId: string, functionId: string, id: string, patch: SchedulePatch, at: string): Promise<Schedule | undefined> {
+    const row = await this.#row(
+      `UPDATE schedules SET cron = COALESCE($1, cron), timezone = COALESCE($2, timezone), params = COALESCE($3::json, params),
+         enabled = COALESCE($4, enabled), next_at = CASE WHEN $5 THEN $6::timestamptz ELSE next_at END, updated_at = $7
+        WHERE id = $8 AND user_id = $9 AND function_id = $10 RETURNING *`,
+      [
+        patch.cron ?? null,
+        patch.timezone ?? null,
+        patch.params === undefined ? null : jsonText(patch.params),
+        patch.enabled ?? null,
+        'nextAt' in patch,
+        patch.nextAt ?? null,
+        at,
+        id,
+        userId,
+        functionId,
+      ],
+    );
+    return row ? scheduleOf(row) : undefined;
+  }
+
+  async deleteSchedule(userId: string, functionId: string, id: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM schedules WHERE id = $1 AND user_id = $2 AND function_id = $3', [id, userId, functionId])) === 1;
+  }
+
+  async dueSchedules(now: string, limit: number): Promise<Schedule[]> {
+    return (await this.#rows('SELECT * FROM schedules WHERE enabled AND next_at <= $1 ORDER BY next_at LIMIT $2', [now, limit])).map(scheduleOf);
+  }
+
+  async fireTick(scheduleId: string, tickAt: string, nextAt: string | null, execution: NewExecution, quota: { maxActivePerUser: number }): Promise<TickOutcome> {
+    return this.#transaction(async (client) => {
+      // The compare-and-set that makes the tick this node's: a second node finds next_at moved.
+      const moved = await this.#count('UPDATE schedules SET next_at = $1, last_fired_at = $2 WHERE id = $3 AND enabled AND next_at = $2', [nextAt, tickAt, scheduleId], client);
+      if (moved !== 1) return { fired: false, reason: 'taken' } as const;
+      const created = await this.#insertExecution(client, { ...execution, schedule: { id: scheduleId, tickAt } }, quota);
+      if (!created.ok) {
+        await client.query("UPDATE schedules SET last_outcome = 'skipped: quota' WHERE id = $1", [scheduleId]);
+        return { fired: false, reason: 'quota' } as const;
+      }
+      await client.query("UPDATE schedules SET last_outcome = 'queued', last_execution_id = $1 WHERE id = $2", [created.value.id, scheduleId]);
+      return { fired: true, execution: created.value } as const;
+    });
+  }
+
+  // ---- hooks -----------------------------------------------------------------------------------
+
+  async createHook(hook: Hook, quota: { maxPerUser: number }): Promise<CreateResult<Hook>> {
+    return this.#transaction(async (client) => {
+      if (!(await this.#row('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [hook.userId], client))) return { ok: false, reason: 'conflict' } as const;
+      const count = Number((await this.#row('SELECT count(*) AS n FROM hooks WHERE user_id = $1', [hook.userId], client))!.n);
+      if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+      const row = await this.#row(
+        'INSERT INTO hooks (id, user_id, function_id, auth, secret, rate_per_minute, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',
+        [hook.id, hook.userId, hook.functionId, hook.auth, Buffer.from(hook.secret), hook.ratePerMinute, hook.createdAt],
+        client,
+      );
+      return { ok: true, value: hookOf(row!) } as const;
+    });
+  }
+
+  async findHook(id: string): Promise<Hook | undefined> {
+    const row = await this.#row('SELECT * FROM hooks WHERE id = $1', [id]);
+    return row ? hookOf(row) : undefined;
+  }
+
+  async listHooks(userId: string, functionId: string): Promise<Hook[]> {
+    return (await this.#rows('SELECT * FROM hooks WHERE user_id = $1 AND function_id = $2 ORDER BY seq', [userId, functionId])).map(hookOf);
+  }
+
+  async deleteHook(userId: string, functionId: string, id: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM hooks WHERE id = $1 AND user_id = $2 AND function_id = $3', [id, userId, functionId])) === 1;
+  }
+
+  async recordHookRejection(rejection: HookRejection): Promise<void> {
+    await this.#pool.query('INSERT INTO hook_rejections (hook_id, at, reason, remote) VALUES ($1, $2, $3, $4)', [rejection.hookId, rejection.at, rejection.reason, rejection.remote]);
+  }
+
+  async listHookRejections(userId: string, hookId: string, limit: number): Promise<HookRejection[]> {
+    const rows = await this.#rows(
+      'SELECT r.* FROM hook_rejections r JOIN hooks h ON h.id = r.hook_id WHERE r.hook_id = $1 AND h.user_id = $2 ORDER BY r.seq DESC LIMIT $3',
+      [hookId, userId, limit],
+    );
+    return rows.map(hookRejectionOf);
+  }
+
   // ---- nodes -----------------------------------------------------------------------------------
 
   async registerNode(node: NewNode, staleBefore: string): Promise<NodeRegistration> {
@@ -694,7 +817,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf, scheduleOf, hookOf, hookRejectionOf } = rowReaders({
   time: iso,
   // json columns arrive parsed.
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (value as T)),

@@ -25,12 +25,18 @@ import type {
   NewNode,
   NodeRecord,
   NodeRegistration,
+  NewSchedule,
+  Hook,
+  HookRejection,
   Page,
   PageRequest,
   QueuedUser,
+  Schedule,
+  SchedulePatch,
   SecretAuditEntry,
   SecretMeta,
   Store,
+  TickOutcome,
   User,
 } from '../types.ts';
 
@@ -412,28 +418,32 @@ export class SqliteStore implements Store {
   // ---- executions ------------------------------------------------------------------------------
 
   async createExecution(execution: NewExecution, quota: { maxActivePerUser: number }): Promise<CreateResult<ExecutionRecord>> {
-    return this.#transaction(() => {
-      const active = Number(this.#get("SELECT count(*) AS n FROM executions WHERE user_id = ? AND status = 'running'", execution.userId)!.n);
-      if (active >= quota.maxActivePerUser) return { ok: false, reason: 'quota' } as const;
-      const startedAt = execution.phase === 'started' ? execution.createdAt : null;
-      this.#run(
-        `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
-           lease_expires_at, created_at, started_at, trigger) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-        execution.id,
-        execution.userId,
-        execution.functionId,
-        execution.functionVersion,
-        execution.async ? 1 : 0,
-        execution.phase,
-        jsonText(execution.params),
-        execution.nodeId,
-        execution.leaseExpiresAt,
-        execution.createdAt,
-        startedAt,
-        execution.trigger ?? 'api',
-      );
-      return { ok: true, value: executionOf(this.#get('SELECT * FROM executions WHERE id = ?', execution.id)!) } as const;
-    });
+    return this.#transaction(() => this.#insertExecution(execution, quota));
+  }
+
+  #insertExecution(execution: NewExecution, quota: { maxActivePerUser: number }): CreateResult<ExecutionRecord> {
+    const active = Number(this.#get("SELECT count(*) AS n FROM executions WHERE user_id = ? AND status = 'running'", execution.userId)!.n);
+    if (active >= quota.maxActivePerUser) return { ok: false, reason: 'quota' };
+    this.#run(
+      `INSERT INTO executions (id, user_id, function_id, function_version, is_async, status, phase, params, node_id,
+         lease_expires_at, created_at, started_at, trigger, schedule_id, scheduled_at)
+       VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      execution.id,
+      execution.userId,
+      execution.functionId,
+      execution.functionVersion,
+      execution.async ? 1 : 0,
+      execution.phase,
+      jsonText(execution.params),
+      execution.nodeId,
+      execution.leaseExpiresAt,
+      execution.createdAt,
+      execution.phase === 'started' ? execution.createdAt : null,
+      execution.trigger ?? 'api',
+      execution.schedule?.id ?? null,
+      execution.schedule?.tickAt ?? null,
+    );
+    return { ok: true, value: executionOf(this.#get('SELECT * FROM executions WHERE id = ?', execution.id)!) };
   }
 
   async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]> {
@@ -581,6 +591,127 @@ export class SqliteStore implements Store {
     });
   }
 
+
+  // ---- schedules -------------------------------------------------------------------------------
+
+  async createSchedule(schedule: NewSchedule, quota: { maxPerUser: number }): Promise<CreateResult<Schedule>> {
+    return this.#transaction(() => {
+      const count = Number(this.#get('SELECT count(*) AS n FROM schedules WHERE user_id = ?', schedule.userId)!.n);
+      if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+      this.#run(
+        `INSERT INTO schedules (id, user_id, function_id, cron, timezone, params, enabled, next_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        schedule.id,
+        schedule.userId,
+        schedule.functionId,
+        schedule.cron,
+        schedule.timezone,
+        jsonText(schedule.params),
+        schedule.enabled ? 1 : 0,
+        schedule.nextAt,
+        schedule.createdAt,
+        schedule.createdAt,
+      );
+      return { ok: true, value: scheduleOf(this.#get('SELECT * FROM schedules WHERE id = ?', schedule.id)!) } as const;
+    });
+  }
+
+  async getSchedule(userId: string, functionId: string, id: string): Promise<Schedule | undefined> {
+    const row = this.#get('SELECT * FROM schedules WHERE id = ? AND user_id = ? AND function_id = ?', id, userId, functionId);
+    return row ? scheduleOf(row) : undefined;
+  }
+
+  async listSchedules(userId: string, functionId: string): Promise<Schedule[]> {
+    return this.#all('SELECT * FROM schedules WHERE user_id = ? AND function_id = ? ORDER BY seq', userId, functionId).map(scheduleOf);
+  }
+
+  async updateSchedule(userId: string, functionId: string, id: string, patch: SchedulePatch, at: string): Promise<Schedule | undefined> {
+    const changed = this.#run(
+      `UPDATE schedules SET cron = COALESCE(?, cron), timezone = COALESCE(?, timezone), params = COALESCE(?, params),
+         enabled = COALESCE(?, enabled), next_at = CASE WHEN ? THEN ? ELSE next_at END, updated_at = ?
+        WHERE id = ? AND user_id = ? AND function_id = ?`,
+      patch.cron ?? null,
+      patch.timezone ?? null,
+      patch.params === undefined ? null : jsonText(patch.params),
+      patch.enabled === undefined ? null : patch.enabled ? 1 : 0,
+      'nextAt' in patch ? 1 : 0,
+      patch.nextAt ?? null,
+      at,
+      id,
+      userId,
+      functionId,
+    );
+    return changed === 1 ? this.getSchedule(userId, functionId, id) : undefined;
+  }
+
+  async deleteSchedule(userId: string, functionId: string, id: string): Promise<boolean> {
+    return this.#run('DELETE FROM schedules WHERE id = ? AND user_id = ? AND function_id = ?', id, userId, functionId) === 1;
+  }
+
+  async dueSchedules(now: string, limit: number): Promise<Schedule[]> {
+    return this.#all('SELECT * FROM schedules WHERE enabled AND next_at <= ? ORDER BY next_at LIMIT ?', now, limit).map(scheduleOf);
+  }
+
+  async fireTick(scheduleId: string, tickAt: string, nextAt: string | null, execution: NewExecution, quota: { maxActivePerUser: number }): Promise<TickOutcome> {
+    return this.#transaction(() => {
+      const moved = this.#run('UPDATE schedules SET next_at = ?, last_fired_at = ? WHERE id = ? AND enabled AND next_at = ?', nextAt, tickAt, scheduleId, tickAt);
+      if (moved !== 1) return { fired: false, reason: 'taken' } as const;
+      const created = this.#insertExecution({ ...execution, schedule: { id: scheduleId, tickAt } }, quota);
+      if (!created.ok) {
+        this.#run("UPDATE schedules SET last_outcome = 'skipped: quota' WHERE id = ?", scheduleId);
+        return { fired: false, reason: 'quota' } as const;
+      }
+      this.#run("UPDATE schedules SET last_outcome = 'queued', last_execution_id = ? WHERE id = ?", created.value.id, scheduleId);
+      return { fired: true, execution: created.value } as const;
+    });
+  }
+
+  // ---- hooks -----------------------------------------------------------------------------------
+
+  async createHook(hook: Hook, quota: { maxPerUser: number }): Promise<CreateResult<Hook>> {
+    return this.#transaction(() => {
+      const count = Number(this.#get('SELECT count(*) AS n FROM hooks WHERE user_id = ?', hook.userId)!.n);
+      if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
+      this.#run(
+        'INSERT INTO hooks (id, user_id, function_id, auth, secret, rate_per_minute, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        hook.id,
+        hook.userId,
+        hook.functionId,
+        hook.auth,
+        hook.secret,
+        hook.ratePerMinute,
+        hook.createdAt,
+      );
+      return { ok: true, value: hookOf(this.#get('SELECT * FROM hooks WHERE id = ?', hook.id)!) } as const;
+    });
+  }
+
+  async findHook(id: string): Promise<Hook | undefined> {
+    const row = this.#get('SELECT * FROM hooks WHERE id = ?', id);
+    return row ? hookOf(row) : undefined;
+  }
+
+  async listHooks(userId: string, functionId: string): Promise<Hook[]> {
+    return this.#all('SELECT * FROM hooks WHERE user_id = ? AND function_id = ? ORDER BY seq', userId, functionId).map(hookOf);
+  }
+
+  async deleteHook(userId: string, functionId: string, id: string): Promise<boolean> {
+    return this.#run('DELETE FROM hooks WHERE id = ? AND user_id = ? AND function_id = ?', id, userId, functionId) === 1;
+  }
+
+  async recordHookRejection(rejection: HookRejection): Promise<void> {
+    this.#run('INSERT INTO hook_rejections (hook_id, at, reason, remote) VALUES (?, ?, ?, ?)', rejection.hookId, rejection.at, rejection.reason, rejection.remote);
+  }
+
+  async listHookRejections(userId: string, hookId: string, limit: number): Promise<HookRejection[]> {
+    return this.#all(
+      'SELECT r.* FROM hook_rejections r JOIN hooks h ON h.id = r.hook_id WHERE r.hook_id = ? AND h.user_id = ? ORDER BY r.seq DESC LIMIT ?',
+      hookId,
+      userId,
+      limit,
+    ).map(hookRejectionOf);
+  }
+
   // ---- nodes -----------------------------------------------------------------------------------
 
   async registerNode(node: NewNode, staleBefore: string): Promise<NodeRegistration> {
@@ -660,7 +791,7 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf } = rowReaders({
+const { userOf, apiKeyOf, functionOf, versionOf, secretMetaOf, auditOf, executionOf, signingKeyOf, nodeOf, idempotencyOf, scheduleOf, hookOf, hookRejectionOf } = rowReaders({
   time: String,
   json: <T>(value: unknown, fallback: T) => (value === null || value === undefined ? fallback : (JSON.parse(String(value)) as T)),
   bool: (value) => Number(value) === 1,
