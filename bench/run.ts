@@ -27,6 +27,7 @@ const { values: options } = parseArgs({
     abuse: { type: 'boolean', default: false },
     'executor-sharing': { type: 'string' },
     taming: { type: 'boolean', default: false },
+    libraries: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -44,6 +45,10 @@ if (options.help) {
   --executor-sharing M with --abuse: the service's --executor-sharing (default tenant; files get a -M suffix)
   --taming             only the cost of the override taming: snapshot, sandbox creation and hot operations
                        with each choice (bench/taming.ts; writes taming.{md,json}, or taming-quick.*)
+  --libraries          only the npm-library measurement: 24 popular libraries (pinned versions) installed with
+                       npm install into a temporary project (needs the npm registry; CI never runs it), each
+                       bundled and run in Node and in teejs, results compared (bench/npm-libraries.ts;
+                       writes npm-libraries.{md,json})
 `);
   process.exit(0);
 }
@@ -244,7 +249,9 @@ const entry = options.abuse
   ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] }))
   : options.taming
     ? () => import('./taming.ts').then((taming) => taming.runTaming({ quick, out: options.out! }))
-    : main;
+    : options.libraries
+      ? () => import('./npm-libraries.ts').then((libraries) => libraries.runNpmLibraries({ out: options.out! }))
+      : main;
 entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
