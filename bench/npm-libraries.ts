@@ -225,7 +225,7 @@ function report(rows: readonly Row[], machine: ReturnType<typeof machineInfo>): 
     '# npm libraries in teejs',
     '',
     `${machine.date.slice(0, 10)} · ${machine.cpuModel} · Node ${machine.node} · isolated-vm ${machine.isolatedVm} · esbuild ${packageVersion('esbuild')} · commit ${machine.commit}${machine.srcDirty ? ' (src/ modified)' : ''}.`,
-    'Each function (bench/npm-libraries/) is bundled with teejs\'s bundler (not minified) and run in Node and in teejs; ',
+    'Each function (bench/npm-libraries/) is bundled with teejs\'s bundler (not minified) and run in Node and in teejs;',
     `"within 1 MiB" is against the default source limit (${defaultLimits.maxSourceBytes} bytes).`,
     '',
     '| library | version | route | bundle | within 1 MiB | Node = teejs | bundle warnings |',
