@@ -3,8 +3,9 @@
 // the machine running it needs the npm registry (CI never runs it). For each library, a small
 // function (bench/npm-libraries/<id>.mjs) exercises it with deterministic inputs; it is bundled
 // with teejs's own bundleFunction, then run in plain Node (a process of its own importing the
-// bundle as a module) and in teejs (Engine, the source limit raised to fit any bundle, each
-// bundle's size reported against the 1 MiB default), and the JSON results are compared.
+// bundle as a module) and in teejs (Engine, in-process: the default limits, or the source limit
+// raised to 16 MiB for a bundle over the 1 MiB default, which the report says), and the JSON
+// results are compared.
 // ajv and handlebars generate code at run time, which teejs refuses: they run through their
 // build-time routes (ajv's standalone code, generated here in Node; templates precompiled with
 // the handlebars command), and their naive use is run too, where teejs must answer EvalError.
@@ -161,7 +162,14 @@ function firstDifference(a: unknown, b: unknown, path = '$'): string | null {
   return `${path}: Node ${show(a)}, teejs ${show(b)}`;
 }
 
-async function measure(dir: string, engine: Engine, item: Case): Promise<Row> {
+interface Engines {
+  /** teejs's default limits: 1 MiB of source, 30 s, 128 MB. */
+  standard: Engine;
+  /** The same with a 16 MiB source limit, for a bundle over the default. */
+  large: Engine;
+}
+
+async function measure(dir: string, engines: Engines, item: Case): Promise<Row> {
   const row: Row = {
     library: item.library,
     version: libraries[item.library]!,
@@ -189,7 +197,7 @@ async function measure(dir: string, engine: Engine, item: Case): Promise<Row> {
   const bundlePath = join(dir, 'out', item.file);
   writeFileSync(bundlePath, bundle.code);
   row.node = await runInNode(bundlePath);
-  row.teejs = await runInTeejs(engine, bundle.code, item.file);
+  row.teejs = await runInTeejs(row.withinDefault ? engines.standard : engines.large, bundle.code, item.file);
   if (item.expect === 'eval-error') {
     row.passed = !row.teejs.ok && /EvalError/.test(row.teejs.error);
     row.difference = row.passed ? 'refused as expected' : 'expected an EvalError in teejs';
@@ -226,7 +234,7 @@ function report(rows: readonly Row[], machine: ReturnType<typeof machineInfo>): 
     '',
     `${machine.date.slice(0, 10)} · ${machine.cpuModel} · Node ${machine.node} · isolated-vm ${machine.isolatedVm} · esbuild ${packageVersion('esbuild')} · commit ${machine.commit}${machine.srcDirty ? ' (src/ modified)' : ''}.`,
     'Each function (bench/npm-libraries/) is bundled with teejs\'s bundler (not minified) and run in Node and in teejs;',
-    `"within 1 MiB" is against the default source limit (${defaultLimits.maxSourceBytes} bytes).`,
+    `"within 1 MiB" is against the default source limit (${defaultLimits.maxSourceBytes} bytes): such a bundle runs in teejs with the default limit, a larger one with a 16 MiB limit.`,
     '',
     '| library | version | route | bundle | within 1 MiB | Node = teejs | bundle warnings |',
     '|---|---|---|---:|---|---|---|',
@@ -244,16 +252,16 @@ function report(rows: readonly Row[], machine: ReturnType<typeof machineInfo>): 
 export async function runNpmLibraries({ out }: { out: string }): Promise<void> {
   const dir = prepareProject();
   mkdirSync(join(dir, 'out'));
-  const engine = new Engine({ limits: { maxSourceBytes: 16 * 1024 * 1024, timeoutMs: 60_000, memoryMb: 256 } });
+  const engines: Engines = { standard: new Engine(), large: new Engine({ limits: { maxSourceBytes: 16 * 1024 * 1024 } }) };
   const rows: Row[] = [];
   try {
     for (const item of cases) {
-      const row = await measure(dir, engine, item);
+      const row = await measure(dir, engines, item);
       log(`${`${row.library} (${row.route})`.padEnd(60)} ${row.bundleBytes === null ? '' : `${row.bundleBytes} B `}${row.passed ? 'ok' : `NO: ${row.bundleError ?? row.difference}`}`);
       rows.push(row);
     }
   } finally {
-    await engine.drain();
+    await Promise.all([engines.standard.drain(), engines.large.drain()]);
     if (!process.env.TEEJS_KEEP_LIBRARIES) rmSync(dir, { recursive: true, force: true });
     else log(`kept ${dir}`);
   }
