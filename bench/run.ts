@@ -29,6 +29,7 @@ const { values: options } = parseArgs({
     taming: { type: 'boolean', default: false },
     'sandbox-cost': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    libraries: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -51,6 +52,10 @@ if (options.help) {
   --cluster            only the cluster benchmark: 1, 2, 3 nodes on PostgreSQL (TEEJS_BENCH_DATABASE_URL)
                        against 1 on SQLite, hand-over and time to INTERRUPTED (bench/cluster.ts;
                        writes cluster.{md,json}, or cluster-quick.* with --quick)
+  --libraries          only the npm-library measurement: 24 popular libraries (pinned versions) installed with
+                       npm install into a temporary project (needs the npm registry; CI never runs it), each
+                       bundled and run in Node and in teejs, results compared (bench/npm-libraries.ts;
+                       writes npm-libraries.{md,json})
 `);
   process.exit(0);
 }
@@ -255,7 +260,9 @@ const entry = options.cluster
       ? () => import('./taming.ts').then((taming) => taming.runTaming({ quick, out: options.out! }))
       : options['sandbox-cost']
         ? () => import('./sandbox-cost.ts').then((cost) => cost.runSandboxCost({ quick, out: options.out! }))
-        : main;
+        : options.libraries
+          ? () => import('./npm-libraries.ts').then((libraries) => libraries.runNpmLibraries({ out: options.out! }))
+          : main;
 entry().catch((error: unknown) => {
   process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;

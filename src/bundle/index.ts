@@ -1,8 +1,10 @@
 // Bundling a function and its npm dependencies into one ES module, which is what teejs runs (a
 // function cannot import at run time: no host module loader ever reaches the guest). esbuild,
 // with the settings that make libraries written for browsers and workers work here:
-// - platform 'neutral' with the browser and worker conditions and `browser` before `module` and
-//   `main`: packages that ship a Node build and a web build give the web one;
+// - platform 'browser' with the worker and browser conditions and `browser` before `module` and
+//   `main`: packages that ship a Node build and a web build give the web one, including those
+//   that swap single files with a `browser` map in package.json (ethers does: esbuild applies the
+//   map only for platform 'browser', not 'neutral');
 // - `process.env.NODE_ENV` replaced by "production" (immer, React-style libraries read it, and
 //   there is no `process`); `global` read as `globalThis`;
 // - a Node built-in module (`fs`, `node:crypto`, …) cannot be bundled: the build fails with the
@@ -58,7 +60,8 @@ export function packageOf(file: string): string | null {
   return first.startsWith('@') && at + 2 < parts.length ? `${first}/${parts[at + 2]}` : first;
 }
 
-const codeGeneration = /\bnew\s+Function\s*\(|(?<![\w$.])Function\s*\(\s*['"`]|(?<![\w$.])eval\s*\(/g;
+// `new Function(`, `Function('…`, `Function.apply(` / `.call(` (handlebars' compiler) and `eval(`.
+const codeGeneration = /\bnew\s+Function\s*\(|(?<![\w$.])Function\s*\(\s*['"`]|(?<![\w$.])Function\.(?:apply|call)\s*\(|(?<![\w$.])eval\s*\(/g;
 
 export async function bundleFunction(entry: string, options: BundleOptions = {}): Promise<Bundle> {
   const root = path.dirname(path.resolve(entry));
@@ -70,7 +73,7 @@ export async function bundleFunction(entry: string, options: BundleOptions = {})
       bundle: true,
       write: false,
       format: 'esm',
-      platform: 'neutral',
+      platform: 'browser',
       target: 'es2024',
       mainFields: ['browser', 'module', 'main'],
       conditions: ['worker', 'browser', 'import', 'default'],

@@ -31,6 +31,14 @@ before(() => {
   // An npm package named like a Node built-in (a browser polyfill): it is used.
   write('node_modules/buffer/package.json', JSON.stringify({ name: 'buffer', main: 'index.js' }));
   write('node_modules/buffer/index.js', "exports.Buffer = { polyfill: true };\n");
+  // A package that swaps a file for its browser build with a `browser` map, as ethers does.
+  write('node_modules/mapped-lib/package.json', JSON.stringify({ name: 'mapped-lib', type: 'module', exports: { '.': { import: './index.js' } }, browser: { './hash.js': './hash-browser.js' } }));
+  write('node_modules/mapped-lib/index.js', "export { hash } from './hash.js';\n");
+  write('node_modules/mapped-lib/hash.js', "import { createHash } from 'node:crypto';\nexport const hash = () => 'node ' + typeof createHash;\n");
+  write('node_modules/mapped-lib/hash-browser.js', "export const hash = () => 'browser';\n");
+  // A package that compiles code with Function.apply, as handlebars does.
+  write('node_modules/apply-codegen/package.json', JSON.stringify({ name: 'apply-codegen', main: 'index.js' }));
+  write('node_modules/apply-codegen/index.js', "module.exports = (body) => Function.apply(this, ['x', body]);\n");
   // A package that needs Node.
   write('node_modules/@acme/needs-node/package.json', JSON.stringify({ name: '@acme/needs-node', main: 'index.js' }));
   write('node_modules/@acme/needs-node/index.js', "const net = require('net');\nmodule.exports = () => net;\n");
@@ -47,6 +55,8 @@ before(() => {
   ].join('\n'));
   write('lib/util.ts', 'export const double = (n: number): number => n * 2;\n');
   write('needs-node.mjs', "import connect from '@acme/needs-node';\nexport default () => typeof connect;\n");
+  write('mapped.mjs', "import { hash } from 'mapped-lib';\nexport default () => hash();\n");
+  write('apply-codegen.mjs', "import compile from 'apply-codegen';\nexport default () => compile('return x + 1')(1);\n");
   write('codegen.mjs', "import compile from 'codegen';\nexport default () => compile('return x + 1')(1);\n");
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,6 +83,19 @@ describe('bundleFunction', () => {
     assert.equal(bundle.warnings.length, 1);
     assert.equal(bundle.warnings[0]!.package, 'codegen');
     assert.match(bundle.warnings[0]!.message, /new Function/);
+  });
+
+  test("a package's `browser` map swaps its Node files for browser ones", async () => {
+    const bundle = await bundleFunction(path.join(dir, 'mapped.mjs'));
+    assert.ok(bundle.inputs.some((input) => input.file.endsWith(path.join('mapped-lib', 'hash-browser.js'))), JSON.stringify(bundle.inputs));
+    assert.doesNotMatch(bundle.code, /node:crypto/);
+  });
+
+  test('Function.apply compiling code is a warning too', async () => {
+    const bundle = await bundleFunction(path.join(dir, 'apply-codegen.mjs'));
+    assert.equal(bundle.warnings.length, 1);
+    assert.equal(bundle.warnings[0]!.package, 'apply-codegen');
+    assert.match(bundle.warnings[0]!.message, /Function\.apply/);
   });
 
   test('packageOf names scoped and plain packages', () => {
