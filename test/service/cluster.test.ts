@@ -5,97 +5,25 @@
 // above what an idle machine needs; the one timing figure checked (time to INTERRUPTED) has a
 // bound well above the target the benchmark measures.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { generateApiKey } from '../../src/service/auth/keys.ts';
-import { binDir, projectRoot } from '../support/spawn.ts';
 import { until } from '../support/wait.ts';
+import { Cluster } from './cluster-nodes.ts';
 import { Api } from './helpers.ts';
 
 const url = process.env.TEEJS_TEST_DATABASE_URL;
-const adminKey = generateApiKey().key;
-const masterKey = randomBytes(32).toString('base64');
 const leaseMs = 3000;
-
-interface Node {
-  id: string;
-  child: ChildProcess;
-  api: Api;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  dataDir: string;
-}
+const flags = ['--executors', '1', '--concurrency', '2', '--max-user-share', '1', '--lease', String(leaseMs), '--shutdown-grace', '60000', '--max-timeout', '600000'];
 
 const sleeper = 'export default (params) => new Promise((resolve) => setTimeout(() => resolve({ slept: params.ms }), params.ms))';
 
 describe('several nodes on one PostgreSQL', { skip: url ? false : 'set TEEJS_TEST_DATABASE_URL=postgres://USER:PASSWORD@127.0.0.1:5432/DB to run it' }, () => {
-  const schema = `teejs_cluster_${randomBytes(6).toString('hex')}`;
-  let databaseUrl = '';
-  const nodes: Node[] = [];
+  const cluster = new Cluster(url ?? '');
+  const { adminKey, nodes } = cluster;
+  const spawnNode = (id: string, extra: string[] = []) => cluster.spawn(id, [...flags, ...extra]);
+  const startNode = (id: string, extra: string[] = []) => cluster.start(id, [...flags, ...extra]);
 
-  /** Starts a node in a process group of its own, so a test can signal the whole group. */
-  function spawnNode(id: string, flags: string[] = []): Node {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'teejs-cluster-'));
-    const child = spawn(
-      path.join(binDir, 'teejs'),
-      ['serve', '--data-dir', dataDir, '--port', '0', '--node-id', id, '--executors', '1', '--concurrency', '2', '--max-user-share', '1', '--lease', String(leaseMs), '--log-level', 'warn', '--shutdown-grace', '60000', '--max-timeout', '600000', ...flags],
-      {
-        cwd: projectRoot,
-        detached: true,
-        env: { ...process.env, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`, TEEJS_ADMIN_KEY: adminKey, TEEJS_MASTER_KEY: masterKey, DATABASE_URL: databaseUrl },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    const node: Node = { id, child, api: new Api('http://unset'), output: () => output, exited, dataDir };
-    nodes.push(node);
-    return node;
-  }
-
-  async function startNode(id: string, flags: string[] = []): Promise<Node> {
-    const node = spawnNode(id, flags);
-    await until(`node ${id} listens`, async () => {
-      if (node.child.exitCode !== null || node.child.signalCode !== null) throw new Error(`node ${id} exited:\n${node.output()}`);
-      return /listening on http:\/\/[\d.:]+/.test(node.output());
-    });
-    node.api = new Api(/listening on (http:\/\/[\d.:]+)/.exec(node.output())![1]!);
-    return node;
-  }
-
-  before(async () => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
-    const withSchema = new URL(url!);
-    withSchema.searchParams.set('options', `-c search_path=${schema}`);
-    databaseUrl = withSchema.toString();
-  });
-
-  after(async () => {
-    for (const node of nodes) {
-      if (node.child.exitCode === null && node.child.signalCode === null) {
-        try {
-          process.kill(-node.child.pid!, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      rmSync(node.dataDir, { recursive: true, force: true });
-    }
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  before(() => cluster.setUp());
+  after(() => cluster.tearDown());
 
   it('refuses a second live node with the same id, lists the nodes, and settles a killed node', async () => {
     const a = await startNode('node-a');
@@ -134,7 +62,7 @@ describe('several nodes on one PostgreSQL', { skip: url ? false : 'set TEEJS_TES
     const onB = (await records()).filter((r) => r.nodeId === 'node-b').map((r) => r.executionId);
     assert.ok(onA.length + onB.length === 3 && onA.length > 0, `node-a runs some: ${JSON.stringify(await records())}`);
     const killedAt = Date.now();
-    process.kill(-a.child.pid!, 'SIGKILL');
+    a.signal('SIGKILL');
     await a.exited;
     for (const id of onA) {
       const ended = await b.api.settled(id, user.key, 60_000);
@@ -162,9 +90,9 @@ describe('several nodes on one PostgreSQL', { skip: url ? false : 'set TEEJS_TES
       }
     })();
     again.api = new Api(/listening on (http:\/\/[\d.:]+)/.exec(again.output())![1]!);
-    process.kill(-again.child.pid!, 'SIGKILL');
+    again.signal('SIGKILL');
     await again.exited;
-    process.kill(-b.child.pid!, 'SIGKILL');
+    b.signal('SIGKILL');
     await b.exited;
   });
 
@@ -172,7 +100,7 @@ describe('several nodes on one PostgreSQL', { skip: url ? false : 'set TEEJS_TES
     // Whatever the test before left running (it failed midway) would take work here.
     for (const node of nodes) {
       if (node.child.exitCode === null && node.child.signalCode === null) {
-        process.kill(-node.child.pid!, 'SIGKILL');
+        node.signal('SIGKILL');
         await node.exited;
       }
     }
@@ -195,7 +123,7 @@ describe('several nodes on one PostgreSQL', { skip: url ? false : 'set TEEJS_TES
 
     // Another node, started now; then SIGTERM to node-c's whole group (executors included).
     const d = await startNode('node-d');
-    process.kill(-c.child.pid!, 'SIGTERM');
+    c.signal('SIGTERM');
     await until('node-c answers /ready 503', async () => (await c.api.get('/ready')).status === 503);
     const ready = await c.api.get('/ready');
     assert.equal(ready.body.status, 'unavailable');
@@ -217,7 +145,7 @@ describe('several nodes on one PostgreSQL', { skip: url ? false : 'set TEEJS_TES
     assert.equal(sync.body.status, 'success', sync.text);
     const listed = (await d.api.get('/v1/admin/nodes', adminKey)).body.items;
     assert.equal(listed.find((n: { id: string }) => n.id === 'node-c').state, 'stopped');
-    process.kill(-d.child.pid!, 'SIGTERM');
+    d.signal('SIGTERM');
     assert.equal((await d.exited).code, 0);
   });
 });
