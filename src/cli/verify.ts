@@ -20,7 +20,8 @@ Options:
   --params JSON          the params sent: their JCS hash must be the receipt's paramsSha256
   --params-file FILE     the same, read from a file
   --key PUBLICKEY        the key the receipt must be signed with: base64url public key or
-                         hex keyId (e.g. from GET /v1/attestation/keys)
+                         hex keyId (e.g. from GET /v1/attestation/keys); write it as
+                         --key=PUBLICKEY, since a base64url key may start with '-'
   --attestation FILE     an attestation document (teejs attest, GET /v1/attestation): it must
                          name the same key, reportData must be sha512(publicKey || nonce), and
                          a TDX or SEV-SNP quote's report-data field must equal reportData

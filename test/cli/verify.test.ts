@@ -43,7 +43,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe('teejs verify', { concurrency: 2 }, () => {
   test('run --signing-key signs with that key; verify with source, params and key passes (exit 0)', async () => {
     assert.equal(result.receipt!.publicKey, key.publicKey);
-    const finished = await cli('verify', file('result.json'), '--source', fixture, '--params', '{"name":"ada"}', '--key', key.publicKey, '--measurement', runtimeInfo().measurement);
+    const finished = await cli('verify', file('result.json'), '--source', fixture, '--params', '{"name":"ada"}', `--key=${key.publicKey}`, '--measurement', runtimeInfo().measurement);
     assert.equal(finished.code, 0, finished.stdout + finished.stderr);
     assert.match(finished.stdout, /^valid: \d+ checks passed/);
   });
