@@ -255,7 +255,9 @@ describe('processes are shared out in turn', () => {
   test('with one process, a waiting user is served before the holder gets more', async () => {
     const pool = await ExecutorPool.start({ processes: 1, warm: false, log: () => {} });
     try {
-      const first = Array.from({ length: 2 }, (_, i) => pool.execute({ source: sleepy(200, i), userId: 'holder' }));
+      // Long enough to be still running when the others arrive, on a loaded machine too (200 ms
+      // was not, under the full suite with the cluster tests beside it).
+      const first = Array.from({ length: 2 }, (_, i) => pool.execute({ source: sleepy(1500, i), userId: 'holder' }));
       await until(() => pool.stats().executors[0]?.tenant === 'holder', 'the holder has the process');
       const waiting = pool.execute({ source: sleepy(10, 'mine'), userId: 'waiter' });
       await until(() => pool.stats().waiting === 1, 'the other user waits');
