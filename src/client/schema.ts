@@ -2479,7 +2479,10 @@ export interface operations {
     updateFunction: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the ETag of the function as last read (or *): the change is made only if it is still that one, else 412 */
+                "if-match"?: string;
+            };
             path: {
                 /** @description an id this service issued */
                 id: string;
@@ -2558,6 +2561,15 @@ export interface operations {
             };
             /** @description CONFLICT: the name is taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names a state the resource is no longer in */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,7 @@ export const errorStatuses: Readonly<Record<number, string>> = {
   403: 'PERMISSION_DENIED: the key may not use this route (an operator key on a user route, or the reverse)',
   404: 'NOT_FOUND: no such thing, or not yours',
   409: 'CONFLICT: the name is taken',
+  412: 'PRECONDITION_FAILED: If-Match names a state the resource is no longer in',
   413: 'PAYLOAD_TOO_LARGE: the body is larger than the server accepts',
   414: 'URI_TOO_LONG: a path parameter is longer than any id this service issues',
   415: 'UNSUPPORTED_MEDIA_TYPE: send JSON with content-type: application/json',

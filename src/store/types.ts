@@ -285,6 +285,12 @@ export interface QueuedUser {
 }
 
 export type CreateResult<T> = { ok: true; value: T } | { ok: false; reason: 'quota' | 'conflict' };
+export type UpdateResult<T> = { ok: true; value: T } | { ok: false; reason: 'conflict' | 'stale' };
+/** What an ETag names of a function: its active version and when it last changed. */
+export interface FunctionState {
+  version: number;
+  updatedAt: string;
+}
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -318,7 +324,12 @@ export interface Store {
    * Applies the patch to the active version and records the result as a new version, numbered
    * after the newest (not the active) one; undefined when there is no such function.
    */
-  updateFunction(userId: string, id: string, patch: FunctionPatch, at: string): Promise<CreateResult<FunctionRecord> | undefined>;
+  /**
+   * A new version with `patch` applied. With `expected`, only if the function is still in that
+   * state (its active version and its updatedAt), checked in the same transaction: else
+   * `{ ok: false, reason: 'stale' }` and nothing changes (HTTP If-Match).
+   */
+  updateFunction(userId: string, id: string, patch: FunctionPatch, at: string, expected?: FunctionState): Promise<UpdateResult<FunctionRecord> | undefined>;
   /**
    * Makes a recorded version the active one: the function's `version` and code become that
    * version's, and it is what runs. No version is changed or removed (a rollback rewrites no

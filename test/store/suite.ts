@@ -189,6 +189,22 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.listFunctionVersions(alice, fn.id)).map((v) => v.version), [1, 2, 3]);
     });
 
+    it('changes a function only in the state the caller expects, when it names one (If-Match)', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `ifmatch-${owner}`, createdAt: at() });
+      const made = await store.createFunction(newFunction(owner, 'expected'), { maxPerUser: 100 });
+      assert.ok(made.ok);
+      const first = { version: made.value.version, updatedAt: made.value.updatedAt };
+      const changed = await store.updateFunction(owner, made.value.id, { description: 'first' }, at(10), first);
+      assert.ok(changed?.ok);
+      assert.deepEqual(await store.updateFunction(owner, made.value.id, { description: 'stale' }, at(20), first), { ok: false, reason: 'stale' });
+      const stored = await store.getFunction(owner, made.value.id);
+      assert.equal(stored?.description, 'first', 'a stale change changes nothing');
+      assert.deepEqual((await store.listFunctionVersions(owner, made.value.id)).map((v) => v.version), [1, 2], 'and makes no version');
+      const now = await store.updateFunction(owner, made.value.id, { description: 'second' }, at(30), { version: stored!.version, updatedAt: stored!.updatedAt });
+      assert.ok(now?.ok && now.value.version === 3);
+    });
+
     it('pages functions per user', async () => {
       const owner = randomUUID();
       await store.createUser({ id: owner, name: `pager-${owner}`, createdAt: at() });

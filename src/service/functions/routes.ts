@@ -181,9 +181,10 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
   app.get<{ Params: Static<typeof IdParams> }>(
     '/functions/:id',
     { schema: { tags, operationId: 'getFunction', summary: 'Get a function with its current source', params: IdParams, response: { 200: Type.Ref('Function'), ...errors(401, 404) } } },
-    async (request) => {
+    async (request, reply) => {
       const fn = await store.getFunction(userIdOf(request), request.params.id);
       if (!fn) throw notFound('function');
+      reply.header('etag', etagOf(fn));
       return functionBody(fn);
     },
   );
@@ -197,20 +198,25 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
         summary: 'Change a function: any fields given; each change is a new version',
         params: IdParams,
         body: UpdateFunction,
-        response: { 200: Type.Ref('Function'), ...errors(400, 401, 404, 409, 413, 415) },
+        headers: IfMatchHeaders,
+        response: { 200: Type.Ref('Function'), ...errors(400, 401, 404, 409, 412, 413, 415) },
       },
       preValidation: checkBodyLimits,
     },
-    async (request) => {
+    async (request, reply) => {
       const userId = userIdOf(request);
       const current = await store.getFunction(userId, request.params.id);
       if (!current) throw notFound('function');
+      // If-Match: only if nobody changed it since the caller read it (checked again by the store).
+      const expected = ifMatch(request.headers['if-match'], current);
       const patch: FunctionPatch = { ...request.body };
       const touchesCode = ['source', 'language', 'form', 'timeoutMs', 'memoryMb', 'allowedHosts'].some((field) => field in patch);
       if (touchesCode) await checkCode({ ...current, ...patch }, config);
-      const updated = await store.updateFunction(userId, current.id, patch, new Date().toISOString());
+      const updated = await store.updateFunction(userId, current.id, patch, new Date().toISOString(), expected);
       if (!updated) throw notFound('function');
+      if (!updated.ok && updated.reason === 'stale') throw staleError();
       if (!updated.ok) throw new ApiError(409, 'CONFLICT', `a function named '${patch.name}' exists already`);
+      reply.header('etag', etagOf(updated.value));
       return functionBody(updated.value);
     },
   );
@@ -316,6 +322,30 @@ async function checkCode(code: FunctionCode, config: ServiceConfig): Promise<voi
   if (problem.line !== undefined) details.line = problem.line;
   if (problem.column !== undefined) details.column = problem.column;
   throw new ApiError(400, problem.code === 'SYNTAX_ERROR' ? 'SYNTAX_ERROR' : 'VALIDATION_ERROR', problem.message, { details });
+}
+
+// ---- ETag and If-Match (RFC 9110): two editors never overwrite each other silently ---------
+
+const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 200, description: 'the ETag of the function as last read (or *): the change is made only if it is still that one, else 412' })),
+});
+
+/** A function's entity tag: its active version and when it last changed (a rollback changes both). */
+function etagOf(fn: { version: number; updatedAt: string }): string {
+  return `"v${fn.version}-${Date.parse(fn.updatedAt)}"`;
+}
+
+/** The state If-Match requires, or undefined when the header is absent or `*`; 412 at once when it names another. */
+function ifMatch(header: string | undefined, current: FunctionRecord): { version: number; updatedAt: string } | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  // Strong comparison, as RFC 9110 asks of If-Match: a weak tag never matches.
+  const tags = header.split(',').map((tag) => tag.trim());
+  if (!tags.includes(etagOf(current))) throw staleError();
+  return { version: current.version, updatedAt: current.updatedAt };
+}
+
+function staleError(): ApiError {
+  return new ApiError(412, 'PRECONDITION_FAILED', 'the function changed since it was read (If-Match): read it again, then apply the change to what it is now');
 }
 
 /** The form a function runs as: the one it was given, or the one its source shows. */

@@ -9,6 +9,8 @@ import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
   CreateResult,
+  FunctionState,
+  UpdateResult,
   ExecutionFilter,
   ExecutionOutcome,
   SigningKeyRecord,
@@ -247,12 +249,14 @@ export class PostgresStore implements Store {
     return pageOf(rows, page.limit, (row) => String(row.seq), functionOf);
   }
 
-  async updateFunction(userId: string, id: string, patch: FunctionPatch, at: string): Promise<CreateResult<FunctionRecord> | undefined> {
+  async updateFunction(userId: string, id: string, patch: FunctionPatch, at: string, expected?: FunctionState): Promise<UpdateResult<FunctionRecord> | undefined> {
     try {
       return await this.#transaction(async (client) => {
         const row = await this.#row('SELECT * FROM functions WHERE id = $1 AND user_id = $2 FOR UPDATE', [id, userId], client);
         if (!row) return undefined;
-        const next: FunctionRecord = { ...functionOf(row), ...definedOnly(patch) };
+        const current = functionOf(row);
+        if (expected && (current.version !== expected.version || current.updatedAt !== expected.updatedAt)) return { ok: false, reason: 'stale' } as const;
+        const next: FunctionRecord = { ...current, ...definedOnly(patch) };
         // After a rollback the active version is not the newest: number after the newest.
         const newest = await this.#row('SELECT MAX(version) AS newest FROM function_versions WHERE function_id = $1', [id], client);
         next.version = Number(newest?.newest ?? next.version) + 1;

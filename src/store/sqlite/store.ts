@@ -9,6 +9,8 @@ import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
   CreateResult,
+  FunctionState,
+  UpdateResult,
   ExecutionFilter,
   ExecutionOutcome,
   SigningKeyRecord,
@@ -252,11 +254,13 @@ export class SqliteStore implements Store {
     return pageOf(rows, page.limit, (row) => Number(row.seq), functionOf);
   }
 
-  async updateFunction(userId: string, id: string, patch: FunctionPatch, at: string): Promise<CreateResult<FunctionRecord> | undefined> {
+  async updateFunction(userId: string, id: string, patch: FunctionPatch, at: string, expected?: FunctionState): Promise<UpdateResult<FunctionRecord> | undefined> {
     return this.#transaction(() => {
       const row = this.#get('SELECT * FROM functions WHERE id = ? AND user_id = ?', id, userId);
       if (!row) return undefined;
-      const next: FunctionRecord = { ...functionOf(row), ...definedOnly(patch) };
+      const current = functionOf(row);
+      if (expected && (current.version !== expected.version || current.updatedAt !== expected.updatedAt)) return { ok: false, reason: 'stale' } as const;
+      const next: FunctionRecord = { ...current, ...definedOnly(patch) };
       // After a rollback the active version is not the newest: number after the newest.
       next.version = Number(this.#get('SELECT MAX(version) AS newest FROM function_versions WHERE function_id = ?', id)?.newest ?? next.version) + 1;
       next.updatedAt = at;
