@@ -3072,6 +3072,8 @@ export interface operations {
                     params?: unknown;
                     /** @description answer 202 at once and run in the background */
                     async?: boolean;
+                    /** @description run this recorded version instead of the active one */
+                    version?: number;
                 };
             };
         };
@@ -3228,6 +3230,8 @@ export interface operations {
                     params?: unknown;
                     /** @description answer 202 at once and run in the background */
                     async?: boolean;
+                    /** @description run this recorded version instead of the active one */
+                    version?: number;
                 };
             };
         };

@@ -48,3 +48,30 @@ describe('function rollback', () => {
     assert.equal((await t.api.get(`/v1/functions/${fn.id}`, key)).body.version, 1);
   });
 });
+
+describe('a run that names a version', () => {
+  let t: TestService;
+  before(async () => {
+    t = await startTestService([]);
+  });
+  after(() => t.close());
+
+  it('runs that version, records it, and leaves the active one as it is; an unknown one is a 404', async () => {
+    const user = await t.api.newUser(t.adminKey, 'pinner');
+    const fn = await t.api.newFunction(user.key, { name: 'pinned', source: 'export default () => "one"' });
+    assert.equal((await t.api.patch(`/v1/functions/${fn.id}`, user.key, { source: 'export default () => "two"' })).status, 200);
+    const old = await t.api.post(`/v1/functions/${fn.id}/executions`, user.key, { version: 1 });
+    assert.equal(old.status, 200, old.text);
+    assert.equal(old.body.result, 'one');
+    assert.equal(old.body.functionVersion, 1);
+    const active = await t.api.post(`/v1/functions/${fn.id}/executions`, user.key, {});
+    assert.equal(active.body.result, 'two');
+    assert.equal((await t.api.get(`/v1/functions/${fn.id}`, user.key)).body.version, 2);
+    const queued = await t.api.post(`/v1/functions/${fn.id}/executions`, user.key, { version: 1, async: true });
+    assert.equal(queued.status, 202, queued.text);
+    assert.equal(queued.body.functionVersion, 1);
+    const missing = await t.api.post(`/v1/functions/${fn.id}/executions`, user.key, { version: 9 });
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error.message, /version 9/);
+  });
+});

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ExecutionFailure } from '../../core/failure.ts';
 import { encodeParams } from '../../core/params.ts';
 import { defaultLimits } from '../../core/limits.ts';
-import type { ExecutionRecord } from '../../store/index.ts';
+import type { ExecutionRecord, FunctionRecord } from '../../store/index.ts';
 import { Receipt } from '../attestation/schemas.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
@@ -18,6 +18,7 @@ const RunBody = Type.Object(
   {
     params: Type.Optional(Type.Unknown({ description: 'JSON data passed to the function (default {})' })),
     async: Type.Optional(Type.Boolean({ description: 'answer 202 at once and run in the background' })),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'run this recorded version instead of the active one' })),
   },
   { additionalProperties: false },
 );
@@ -90,6 +91,17 @@ const ListQuery = Type.Object(
 );
 
 export async function executionRoutes(app: FastifyInstance, { store, runner, config }: ServiceContext): Promise<void> {
+  /** The function as its recorded `version` was: what runs when a run names a version. */
+  const pinnedVersion = async (fn: FunctionRecord, version: number): Promise<FunctionRecord> => {
+    const code = await store.getFunctionVersion(fn.userId, fn.id, version);
+    if (!code) throw new ApiError(404, 'NOT_FOUND', `function version ${version} not found`);
+    // Limits are judged as they are now: a version saved under looser maxima does not get them back.
+    if (code.timeoutMs > config.limits.maxTimeoutMs || code.memoryMb > config.limits.maxMemoryMb) {
+      throw new ApiError(400, 'VALIDATION_ERROR', `body/version: version ${version}'s limits (${code.timeoutMs} ms, ${code.memoryMb} MB) are over the operator maxima now`);
+    }
+    const { functionId: _functionId, createdAt: _createdAt, ...codeFields } = code;
+    return { ...fn, ...codeFields, version };
+  };
   app.addSchema(Receipt);
   app.addSchema(ExecutionBody);
   app.addSchema(Accepted);
@@ -97,8 +109,9 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
 
   const run = async (request: FastifyRequest<{ Params: Static<typeof FunctionParams>; Body: Static<typeof RunBody> | undefined }>, reply: FastifyReply) => {
     const userId = userIdOf(request);
-    const fn = await store.getFunction(userId, request.params.id);
-    if (!fn) throw notFound('function');
+    const active = await store.getFunction(userId, request.params.id);
+    if (!active) throw notFound('function');
+    const fn = request.body?.version === undefined ? active : await pinnedVersion(active, request.body.version);
     const params = request.body?.params ?? {};
     try {
       encodeParams(params, config.limits.maxParamsBytes, defaultLimits.maxParamsDepth);
