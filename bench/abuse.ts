@@ -401,7 +401,8 @@ export async function runAbuse(options: { quick: boolean; out: string; sharing?:
     config: { ...describeConfig(config), dataDir: '(a temporary directory)' },
     serverPid: pid,
     serverDied,
-    serverOutputTail: service.output.slice(-40),
+    // The data directory is a temporary path of the machine that ran it: not for the results.
+    serverOutputTail: service.output.slice(-40).map((line) => line.split(dataDir).join('DATA_DIR')),
     phases,
     quiet,
     storm,
