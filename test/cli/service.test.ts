@@ -223,6 +223,12 @@ describe('teejs service commands', () => {
     assert.equal(redeployed.version, 3, 'the next deploy is numbered after the newest');
     const forward = JSON.parse((await teejs(['rollback', 'hello', '2', '--json'])).stdout);
     assert.deepEqual([forward.version, forward.previous], [2, 3]);
+    // A recorded version, named by invoke: it runs, and the active one stays.
+    assert.equal(JSON.parse((await teejs(['invoke', 'hello', '--version', '1', '--json'])).stdout).functionVersion, 1);
+    assert.equal(JSON.parse((await teejs(['invoke', 'hello', '--json'])).stdout).functionVersion, 2);
+    const badVersion = await teejs(['invoke', 'hello', '--version', 'latest']);
+    assert.equal(badVersion.code, 2);
+    oneLine(badVersion);
   });
 
   it('sets a secret from stdin, never echoes it, lists and deletes it', async () => {
