@@ -7,6 +7,7 @@ import { ExecutionFailure } from '../../core/failure.ts';
 import { encodeParams } from '../../core/params.ts';
 import { defaultLimits } from '../../core/limits.ts';
 import type { ExecutionRecord, FunctionRecord } from '../../store/index.ts';
+import { overOperatorMaxima } from '../functions/maxima.ts';
 import { Receipt } from '../attestation/schemas.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
@@ -96,7 +97,7 @@ export async function executionRoutes(app: FastifyInstance, { store, runner, con
     const code = await store.getFunctionVersion(fn.userId, fn.id, version);
     if (!code) throw new ApiError(404, 'NOT_FOUND', `function version ${version} not found`);
     // Limits are judged as they are now: a version saved under looser maxima does not get them back.
-    if (code.timeoutMs > config.limits.maxTimeoutMs || code.memoryMb > config.limits.maxMemoryMb) {
+    if (overOperatorMaxima(code, config.limits)) {
       throw new ApiError(400, 'VALIDATION_ERROR', `body/version: version ${version}'s limits (${code.timeoutMs} ms, ${code.memoryMb} MB) are over the operator maxima now`);
     }
     const { functionId: _functionId, createdAt: _createdAt, ...codeFields } = code;

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkSyntax } from '../../core/compile-check.ts';
 import { detectForm } from '../../core/source.ts';
+import { overOperatorMaxima } from './maxima.ts';
 import { checkLimit, LimitError, limitBounds, type LimitName } from '../../core/limits.ts';
 import type { FunctionCode, FunctionPatch, FunctionRecord, FunctionVersion } from '../../store/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
@@ -305,8 +306,8 @@ async function checkBodyLimits(request: FastifyRequest): Promise<void> {
 /** Limits within the operator's maxima, source within its size, and a source that compiles. */
 async function checkCode(code: FunctionCode, config: ServiceConfig): Promise<void> {
   const { limits } = config;
-  if (code.timeoutMs > limits.maxTimeoutMs) throw new ApiError(400, 'VALIDATION_ERROR', `body/timeoutMs must be at most ${limits.maxTimeoutMs} (the operator maximum)`);
-  if (code.memoryMb > limits.maxMemoryMb) throw new ApiError(400, 'VALIDATION_ERROR', `body/memoryMb must be at most ${limits.maxMemoryMb} (the operator maximum)`);
+  const over = overOperatorMaxima(code, limits);
+  if (over) throw new ApiError(400, 'VALIDATION_ERROR', `body/${over.field} must be at most ${over.max} (the operator maximum)`);
   const bytes = Buffer.byteLength(code.source, 'utf8');
   if (bytes > limits.maxSourceBytes) throw new ApiError(400, 'VALIDATION_ERROR', `body/source is ${bytes} bytes, over the limit of ${limits.maxSourceBytes}`);
   code.allowedHosts.forEach((host, index) => {
