@@ -1,10 +1,9 @@
 // `teejs attest --nonce HEX`: the attestation document of a signing key on this machine (the
 // key of `teejs run --signing-key FILE`), with a hardware quote where configfs-tsm offers one.
-import { parseArgs } from 'node:util';
 import { Attestor, NonceError } from '../attestation/document.ts';
 import { defaultTsmPath } from '../attestation/evidence/configfs-tsm.ts';
 import { KeyError, processSigningKey, SigningKey } from '../attestation/keys.ts';
-import { exitStatus, UsageError } from './usage.ts';
+import { exitStatus, parseCommandLine, UsageError } from './usage.ts';
 
 export const attestHelp = `Usage: teejs attest --nonce HEX [options]
 
@@ -33,12 +32,7 @@ const options = {
 } as const;
 
 export async function attestCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values } = parseCommandLine(args, options, { positionals: false });
   if (values.help) {
     process.stdout.write(attestHelp);
     return exitStatus.success;

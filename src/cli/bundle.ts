@@ -2,10 +2,9 @@
 // `teejs run`, the service or the library (src/bundle explains the settings). The bundle goes to
 // --out or stdout; what it holds and any warning go to stderr, or as JSON with --json.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { bundleFunction, BundleError, type Bundle } from '../bundle/index.ts';
 import { defaultLimits } from '../core/limits.ts';
-import { exitStatus, UsageError } from './usage.ts';
+import { exitStatus, parseCommandLine, UsageError } from './usage.ts';
 
 export const bundleHelp = (): number => {
   process.stdout.write(`Usage: teejs bundle ENTRY [options]
@@ -36,13 +35,7 @@ const options = {
 } as const;
 
 export async function bundleCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(args, options);
   if (values.help) return bundleHelp();
   if (positionals.length !== 1) throw new UsageError("bundle takes exactly one ENTRY file (try 'teejs bundle --help')");
   if (values.json && values.out === undefined) throw new UsageError('--json needs --out FILE (the bundle itself would be on stdout)');

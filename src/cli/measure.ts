@@ -1,8 +1,7 @@
 // `teejs measure`: prints the runtime measurement that every receipt of this installation
 // names, or (--manifest) the text it is the sha256 of, to recompute or compare by hand.
-import { parseArgs } from 'node:util';
 import { measurementManifest, runtimeInfo } from '../attestation/measurement.ts';
-import { exitStatus, UsageError } from './usage.ts';
+import { exitStatus, parseCommandLine, UsageError } from './usage.ts';
 
 export const measureHelp = `Usage: teejs measure [--manifest | --json]
 
@@ -17,12 +16,7 @@ Options:
 `;
 
 export async function measureCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { manifest: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
+  const { values } = parseCommandLine(args, { manifest: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, { positionals: false });
   if (values.help) {
     process.stdout.write(measureHelp);
     return exitStatus.success;

@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { KeyError, processSigningKey, SigningKey } from '../attestation/keys.ts';
 import { signResult } from '../attestation/receipt.ts';
 import { resolveNetworkPolicy, type NetworkOptions } from '../core/ext/fetch/policy.ts';
@@ -13,7 +12,7 @@ import { ExecutorPool } from '../executor/index.ts';
 import { failedResult } from '../executor/executor-process.ts';
 import { moduleFilesOf } from './module-files.ts';
 import { formatReport } from './report.ts';
-import { exitStatus, UsageError } from './usage.ts';
+import { exitStatus, parseCommandLine, UsageError } from './usage.ts';
 
 export const runHelp = (): number => {
   process.stdout.write(`Usage: teejs run FILE [options]
@@ -71,13 +70,7 @@ const options = {
 } as const;
 
 export async function runCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(args, options);
   if (values.help) return runHelp();
   if (positionals.length !== 1) throw new UsageError('run takes exactly one FILE (try \'teejs run --help\')');
   const file = positionals[0]!;

@@ -2,11 +2,10 @@
 // does the checks; this file reads files and flags). Exit 0 valid, 1 invalid with one line per
 // failed check on stdout, 2 usage error.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { replayResult } from '../attestation/replay.ts';
 import { verifyResult, type VerifyOptions } from '../attestation/verify.ts';
 import { moduleFilesOf } from './module-files.ts';
-import { exitStatus, UsageError } from './usage.ts';
+import { exitStatus, parseCommandLine, UsageError } from './usage.ts';
 
 export const verifyHelp = `Usage: teejs verify RESULT.json [options]
 
@@ -50,13 +49,7 @@ const options = {
 } as const;
 
 export async function verifyCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(args, options);
   if (values.help) {
     process.stdout.write(verifyHelp);
     return exitStatus.success;

@@ -1,9 +1,9 @@
 // What every service command shares: its arguments parsed (a mistake is a usage error naming
 // the command's --help), a typed client for the configured server, failures of the service or
 // the network turned into one line, and functions found by name.
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { createClient, TeejsApiError, unwrap, type FunctionSummary, type TeejsClient } from '../../client/index.ts';
-import { CommandError, exitStatus, UsageError } from '../usage.ts';
+import { CommandError, exitStatus, parseCommandLine, UsageError } from '../usage.ts';
 import { resolveCredentials } from './config.ts';
 
 /** Options every service command takes. */
@@ -13,11 +13,7 @@ export const commonOptions = {
 } as const satisfies ParseArgsOptionsConfig;
 
 export function parseCommand<const T extends ParseArgsOptionsConfig>(command: string, args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('\n')[0] ?? 'bad arguments'} (try 'teejs ${command} --help')`);
-  }
+  return parseCommandLine(args, options, { hint: ` (try 'teejs ${command} --help')` });
 }
 
 /** Exactly the positionals named, or a usage error saying which are missing or extra. */
