@@ -12,12 +12,13 @@
 // threads of its own), and the minor page faults the process took (a fresh heap's pages are
 // touched for the first time), as medians over `runs`. The snapshot's size is reported too.
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import ivm from 'isolated-vm';
 import { Engine } from '../src/core/engine.ts';
 import { Sandbox } from '../src/core/sandbox.ts';
 import { startupSnapshot } from '../src/core/snapshot.ts';
+import { loadAverage, machineInfo } from './machine.ts';
+import { percentile } from './measure.ts';
 
 interface Stage {
   id: string;
@@ -41,14 +42,12 @@ function cpuMs(): number {
   return (usage.user + usage.system) / 1000;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
+const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 0.5);
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export async function runSandboxCost(options: { quick: boolean; out: string }): Promise<void> {
   const runs = options.quick ? 60 : 300;
+  const machine = machineInfo();
   // No pool option: every execution makes its sandbox when it starts.
   const engine = new Engine();
   const capabilities = engine.capabilities;
@@ -125,12 +124,12 @@ export async function runSandboxCost(options: { quick: boolean; out: string }): 
   }
   await engine.close();
 
-  const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, load: os.loadavg().map((v) => round(v)) };
-  const at = new Date().toISOString();
+  const loadAverageAtEnd = loadAverage();
+  const at = machine.date;
   const lines = [
     '# Where a sandbox\'s time goes',
     '',
-    `Measured ${at.slice(0, 16).replace('T', ' ')} UTC; ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}; load average ${machine.load.join(', ')}; ${runs} runs of each stage, sequential, medians. Startup snapshot: ${Math.round(snapshotBytes / 1024)} KB.`,
+    `Measured ${at.slice(0, 16).replace('T', ' ')} UTC; ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, isolated-vm ${machine.isolatedVm}, commit ${machine.commit}; load average ${machine.loadAverageAtStart.join(', ')} at the start, ${loadAverageAtEnd.join(', ')} at the end; ${runs} runs of each stage, sequential, medians. Startup snapshot: ${Math.round(snapshotBytes / 1024)} KB.`,
     '',
     '| stage | wall ms | CPU ms (process) | minor faults (MB first touched) |',
     '| --- | --- | --- | --- |',
@@ -140,6 +139,6 @@ export async function runSandboxCost(options: { quick: boolean; out: string }): 
   mkdirSync(options.out, { recursive: true });
   const stem = options.quick ? 'sandbox-cost-quick' : 'sandbox-cost';
   writeFileSync(path.join(options.out, `${stem}.md`), lines.join('\n'));
-  writeFileSync(path.join(options.out, `${stem}.json`), `${JSON.stringify({ at, machine, runs, snapshotBytes, results }, null, 2)}\n`);
+  writeFileSync(path.join(options.out, `${stem}.json`), `${JSON.stringify({ at, machine, loadAverageAtEnd, runs, snapshotBytes, results }, null, 2)}\n`);
   process.stdout.write(`wrote ${stem}.md and ${stem}.json (snapshot ${Math.round(snapshotBytes / 1024)} KB)\n`);
 }
