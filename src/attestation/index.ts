@@ -7,5 +7,7 @@ export { measurementManifest, runtimeInfo, runtimeFolders, measurementFormat, ty
 export { claimsOf, signClaims, signResult, paramsSha256, sourceSha256Of, type Receipt, type ReceiptClaims, type ReceiptInputs } from './receipt.ts';
 export { Attestor, NonceError, parseNonce, reportDataFor, nonceBounds, type AttestationDocument, type AttestorOptions } from './document.ts';
 export { readTsmEvidence, defaultTsmPath, noEvidence, type Evidence, type TsmFs } from './evidence/configfs-tsm.ts';
-export { quoteReportData } from './evidence/quote.ts';
-export { verifyResult, checkAttestation, type VerifyOptions, type VerifyReport } from './verify.ts';
+export { quoteReportData, parseQuote, quoteSignature, type ParsedQuote, type SignatureCheck } from './evidence/quote.ts';
+export { parseCollateral, type TdxRegisters } from './evidence/tdx.ts';
+export type { SnpFields } from './evidence/sev-snp.ts';
+export { verifyResult, checkAttestation, type VerifyOptions, type VerifyReport, type QuoteSummary } from './verify.ts';

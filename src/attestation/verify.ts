@@ -6,10 +6,17 @@
 //   every problem is one line in `failures`, `valid` is true only when there is none.
 // - The signature is checked over JCS(claims) with the receipt's own public key; trusting that
 //   key is the caller's choice: pass `publicKey` (or an attestation document) to pin it.
-// - What was checked is listed in `checked`; what could not be (no TEE quote, a quote's
-//   certificate chain) is listed in `notes`, so that a pass is never read as more than it is.
+// - What was checked is listed in `checked`; what could not be (no TEE quote, a quote whose
+//   signature could not be verified: no collateral, no verifier for its platform) is listed in
+//   `notes` as "not checked", so that a pass is never read as more than it is. With
+//   `requireVerifiedQuote`, anything short of a verified quote is a failure instead.
+// - A quote's signature is verified with the collateral given here, else the document's own
+//   (`evidence.collateral`); nothing is fetched.
+import type { Collateral } from '@phala/dcap-qvl';
 import { reportDataFor, parseNonce } from './document.ts';
-import { quoteReportData } from './evidence/quote.ts';
+import { parseQuote, quoteSignature } from './evidence/quote.ts';
+import type { SnpFields } from './evidence/sev-snp.ts';
+import { parseCollateral, type TdxRegisters } from './evidence/tdx.ts';
 import { jcs, jcsSha256, sha256Hex } from './hash.ts';
 import { decodePublicKey, keyIdOf, verifySignature } from './keys.ts';
 import { paramsSha256, sourceSha256Of } from './receipt.ts';
@@ -29,6 +36,29 @@ export interface VerifyOptions {
   attestation?: unknown;
   /** The runtime measurement the receipt must name (hex). */
   measurement?: string;
+  /**
+   * DCAP collateral for a TDX quote (the JSON of dcap-qvl's QuoteCollateralV3, as an object or
+   * its text); without it, the document's `evidence.collateral` is used, if any.
+   */
+  collateral?: unknown;
+  /** When certificates and collateral must be valid (default: now). */
+  at?: Date;
+  /** Fail unless the document carries a TEE quote whose signature and chain were verified. */
+  requireVerifiedQuote?: boolean;
+}
+
+/** What the attestation document's quote says, when it has one that parses. */
+export interface QuoteSummary {
+  provider: string;
+  /** verified: a verifier library checked the signature and chain; see `notes` otherwise. */
+  signature: 'verified' | 'failed' | 'not-checked';
+  /** Intel's TCB status of the platform (TDX, when verified), e.g. UpToDate, OutOfDate. */
+  tcbStatus?: string;
+  advisoryIds?: string[];
+  /** Where the collateral came from: the caller, or the document (the operator). */
+  collateralSource?: 'given' | 'document';
+  /** The measurement registers of the quote: compare them with the image you trust. */
+  registers: TdxRegisters | SnpFields;
 }
 
 export interface VerifyReport {
@@ -39,6 +69,8 @@ export interface VerifyReport {
   checked: string[];
   /** What a pass does not cover. */
   notes: string[];
+  /** The attestation document's quote, when there is one that parses. */
+  quote?: QuoteSummary;
 }
 
 type Json = Record<string, unknown>;
@@ -106,13 +138,22 @@ export function verifyResult(result: unknown, options: VerifyOptions = {}): Veri
   if (options.measurement !== undefined) {
     expect('measurement', runtime.measurement === options.measurement.trim().toLowerCase(), `the receipt names runtime ${JSON.stringify(runtime.measurement)}`);
   }
-  if (options.attestation !== undefined) checkAttestation(report, options.attestation, publicKey, runtime);
-  else report.notes.push('no attestation document given: the key is trusted as given, not tied to a machine');
+  if (options.attestation !== undefined) checkAttestation(report, options.attestation, publicKey, runtime, options);
+  else {
+    report.notes.push('no attestation document given: the key is trusted as given, not tied to a machine');
+    if (options.requireVerifiedQuote) fail('attestation', 'a verified TEE quote is required, and no attestation document was given');
+  }
   return finish(report);
 }
 
 /** The checks of an attestation document alone (teejs verify --attestation without a key of its own). */
-export function checkAttestation(report: VerifyReport, document: unknown, publicKey: string | null, runtime: Json | null): void {
+export function checkAttestation(
+  report: VerifyReport,
+  document: unknown,
+  publicKey: string | null,
+  runtime: Json | null,
+  options: Pick<VerifyOptions, 'collateral' | 'at' | 'requireVerifiedQuote'> = {},
+): void {
   const fail = (check: string, why: string) => report.failures.push(`attestation.${check}: ${why}`);
   const pass = (check: string) => report.checked.push(`attestation.${check}`);
   if (!isObject(document)) {
@@ -147,23 +188,55 @@ export function checkAttestation(report: VerifyReport, document: unknown, public
     return;
   }
   const provider = String(evidence.provider);
+  const notChecked = (why: string) => {
+    if (options.requireVerifiedQuote) fail('quote.signature', `a verified TEE quote is required: ${why}`);
+    else report.notes.push(`attestation.quote.signature: not checked: ${why}`);
+  };
   if (provider === 'none' || evidence.quote === null || evidence.quote === undefined) {
     report.notes.push(`no TEE quote (provider ${provider}${typeof evidence.reason === 'string' ? `: ${evidence.reason}` : ''}): integrity of the result under this key, not confidentiality`);
+    if (options.requireVerifiedQuote) fail('quote', `a verified TEE quote is required, and the document has none (provider ${provider})`);
     return;
   }
   if (typeof evidence.quote !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(evidence.quote)) {
     fail('quote', 'not base64');
     return;
   }
-  const field = quoteReportData(provider, Buffer.from(evidence.quote, 'base64'));
-  if (!field.ok) {
-    if (provider === 'tdx_guest' || provider === 'sev_guest') fail('quote', field.reason);
-    else report.notes.push(`quote of provider ${provider} not checked: ${field.reason}`);
+  const quoteBytes = Buffer.from(evidence.quote, 'base64');
+  const parsed = parseQuote(provider, quoteBytes);
+  if (!parsed.ok) {
+    if (provider === 'tdx_guest' || provider === 'sev_guest') fail('quote', parsed.reason);
+    else notChecked(`quote of provider ${provider}: ${parsed.reason}`);
     return;
   }
-  if (expected !== null && field.reportData.toString('hex') === expected) pass('quote.reportData');
+  if (expected !== null && parsed.reportData.toString('hex') === expected) pass('quote.reportData');
   else fail('quote.reportData', "the quote's report-data field is not the document's reportData");
-  report.notes.push(`the ${provider} quote's signature and certificate chain are not checked by teejs verify (see docs/attestation.md): check them with the platform vendor's verifier`);
+
+  const summary: QuoteSummary = { provider, signature: 'not-checked', registers: parsed.registers };
+  report.quote = summary;
+  // DCAP collateral is Intel's: only a TDX quote uses it.
+  let collateral: Collateral | null = null;
+  const given = options.collateral ?? null;
+  const offered = given ?? evidence.collateral ?? null;
+  if (provider === 'tdx_guest' && offered !== null) {
+    const source = given !== null ? 'given' : 'document';
+    const read = parseCollateral(offered);
+    if (!read.ok) {
+      fail('collateral', `the ${source === 'given' ? 'collateral given' : "document's evidence.collateral"} is not DCAP collateral: ${read.reason}`);
+      return;
+    }
+    collateral = read.collateral;
+    summary.collateralSource = source;
+  }
+  const signature = quoteSignature(provider, quoteBytes, collateral, options.at ?? new Date());
+  summary.signature = signature.status;
+  if (signature.status === 'verified') {
+    pass('quote.signature');
+    summary.tcbStatus = signature.tcbStatus;
+    summary.advisoryIds = signature.advisoryIds;
+    const advisories = signature.advisoryIds.length > 0 ? ` (advisories ${signature.advisoryIds.join(', ')})` : '';
+    report.notes.push(`the ${provider} quote's signature and certificate chain verify up to Intel's root CA with collateral from ${summary.collateralSource === 'given' ? 'the caller' : 'the document (the operator)'}; TCB status ${signature.tcbStatus}${advisories}; its measurement registers are not compared with anything (see quote.registers)`);
+  } else if (signature.status === 'failed') fail('quote.signature', signature.reason);
+  else notChecked(signature.reason);
 }
 
 function hashCheck(report: VerifyReport, check: string, claimed: unknown, compute: () => string): void {

@@ -23,7 +23,18 @@ Options:
                          --key=PUBLICKEY, since a base64url key may start with '-'
   --attestation FILE     an attestation document (teejs attest, GET /v1/attestation): it must
                          name the same key, reportData must be sha512(publicKey || nonce), and
-                         a TDX or SEV-SNP quote's report-data field must equal reportData
+                         a TDX or SEV-SNP quote's report-data field must equal reportData;
+                         a TDX quote's signature and certificate chain are verified (up to
+                         Intel's root CA) with DCAP collateral: --collateral, or the document's
+                         evidence.collateral; without collateral, and for SEV-SNP, the signature
+                         is reported as "not checked" (docs/attestation.md)
+  --collateral FILE      DCAP collateral of the TDX quote (JSON: pck_crl, root_ca_crl, tcb_info,
+                         qe_identity, their signatures and issuer chains), e.g. from your PCCS
+  --at TIME              the time at which certificates and collateral must be valid (ISO 8601;
+                         default now)
+  --require-verified-quote
+                         invalid unless the attestation carries a TEE quote whose signature and
+                         certificate chain were verified
   --measurement HEX      the runtime measurement the receipt must name (teejs measure)
   --replay               re-run the function (it must have run deterministically) from
                          --source with --params, with the receipt's execution id and start
@@ -42,6 +53,9 @@ const options = {
   key: { type: 'string' },
   attestation: { type: 'string' },
   measurement: { type: 'string' },
+  collateral: { type: 'string' },
+  at: { type: 'string' },
+  'require-verified-quote': { type: 'boolean' },
   replay: { type: 'boolean' },
   secret: { type: 'string', multiple: true },
   json: { type: 'boolean' },
@@ -86,6 +100,21 @@ export async function verifyCommand(args: string[]): Promise<number> {
       extraFailures.push(`attestation: not valid JSON (${(error as Error).message})`);
     }
   }
+
+  if (values.collateral !== undefined || values.at !== undefined) {
+    if (values.attestation === undefined) throw new UsageError('--collateral and --at check the quote of an --attestation document');
+  }
+  if (values.collateral !== undefined) {
+    // Parsed by the check itself, so that bad collateral is one failed check (exit 1).
+    check.collateral = readText(values.collateral, 'collateral file');
+  }
+  if (values.at !== undefined) {
+    const at = /^\d{4}-\d{2}-\d{2}/.test(values.at) ? new Date(values.at) : new Date(NaN);
+    if (Number.isNaN(at.getTime())) throw new UsageError(`--at must be an ISO 8601 time (e.g. 2025-07-01T00:00:00Z), got '${values.at}'`);
+    check.at = at;
+  }
+  // An attestation file that does not parse is already its one failed line.
+  if (values['require-verified-quote'] && extraFailures.length === 0) check.requireVerifiedQuote = true;
 
   if (values.replay && (values.source === undefined || paramsText === undefined)) throw new UsageError('--replay needs --source and --params (or --params-file)');
   if (values.secret !== undefined && !values.replay) throw new UsageError('--secret is for --replay');

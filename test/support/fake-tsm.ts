@@ -5,23 +5,28 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TsmFs } from '../../src/attestation/evidence/configfs-tsm.ts';
 
-/** An Intel TDX quote of version 4 or 5 with `reportData` in its TD report (the rest zeros). */
+const fixtures = fileURLToPath(new URL('../fixtures/dcap-qvl/', import.meta.url));
+
+/**
+ * An Intel TDX quote of version 4 or 5 with `reportData` in its TD report: a genuine quote of
+ * test/fixtures/dcap-qvl (tdx_quote, tdx_quote_outdated) whose report-data field is replaced,
+ * so it parses like a real one and its signature no longer verifies (as a forged quote).
+ */
 export function fakeTdxQuote(reportData: Uint8Array, version: 4 | 5 = 4): Buffer {
-  const body = version === 4 ? 48 : 54;
-  const quote = Buffer.alloc(body + 584 + 64);
-  quote.writeUInt16LE(version, 0);
-  quote.writeUInt32LE(0x81, 4);
-  if (version === 5) quote.writeUInt16LE(2, 48);
-  Buffer.from(reportData).copy(quote, body + 520);
+  const quote = readFileSync(path.join(fixtures, version === 4 ? 'tdx_quote' : 'tdx_quote_outdated'));
+  const at = version === 4 ? 48 + 520 : 48 + 6 + 520;
+  Buffer.from(reportData).copy(quote, at);
   return quote;
 }
 
-/** An AMD SEV-SNP attestation report with `reportData` at 0x50. */
+/** An AMD SEV-SNP attestation report (version 2, ECDSA P-384) with `reportData` at 0x50. */
 export function fakeSnpReport(reportData: Uint8Array): Buffer {
   const report = Buffer.alloc(1184);
   report.writeUInt32LE(2, 0);
+  report.writeUInt32LE(1, 0x34);
   Buffer.from(reportData).copy(report, 0x50);
   return report;
 }
