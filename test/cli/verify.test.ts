@@ -7,9 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Attestor } from '../../src/attestation/document.ts';
 import { SigningKey } from '../../src/attestation/keys.ts';
 import { runtimeInfo } from '../../src/attestation/measurement.ts';
 import type { ExecutionResult } from '../../src/core/types.ts';
+import { fakeTsm } from '../support/fake-tsm.ts';
 import { binDir, runProcess, type Finished } from '../support/spawn.ts';
 
 const teejs = fileURLToPath(new URL('../../node_modules/.bin/teejs', import.meta.url));
@@ -100,6 +102,50 @@ describe('teejs verify', { concurrency: 2 }, () => {
     const cut = await cli('verify', file('result.json'), '--attestation', file('cut.json'));
     assert.equal(cut.code, 1);
     assert.match(cut.stdout, /^attestation: not valid JSON/);
+  });
+
+  test('a TDX quote (fake configfs tree): not checked without collateral; with it, the forged signature fails; a genuine one verifies', async () => {
+    const tsm = fakeTsm('tdx_guest');
+    let document: Awaited<ReturnType<Attestor['document']>>;
+    try {
+      document = await new Attestor({ tsmPath: tsm.root, tsmFs: tsm.fs }).document(key, nonce);
+    } finally {
+      tsm.remove();
+    }
+    writeFileSync(file('tdx.json'), JSON.stringify(document));
+    const collateral = fileURLToPath(new URL('../fixtures/dcap-qvl/tdx_quote_collateral.json', import.meta.url));
+    const at = '2025-07-01T00:00:00Z';
+
+    const unchecked = await cli('verify', file('result.json'), '--attestation', file('tdx.json'));
+    assert.equal(unchecked.code, 0, unchecked.stdout + unchecked.stderr);
+    assert.match(unchecked.stdout, /attestation\.quote\.reportData/);
+    assert.match(unchecked.stdout, /^note: attestation\.quote\.signature: not checked: no collateral/m);
+
+    const required = await cli('verify', file('result.json'), '--attestation', file('tdx.json'), '--require-verified-quote');
+    assert.equal(required.code, 1);
+    assert.match(required.stdout, /^attestation\.quote\.signature: a verified TEE quote is required: no collateral/);
+
+    const forged = await cli('verify', file('result.json'), '--attestation', file('tdx.json'), '--collateral', collateral, '--at', at);
+    assert.equal(forged.code, 1);
+    assert.equal(forged.stdout, 'attestation.quote.signature: ISV enclave report signature is invalid\n');
+
+    const genuine = readFileSync(new URL('../fixtures/dcap-qvl/tdx_quote', import.meta.url)).toString('base64');
+    writeFileSync(file('genuine.json'), JSON.stringify({ ...document, evidence: { ...document.evidence, quote: genuine } }));
+    const verified = await cli('verify', file('result.json'), '--attestation', file('genuine.json'), '--collateral', collateral, '--at', at, '--json');
+    assert.equal(verified.code, 1, 'the genuine quote is over another key: its report data is the one failure');
+    const report = JSON.parse(verified.stdout) as { failures: string[]; checked: string[]; quote: { signature: string; tcbStatus: string } };
+    assert.deepEqual(report.failures, ["attestation.quote.reportData: the quote's report-data field is not the document's reportData"]);
+    assert.ok(report.checked.includes('attestation.quote.signature'));
+    assert.equal(report.quote.tcbStatus, 'UpToDate');
+
+    const expired = await cli('verify', file('result.json'), '--attestation', file('genuine.json'), '--collateral', collateral);
+    assert.match(expired.stdout, /^attestation\.quote\.signature: TCBInfo expired$/m);
+
+    for (const args of [['--collateral', collateral], ['--attestation', file('tdx.json'), '--at', 'yesterday'], ['--attestation', file('tdx.json'), '--collateral', file('absent.json')]]) {
+      const usage = await cli('verify', file('result.json'), ...args);
+      assert.equal(usage.code, 2, args.join(' '));
+      assert.match(usage.stderr, /^teejs: [^\n]+\n$/);
+    }
   });
 
   test('run --deterministic, then verify --replay re-runs it (exit 0); a non-deterministic run does not replay (exit 1)', async () => {
