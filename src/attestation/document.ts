@@ -8,8 +8,13 @@
 // - Quotes are requested at most once per key and nonce (a bounded cache); a failure to get
 //   one is not cached, and never throws: the document then says provider 'none' and why.
 // - Nothing here runs per execution.
+// - The operator's collateral file (TDX only) is read at each document, so that a refreshed
+//   file counts at once; a file that is missing or not collateral never fails the document:
+//   `evidence.collateralError` says why it is absent.
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { readTsmEvidence, type Evidence, type TsmFs } from './evidence/configfs-tsm.ts';
+import { parseCollateral } from './evidence/tdx.ts';
 import { decodePublicKey, type SigningKey } from './keys.ts';
 import { runtimeInfo, type RuntimeInfo } from './measurement.ts';
 
@@ -56,6 +61,8 @@ export interface AttestorOptions {
   runtime?: RuntimeInfo;
   /** Quotes kept (default 256). */
   cacheSize?: number;
+  /** A file of DCAP collateral (dcap-qvl's JSON) that documents with a TDX quote carry. */
+  collateralPath?: string;
 }
 
 export class Attestor {
@@ -72,7 +79,19 @@ export class Attestor {
     const reportData = reportDataFor(key.publicKey, nonce)!;
     const evidence = await this.#evidence(`${key.keyId}:${nonce.toString('hex')}`, Buffer.from(reportData, 'hex'));
     const runtime = this.#options.runtime ?? runtimeInfo();
-    return { publicKey: key.publicKey, keyId: key.keyId, runtime: { ...runtime }, nonce: nonce.toString('hex'), reportData, evidence: { ...evidence } };
+    const withCollateral = evidence.provider === 'tdx_guest' && this.#options.collateralPath !== undefined ? { ...evidence, ...(await this.#collateral(this.#options.collateralPath)) } : { ...evidence };
+    return { publicKey: key.publicKey, keyId: key.keyId, runtime: { ...runtime }, nonce: nonce.toString('hex'), reportData, evidence: withCollateral };
+  }
+
+  async #collateral(file: string): Promise<Pick<Evidence, 'collateral' | 'collateralError'>> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      return { collateralError: `cannot read the collateral file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+    }
+    const read = parseCollateral(text);
+    return read.ok ? { collateral: read.collateral as unknown as Record<string, unknown> } : { collateralError: `the collateral file is not DCAP collateral: ${read.reason}` };
   }
 
   #evidence(cacheKey: string, reportData: Buffer): Promise<Evidence> {

@@ -236,7 +236,7 @@ export function checkAttestation(
     const advisories = signature.advisoryIds.length > 0 ? ` (advisories ${signature.advisoryIds.join(', ')})` : '';
     report.notes.push(`the ${provider} quote's signature and certificate chain verify up to Intel's root CA with collateral from ${summary.collateralSource === 'given' ? 'the caller' : 'the document (the operator)'}; TCB status ${signature.tcbStatus}${advisories}; its measurement registers are not compared with anything (see quote.registers)`);
   } else if (signature.status === 'failed') fail('quote.signature', signature.reason);
-  else notChecked(signature.reason);
+  else notChecked(typeof evidence.collateralError === 'string' && collateral === null ? `${signature.reason}; the document says: ${evidence.collateralError}` : signature.reason);
 }
 
 function hashCheck(report: VerifyReport, check: string, claimed: unknown, compute: () => string): void {

@@ -17,6 +17,9 @@ Options:
   --signing-key FILE     the Ed25519 private key (PKCS#8 PEM) of the receipts to vouch for;
                          without it a fresh key, which signs nothing else
   --tsm-path DIR         the configfs-tsm report directory (default ${defaultTsmPath})
+  --quote-collateral FILE
+                         Intel DCAP collateral (JSON) for the TDX quote, put in the document as
+                         evidence.collateral for teejs verify (unreadable: collateralError says why)
   --json                 print the document as one JSON document (the default output too)
   -h, --help             this text
 
@@ -27,6 +30,7 @@ const options = {
   nonce: { type: 'string' },
   'signing-key': { type: 'string' },
   'tsm-path': { type: 'string' },
+  'quote-collateral': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -45,7 +49,10 @@ export async function attestCommand(args: string[]): Promise<number> {
     if (error instanceof KeyError) throw new UsageError(`--signing-key: ${error.message}`);
     throw error;
   }
-  const attestor = new Attestor(values['tsm-path'] === undefined ? {} : { tsmPath: values['tsm-path'] });
+  const attestor = new Attestor({
+    ...(values['tsm-path'] === undefined ? {} : { tsmPath: values['tsm-path'] }),
+    ...(values['quote-collateral'] === undefined ? {} : { collateralPath: values['quote-collateral'] }),
+  });
   try {
     const document = await attestor.document(key, values.nonce);
     process.stdout.write(`${JSON.stringify(document)}\n`);

@@ -836,6 +836,12 @@ export interface components {
                 quote: string | null;
                 /** @description why there is no quote */
                 reason?: string;
+                /** @description Intel DCAP collateral for a TDX quote (dcap-qvl's QuoteCollateralV3 JSON), when the operator configured it (--quote-collateral): the consumer's own collateral is more trustworthy for revocation */
+                collateral?: {
+                    [key: string]: unknown;
+                };
+                /** @description why the configured collateral is absent */
+                collateralError?: string;
             };
         };
         Node: {

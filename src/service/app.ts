@@ -87,7 +87,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   app.removeContentTypeParser('text/plain');
 
   const metrics = new ServiceMetrics({ executor, running: () => runner.running });
-  const attestation = { key: options.signingKey ?? SigningKey.generate(), attestor: options.attestor ?? new Attestor({ tsmPath: config.tsmPath }) };
+  const attestation = { key: options.signingKey ?? SigningKey.generate(), attestor: options.attestor ?? new Attestor({ tsmPath: config.tsmPath, collateralPath: config.quoteCollateral }) };
   const runner: ExecutionRunner = new ExecutionRunner({ config, store, executor, vault, metrics, signingKey: attestation.key, log: app.log });
   const ticker = new ScheduleTicker({ store, config, log: app.log, onQueued: () => runner.wake() });
   const context: ServiceContext = { config, store, vault, executor, runner, ticker, metrics, attestation, lifecycle: { ready: false, closing: false } };

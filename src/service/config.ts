@@ -22,6 +22,8 @@ export interface ServiceConfig {
   rotateSigningKey: boolean;
   /** The configfs-tsm report directory that hardware quotes are read from. */
   tsmPath: string;
+  /** A file of DCAP collateral (JSON) that attestation documents with a TDX quote carry; none when absent. */
+  quoteCollateral: string | undefined;
   /** Names this server in execution leases (PostgreSQL with several servers) and its signing key. */
   nodeId: string;
   logLevel: string;
@@ -96,6 +98,7 @@ const settings = {
   signingKey: { flag: 'signing-key', env: 'TEEJS_SIGNING_KEY', describe: 'Ed25519 private key (PKCS#8 PEM) signing receipts; made at first start and sealed in the store when absent', kind: 'string', defaultValue: undefined, envOnly: true },
   rotateSigningKey: { flag: 'rotate-signing-key', env: 'TEEJS_ROTATE_SIGNING_KEY', describe: "retire this node's signing key and make a new one at this start (old keys stay listed)", kind: 'bool', defaultValue: false },
   tsmPath: { flag: 'tsm-path', env: 'TEEJS_TSM_PATH', describe: 'configfs-tsm report directory for TEE quotes', kind: 'string', defaultValue: '/sys/kernel/config/tsm/report' },
+  quoteCollateral: { flag: 'quote-collateral', env: 'TEEJS_QUOTE_COLLATERAL', describe: "file of Intel DCAP collateral (JSON) added to attestation documents with a TDX quote, read at each document (refresh it from your PCCS)", kind: 'string', defaultValue: undefined },
   nodeId: { flag: 'node-id', env: 'TEEJS_NODE_ID', describe: 'name of this server among several on one database (default HOST:PORT)', kind: 'string', defaultValue: undefined },
   logLevel: { flag: 'log-level', env: 'TEEJS_LOG_LEVEL', describe: 'fatal, error, warn, info, debug, trace or silent', kind: 'string', defaultValue: 'info' },
   executors: { flag: 'executors', env: 'TEEJS_EXECUTORS', describe: 'executor processes at most, started on demand (0: in-process, development only)', kind: 'int', min: 0, max: 256, defaultValue: Math.max(8, os.availableParallelism()) },
@@ -179,6 +182,7 @@ export function loadConfig(args: string[], env: NodeJS.ProcessEnv): ServiceConfi
     signingKey: value('signingKey'),
     rotateSigningKey: value('rotateSigningKey') as boolean,
     tsmPath: value('tsmPath') as string,
+    quoteCollateral: value('quoteCollateral'),
     // Two servers on one host never share a port, so HOST:PORT tells them apart by default.
     nodeId: value('nodeId') ?? `${os.hostname()}:${value('port')}`,
     logLevel: value('logLevel') as string,

@@ -4,8 +4,11 @@
 // tampered, expired or missing collateral each give one clear line; a quote never passes
 // silently without collateral; SEV-SNP signatures are reported as not checked.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Attestor } from '../../src/attestation/document.ts';
 import { parseQuote, quoteSignature } from '../../src/attestation/evidence/quote.ts';
 import { parseCollateral } from '../../src/attestation/evidence/tdx.ts';
@@ -92,6 +95,35 @@ describe('a genuine TDX quote with its collateral', () => {
     const issued = (JSON.parse((JSON.parse(v5Collateral) as { tcb_info: string }).tcb_info) as { issueDate: string }).issueDate;
     const when = new Date(Date.parse(issued) + 3_600_000);
     assert.deepEqual(quoteSignature('tdx_guest', v5, collateralOf(v5Collateral), when), { status: 'failed', reason: 'No matching TCB level found' });
+  });
+});
+
+describe('the operator\'s collateral file (Attestor collateralPath, teejs serve --quote-collateral)', () => {
+  test('a TDX document carries it; a missing or malformed file gives collateralError, never a failed document; SEV-SNP carries none', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'teejs-collateral-'));
+    const tdx = fakeTsm('tdx_guest');
+    const snp = fakeTsm('sev_guest');
+    try {
+      const good = fileURLToPath(new URL('../fixtures/dcap-qvl/tdx_quote_collateral.json', import.meta.url));
+      const document = await new Attestor({ tsmPath: tdx.root, tsmFs: tdx.fs, collateralPath: good }).document(key, nonce);
+      assert.deepEqual(document.evidence.collateral, collateral);
+      assert.equal(check(document, { at }).quote?.collateralSource, 'document');
+
+      const absent = await new Attestor({ tsmPath: tdx.root, tsmFs: tdx.fs, collateralPath: path.join(dir, 'absent.json') }).document(key, nonce);
+      assert.equal(absent.evidence.provider, 'tdx_guest');
+      assert.equal(absent.evidence.collateral, undefined);
+      assert.equal(absent.evidence.collateralError, 'cannot read the collateral file: ENOENT');
+      writeFileSync(path.join(dir, 'bad.json'), '{"tcb_info": 1}');
+      const bad = await new Attestor({ tsmPath: tdx.root, tsmFs: tdx.fs, collateralPath: path.join(dir, 'bad.json') }).document(key, nonce);
+      assert.match(bad.evidence.collateralError!, /^the collateral file is not DCAP collateral: missing or not a string: pck_crl_issuer_chain/);
+
+      const sev = await new Attestor({ tsmPath: snp.root, tsmFs: snp.fs, collateralPath: good }).document(key, nonce);
+      assert.equal(sev.evidence.collateral, undefined);
+    } finally {
+      tdx.remove();
+      snp.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

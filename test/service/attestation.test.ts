@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Attestor } from '../../src/attestation/document.ts';
 import { SigningKey } from '../../src/attestation/keys.ts';
@@ -35,7 +36,7 @@ describe('receipts and attestation in the service', () => {
 
   before(async () => {
     tsm = fakeTsm();
-    running = await start(dataDir, [], {}, new Attestor({ tsmPath: tsm.root, tsmFs: tsm.fs }));
+    running = await start(dataDir, [], {}, new Attestor({ tsmPath: tsm.root, tsmFs: tsm.fs, collateralPath: fileURLToPath(new URL('../fixtures/dcap-qvl/tdx_quote_collateral.json', import.meta.url)) }));
     user = await running.api.newUser(admin, 'alice');
     assert.equal((await running.api.put('/v1/secrets/token', user.key, { value: 'tok-secret-value' })).status, 201);
     fnId = (await running.api.newFunction(user.key, { name: 'hello', source, allowedSecrets: ['token'] })).id;
@@ -123,9 +124,13 @@ describe('receipts and attestation in the service', () => {
     const requests = tsm.requests;
     assert.deepEqual((await api.get(`/v1/attestation?nonce=${nonce}`)).body, answer.body);
     assert.equal(tsm.requests, requests, 'one quote per key and nonce');
-    const report = verifyResult(receipts[0]!.execution, { attestation: answer.body });
-    assert.deepEqual(report.failures, []);
+    // The operator's collateral (--quote-collateral) travels in the document; the fake tree's
+    // quote carries the right report data but not a signature over it.
+    assert.equal(typeof answer.body.evidence.collateral.tcb_info, 'string');
+    const report = verifyResult(receipts[0]!.execution, { attestation: answer.body, at: new Date('2025-07-01T00:00:00Z') });
+    assert.deepEqual(report.failures, ['attestation.quote.signature: ISV enclave report signature is invalid']);
     assert.ok(report.checked.includes('attestation.quote.reportData'));
+    assert.equal(report.quote?.collateralSource, 'document');
 
     for (const bad of ['', 'nonce=', 'nonce=abc', `nonce=${'zz'.repeat(16)}`, `nonce=${'ab'.repeat(15)}`, `nonce=${'ab'.repeat(65)}`, `nonce=${nonce}&extra=1`]) {
       const refused = await api.get(`/v1/attestation?${bad}`);

@@ -23,6 +23,10 @@ export interface Evidence {
   quote: string | null;
   /** Why there is no quote (provider 'none'). */
   reason?: string;
+  /** DCAP collateral for a TDX quote, when the operator configured a file of it (document.ts). */
+  collateral?: Record<string, unknown>;
+  /** Why the configured collateral is not in the document. */
+  collateralError?: string;
 }
 
 /** The file operations configfs-tsm needs; node:fs by default. */

@@ -51,6 +51,12 @@ export const AttestationDocument = Type.Object(
       generation: nullable(Type.Integer()),
       quote: nullable(Type.String({ description: 'base64 of the quote (configfs-tsm outblob)' })),
       reason: Type.Optional(Type.String({ description: 'why there is no quote' })),
+      collateral: Type.Optional(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description: "Intel DCAP collateral for a TDX quote (dcap-qvl's QuoteCollateralV3 JSON), when the operator configured it (--quote-collateral): the consumer's own collateral is more trustworthy for revocation",
+        }),
+      ),
+      collateralError: Type.Optional(Type.String({ description: 'why the configured collateral is absent' })),
     }),
   },
   { $id: 'AttestationDocument' },
