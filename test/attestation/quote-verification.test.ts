@@ -4,6 +4,7 @@
 // tampered, expired or missing collateral each give one clear line; a quote never passes
 // silently without collateral; SEV-SNP signatures are reported as not checked.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -149,6 +150,41 @@ describe('a tampered, forged or truncated TDX quote fails with one clear line', 
     const document = await tdxDocument();
     const report = check({ ...document, evidence: { ...document.evidence, quote: fakeTdxQuote(Buffer.alloc(64, 7)).toString('base64') } });
     assert.deepEqual(report.failures, ["attestation.quote.reportData: the quote's report-data field is not the document's reportData"]);
+  });
+
+  test('any one byte flipped in what the quote says never verifies, never throws', () => {
+    // What the quote says: the header and TD report (signed), the signature, the attestation
+    // key, the QE report, its signature and auth data (bound by the QE report's hash). After
+    // them come the PCK chain's type, length and PEM text, which the chain authenticates, not
+    // a signature over their bytes: a flip that base64 ignores (in a padding '='), or a length
+    // that drops the embedded root (the library pins Intel's), leaves the same chain.
+    const qeAuthData = 48 + 584 + 4 + 64 + 64 + 2 + 4 + 384 + 64;
+    const said = qeAuthData + 2 + genuine.readUInt16LE(qeAuthData);
+    assert.equal(genuine.readUInt16LE(said), 5, 'the PCK certificate chain (type 5) follows');
+    const parsedCollateral = collateralOf(collateralText);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: said - 1 }), fc.integer({ min: 1, max: 255 }), (offset, mask) => {
+        const copy = Buffer.from(genuine);
+        copy[offset]! ^= mask;
+        const checked = quoteSignature('tdx_guest', copy, parsedCollateral, at);
+        return checked.status === 'failed' && checked.reason.length > 0;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('flips in the PEM certificates never throw: they fail, or leave the same chain', () => {
+    const pem = genuine.indexOf('-----BEGIN CERTIFICATE-----');
+    const parsedCollateral = collateralOf(collateralText);
+    fc.assert(
+      fc.property(fc.integer({ min: pem, max: genuine.length - 1 }), fc.integer({ min: 1, max: 255 }), (offset, mask) => {
+        const copy = Buffer.from(genuine);
+        copy[offset]! ^= mask;
+        const checked = quoteSignature('tdx_guest', copy, parsedCollateral, at);
+        return checked.status === 'failed' || (checked.status === 'verified' && checked.tcbStatus === 'UpToDate');
+      }),
+      { numRuns: 100 },
+    );
   });
 
   test('truncated anywhere: does not parse, one line, no exception', async () => {
