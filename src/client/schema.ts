@@ -264,6 +264,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/functions/syntax-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check that a source compiles, as saving it would (200 either way; nothing is stored or run) */
+        post: operations["checkFunctionSyntax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/functions/{id}/executions": {
         parameters: {
             query?: never;
@@ -543,6 +560,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{userId}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's usage against the quotas: functions, secrets, schedules, webhooks, executions running or queued (operator) */
+        get: operations["getUserUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -661,6 +695,19 @@ export interface components {
             source: string;
             /** Format: date-time */
             createdAt: string;
+        };
+        SyntaxCheck: {
+            /** @description true when the source compiles (and would be accepted when saved) */
+            ok: boolean;
+            error: {
+                /** @description SYNTAX_ERROR, or VALIDATION_ERROR (an import, no entry point) */
+                code: string;
+                message: string;
+                /** @description 1-based line */
+                line?: number;
+                /** @description 1-based column */
+                column?: number;
+            } | null;
         };
         /** @description Signed claims about one execution (docs/attestation.md); verify with teejs verify */
         Receipt: {
@@ -865,6 +912,34 @@ export interface components {
             stoppedAt: string | null;
             /** @description the node answering this request */
             self: boolean;
+        };
+        UserUsage: {
+            userId: string;
+            functions: {
+                used: number;
+                /** @description --max-functions */
+                limit: number;
+            };
+            secrets: {
+                used: number;
+                /** @description --max-secrets */
+                limit: number;
+            };
+            schedules: {
+                used: number;
+                /** @description --max-schedules */
+                limit: number;
+            };
+            webhooks: {
+                used: number;
+            };
+            activeExecutions: {
+                used: number;
+                /** @description --max-running: executions running or queued at once */
+                limit: number;
+            };
+            /** @description --max-secret-bytes: the largest secret value */
+            secretBytes: number;
         };
     };
     responses: never;
@@ -2906,6 +2981,115 @@ export interface operations {
             };
             /** @description URI_TOO_LONG: a path parameter is longer than any id this service issues */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR: a failure of the service (the message has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkFunctionSyntax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the source to check, as it would be saved */
+                    source: string;
+                    /**
+                     * @description javascript by default
+                     * @enum {string}
+                     */
+                    language?: "javascript" | "typescript";
+                    form?: ("module" | "script") | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyntaxCheck"];
+                };
+            };
+            /** @description VALIDATION_ERROR, MALFORMED_JSON or SYNTAX_ERROR: the request is wrong; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: no valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED: the key may not use this route (an operator key on a user route, or the reverse) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: the body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send JSON with content-type: application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5325,6 +5509,105 @@ export interface operations {
             };
             /** @description PERMISSION_DENIED: the key may not use this route (an operator key on a user route, or the reverse) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR: a failure of the service (the message has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUserUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id this service issued */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserUsage"];
+                };
+            };
+            /** @description VALIDATION_ERROR, MALFORMED_JSON or SYNTAX_ERROR: the request is wrong; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: no valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED: the key may not use this route (an operator key on a user route, or the reverse) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such thing, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description URI_TOO_LONG: a path parameter is longer than any id this service issues */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };

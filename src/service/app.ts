@@ -15,10 +15,13 @@ import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { attestationRoutes } from './attestation/routes.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { usageRoutes } from './admin/usage.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { ApiError, frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
 import { functionRoutes } from './functions/routes.ts';
+import { syntaxCheckRoutes } from './functions/syntax-check.ts';
 import { healthRoutes } from './health/routes.ts';
 import { hookRoutes } from './hooks/routes.ts';
 import { ServiceMetrics } from './metrics/metrics.ts';
@@ -115,16 +118,19 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   await installOpenApi(app, version);
 
   await app.register(healthRoutes, context);
+  await app.register(consoleRoutes);
   await app.register(
     async (v1) => {
       await v1.register(userRoutes, context);
       await v1.register(functionRoutes, context);
+      await v1.register(syntaxCheckRoutes, context);
       await v1.register(executionRoutes, context);
       await v1.register(scheduleRoutes, context);
       await v1.register(hookRoutes, context);
       await v1.register(secretRoutes, context);
       await v1.register(attestationRoutes, context);
       await v1.register(adminRoutes, context);
+      await v1.register(usageRoutes, context);
     },
     { prefix: '/v1' },
   );
