@@ -2,6 +2,10 @@
 // syntax check as its linter (the same judge as saving), plus a unified diff view of two
 // versions. Loaded as its own chunk (import('./editor.ts')) when a function is opened, so the
 // first screen does not wait for it.
+//
+// Invariant: each editor lives in a shadow root of its host element. CodeMirror then puts its
+// styles into a constructed stylesheet (adoptedStyleSheets) instead of a <style> element, which
+// the console's Content-Security-Policy (style-src 'self', no inline style) would block.
 import { basicSetup } from 'codemirror';
 import { javascript } from '@codemirror/lang-javascript';
 import { linter, lintGutter, setDiagnostics, forceLinting, type Diagnostic } from '@codemirror/lint';
@@ -47,7 +51,25 @@ export function diagnosticAt(doc: Text, problem: SourceProblem): Diagnostic {
   return { from, to, severity: 'error', message: `${where}${problem.message}`, source: 'teejs' };
 }
 
-export function createEditor(parent: HTMLElement, options: EditorOptions): CodeEditor {
+/** The host's shadow root, emptied: where an editor is mounted. */
+function shadowOf(host: HTMLElement): ShadowRoot {
+  const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  root.replaceChildren();
+  return root;
+}
+
+/** What app.css would say about the editor, were it not inside a shadow root. */
+const look = EditorView.theme({
+  '&': { fontSize: '14px', minHeight: '22rem', maxHeight: '70vh', backgroundColor: '#fff' },
+  '.cm-scroller': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', minHeight: '22rem' },
+  '.cm-gutters': { backgroundColor: '#f1f4f8', color: '#52606d', borderRight: '1px solid #d9dee4' },
+  '&.cm-focused': { outline: '3px solid #f59e0b', outlineOffset: '-3px' },
+  '.cm-diagnostic-error': { borderLeftColor: '#a61b1b' },
+  '@media (max-width: 640px)': { '&': { minHeight: '16rem' } },
+});
+
+export function createEditor(host: HTMLElement, options: EditorOptions): CodeEditor {
+  const root = shadowOf(host);
   const languageSlot = new Compartment();
   const languageOf = (language: 'javascript' | 'typescript') => javascript({ typescript: language === 'typescript' });
   const serviceLinter = linter(
@@ -67,12 +89,16 @@ export function createEditor(parent: HTMLElement, options: EditorOptions): CodeE
     ]),
   );
   const view = new EditorView({
-    parent,
+    parent: root,
+    root,
     state: EditorState.create({
       doc: options.doc,
       extensions: [
         shortcuts,
         basicSetup,
+        look,
+        // Long lines wrap: no sideways scrolling, on a phone least of all.
+        EditorView.lineWrapping,
         languageSlot.of(languageOf(options.language)),
         serviceLinter,
         lintGutter(),
@@ -98,13 +124,17 @@ export function createEditor(parent: HTMLElement, options: EditorOptions): CodeE
 }
 
 /** A read-only unified diff: `after` with `before`'s lines shown where they differ. */
-export function createDiff(parent: HTMLElement, before: string, after: string, language: 'javascript' | 'typescript', label: string): { destroy(): void } {
+export function createDiff(host: HTMLElement, before: string, after: string, language: 'javascript' | 'typescript', label: string): { destroy(): void } {
+  const root = shadowOf(host);
   const view = new EditorView({
-    parent,
+    parent: root,
+    root,
     state: EditorState.create({
       doc: after,
       extensions: [
         basicSetup,
+        look,
+        EditorView.theme({ '&': { minHeight: '6rem' }, '.cm-scroller': { minHeight: '6rem' } }),
         javascript({ typescript: language === 'typescript' }),
         EditorState.readOnly.of(true),
         EditorView.editable.of(false),

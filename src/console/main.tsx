@@ -121,4 +121,6 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.replaceChildren(); // the "Loading…" line the HTML shows until this runs
+render(<App />, root);
