@@ -22,6 +22,14 @@ if tar -tzf "$work/$tarball" | grep -E '^package/(src|test|bench|scripts|\.ci)/'
   exit 1
 fi
 
+listing=$(tar -tzf "$work/$tarball")
+for file in index.html app.js app.css; do
+  if ! grep -qx "package/dist/service/console/static/$file" <<< "$listing"; then
+    echo "package-check: the tarball lacks the console's $file" >&2
+    exit 1
+  fi
+done
+
 ts_version=$(node -p "require('./node_modules/typescript/package.json').version")
 types_version=$(node -p "require('./node_modules/@types/node/package.json').version")
 mkdir "$work/consumer"
@@ -77,6 +85,27 @@ for command in login deploy invoke logs executions secrets versions rollback; do
   npx --no-install teejs "$command" --help >/dev/null
 done
 echo "package-check: the service's commands answer --help"
+
+# The web console is served from the package's built files (no bundling at run time there).
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+TEEJS_ADMIN_KEY=tjs_packageCheckOperatorKey000000000000 npx --no-install teejs serve --port "$port" --data-dir "$work/serve-data" --executors 0 > serve.log 2>&1 &
+serve_pid=$!
+for _ in $(seq 1 100); do
+  if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$port/health"; then break; fi
+  sleep 0.2
+done
+node -e '
+  const base = process.argv[1];
+  (async () => {
+    for (const file of ["/console", "/console/app.js", "/console/app.css"]) {
+      const response = await fetch(base + file);
+      if (!response.ok || !(response.headers.get("content-security-policy") ?? "").includes("default-src")) throw new Error(file + ": " + response.status);
+    }
+  })().catch((error) => { console.error("package-check: the console is not served:", error.message); process.exit(1); });
+' "http://127.0.0.1:$port"
+kill "$serve_pid"
+wait "$serve_pid" || true
+echo "package-check: teejs serve serves the web console at /console"
 
 # The public types.
 cp "$root/test/package/consumer.ts" consumer.ts

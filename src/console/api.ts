@@ -117,7 +117,7 @@ export function errorOf(response: Response, body: unknown): ConsoleError {
   if (response.status === 429) {
     const seconds = Number(response.headers.get('retry-after') ?? '1');
     retryAt = Date.now() + (Number.isFinite(seconds) ? seconds : 1) * 1000;
-    message = `${apiError.message}. Try again in ${seconds} s (at ${new Date(retryAt).toLocaleTimeString()}).`;
+    message = `${apiError.message}. You can try again at ${new Date(retryAt).toLocaleTimeString()}`;
   }
   return new ConsoleError({ status: response.status, code: apiError.code, message, line: apiError.line, column: apiError.column, retryAt, headers: response.headers });
 }

@@ -21,10 +21,11 @@ import { browserMissing, desktop, launchBrowser, openPage, phone, seriousViolati
 
 const shotsDir = process.env.TEEJS_CONSOLE_SCREENSHOTS;
 
-async function screenshot(page: Page, name: string): Promise<void> {
+async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   if (!shotsDir) return;
   mkdirSync(shotsDir, { recursive: true });
-  await page.screenshot({ path: path.join(shotsDir, `${name}.png`) });
+  await page.mouse.move(0, 0); // no hover effect in the picture
+  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: options.fullPage ?? false });
 }
 
 async function signIn(page: Page, url: string, key: string): Promise<void> {
@@ -135,7 +136,7 @@ describe('web console', { skip: browserMissing() }, () => {
     await result.getByLabel('Console output').filter({ hasText: 'greeting ada' }).waitFor();
     await result.getByText('verifies', { exact: true }).waitFor();
     executionId = /#\/executions\/(.+)$/.exec((await result.getByRole('link', { name: 'Open this execution' }).getAttribute('href'))!)![1]!;
-    await screenshot(page, 'editor-run');
+    await screenshot(page, 'editor-run', { fullPage: true });
 
     // A secret: set on the Secrets page, allowed in the settings, read by the function.
     await page.getByRole('link', { name: 'Secrets' }).click();
@@ -149,7 +150,7 @@ describe('web console', { skip: browserMissing() }, () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Saved as version 3.').waitFor();
     await page.getByRole('link', { name: 'Code & run' }).click();
-    await setSource(page, `export default async function () {\n  const token = secrets.get('api-token');\n  console.log('asked with', token);\n  return { token };\n}\n`);
+    await setSource(page, `export default async function (params) {\n  const token = secrets.get('api-token');\n  console.log('asked with', token);\n  if (params.fail) throw new Error('asked to fail');\n  return { token };\n}\n`);
     await page.getByRole('button', { name: 'Save and run' }).click();
     await page.locator('.run-result').getByLabel('Console output').filter({ hasText: 'asked with [REDACTED]' }).waitFor();
     await page.locator('.run-result').getByText('api-token').first().waitFor();
@@ -158,15 +159,28 @@ describe('web console', { skip: browserMissing() }, () => {
     await page.getByRole('cell', { name: 'read' }).first().waitFor();
     await screenshot(page, 'secrets');
 
-    // History: charts, filters, paging, each run openable.
+    // History: charts, filters, paging, each run openable. Five more runs: one of each version,
+    // and one that fails.
+    for (const version of [1, 2, 3, 4]) {
+      const run = await service.api.post(`/v1/functions/${functionId}/executions`, alice.key, { params: { name: `run ${version}` }, version });
+      assert.equal(run.status, 200);
+    }
+    const failing = await service.api.post(`/v1/functions/${functionId}/executions`, alice.key, { params: { fail: true } });
+    assert.equal(failing.body.status, 'error');
     await page.goto(`${service.url}/console#/functions/${functionId}/history`);
-    await page.getByText(/Executions over time: 2 runs, 0 errors/).waitFor();
+    await page.getByText(/Executions over time: 7 runs, 1 errors/).waitFor();
     await page.getByText('Duration percentiles').waitFor();
-    assert.equal(await page.locator('table.list tbody tr').count(), 2);
+    assert.equal(await page.locator('table.list tbody tr').count(), 7);
     await screenshot(page, 'history');
     await page.getByLabel('Status').selectOption('error');
+    await page.locator('table.list tbody tr').nth(1).waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: /error/ }).first().waitFor();
+    await page.getByLabel('From', { exact: true }).fill('2000-01-01T00:00');
+    await page.getByLabel('To', { exact: true }).fill('2000-01-02T00:00');
     await page.getByText('No executions match.').waitFor();
+    await page.getByLabel('To', { exact: true }).fill('');
     await page.getByLabel('Status').selectOption('');
+    await page.locator('table.list tbody tr').nth(6).waitFor();
     await page.locator('table.list tbody tr a').last().click();
     await page.getByRole('heading', { name: 'Execution' }).waitFor();
     await page.getByLabel('Result').filter({ hasText: '"hello": "ada"' }).waitFor();
@@ -378,7 +392,7 @@ describe('web console when the service refuses or goes away', { skip: browserMis
       const { page } = watched;
       await signIn(page, service.url, user.key);
       await page.goto(`${service.url}/console#/secrets`);
-      const limited = page.getByRole('alert').filter({ hasText: /Try again in \d+ s \(at / });
+      const limited = page.getByRole('alert').filter({ hasText: /You can try again at / });
       for (let attempt = 0; attempt < 8 && !(await limited.isVisible()); attempt += 1) {
         await page.getByLabel('Name').fill(`s${attempt}`);
         await page.getByLabel('Value').fill('v');

@@ -84,7 +84,7 @@ function Meter({ label, used, limit }: { label: string; used: number; limit?: nu
   return (
     <div class="meter">
       <span class="meter-label">{label}</span>
-      {limit !== undefined ? <meter min={0} max={Math.max(limit, 1)} value={used} high={limit * 0.8} aria-label={`${label}: ${used} of ${limit}`} /> : null}
+      {limit !== undefined ? <meter min={0} max={Math.max(limit, 1)} value={used} high={limit * 0.8} aria-label={`${label}: ${used} of ${limit}`} /> : <span class="muted small">no quota</span>}
       <span class="meter-value">{limit !== undefined ? `${used} / ${limit}` : used}</span>
     </div>
   );
