@@ -16,7 +16,8 @@ export function serveHelp(): number {
 
 Starts the teejs HTTP service: users and API keys, stored functions, encrypted secrets and
 execution history, on the embedded SQLite store in the data directory, or on PostgreSQL
-when DATABASE_URL is set. API documentation at /docs and /openapi.json once started.
+when DATABASE_URL is set. A web console at /console, API documentation at /docs and
+/openapi.json once started.
 
 Options (flag, environment variable, meaning):
 ${configHelp()}
@@ -100,6 +101,7 @@ function banner(service: RunningService, config: ServiceConfig): string {
     `  executors:  ${config.executors === 0 ? 'in-process (development only)' : `up to ${config.executors} process(es), ${config.executorSharing === 'tenant' ? 'each running one user at a time' : 'shared by all users'}`}`,
     `  limits:     ${config.concurrency} executions at once; per function up to ${config.limits.maxTimeoutMs} ms and ${config.limits.maxMemoryMb} MB; ${config.rateLimitPerMinute} requests/min per key`,
     `  fetch:      hosts ${config.network.allowHosts.join(', ') || '(none)'}${config.network.allowHttp ? ', http allowed' : ', https only'}${config.network.allowPrivateNetwork ? ', private addresses allowed' : ''}`,
+    `  console:    ${url}/console (sign in with an API key)`,
     `  docs:       ${url}/docs (OpenAPI document: ${url}/openapi.json)`,
     '  (the full configuration, secrets masked, is in the log)',
   ];

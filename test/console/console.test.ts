@@ -9,6 +9,7 @@
 // TEEJS_CONSOLE_SCREENSHOTS=DIR saves screenshots of the main screens there (docs/console/).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -374,7 +375,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe('web console when the service refuses or goes away', { skip: browserMissing() }, () => {
+describe('web console against services of their own: refusals, outages, live logs', { skip: browserMissing() }, () => {
   let browser: Browser;
   before(async () => {
     browser = await launchBrowser();
@@ -445,6 +446,53 @@ describe('web console when the service refuses or goes away', { skip: browserMis
     } finally {
       await running?.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a background run shows its log lines while it runs (the live stream), or when it ends where the service has none', async () => {
+    // The function logs, then waits for this test to let it go: the first line must be on the page
+    // while the execution is still running, whatever the machine's speed.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const gate = createHttpServer((_request, response) => void released.then(() => response.end('go')));
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const gatePort = (gate.address() as { port: number }).port;
+    const service = await startTestService(['--allow-http', '--allow-private-network']);
+    try {
+      const user = await service.api.newUser(service.adminKey, 'dora');
+      const fn = await service.api.newFunction(user.key, {
+        name: 'slow',
+        allowedHosts: ['127.0.0.1'],
+        source: `export default async function () {\n  console.log('first line');\n  await fetch('http://127.0.0.1:${gatePort}/release');\n  console.log('second line');\n  return 'done';\n}\n`,
+      });
+      const stream = await fetch(`${service.url}/v1/executions/none/logs`, { headers: { authorization: `Bearer ${user.key}` } });
+      const hasStream = ![404, 405].includes(stream.status) || !/route/i.test(await stream.text());
+      await fetch(`${service.url}/console/app.js`);
+      const watched = await openPage(browser);
+      const { page } = watched;
+      await signIn(page, service.url, user.key);
+      await page.goto(`${service.url}/console#/functions/${fn.id}`);
+      await page.locator('.cm-content').waitFor();
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      const live = page.locator('.live');
+      if (hasStream) {
+        await live.getByText('Running: lines appear as the function prints them.').waitFor();
+        await live.getByLabel('Console output').filter({ hasText: 'first line' }).waitFor();
+        assert.equal(await page.locator('.run-result').count(), 0, 'the run has not ended');
+        assert.equal(await live.getByText('second line').count(), 0);
+      } else {
+        await live.getByText('this service has no log stream').waitFor();
+      }
+      release();
+      const result = page.locator('.run-result');
+      await result.getByLabel('Console output').filter({ hasText: 'second line' }).waitFor();
+      await result.getByLabel('Result').filter({ hasText: '"done"' }).waitFor();
+      assertClean(watched);
+      await watched.context.close();
+    } finally {
+      release();
+      await service.close();
+      gate.close();
     }
   });
 });
