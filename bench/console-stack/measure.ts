@@ -61,13 +61,16 @@ for (const [name, files, firstLoad] of variants) {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
     await page.addInitScript(() => {
-      // Checked every frame, into Lit's shadow root too: the first frame that has the button.
+      // Runs in the page (its globalThis is the window): checked every frame, into Lit's shadow
+      // root too, for the first frame that has the button.
+      type Found = { shadowRoot?: { querySelector(selector: string): unknown } | null } | null;
+      const page = globalThis as unknown as { document: { querySelector(selector: string): Found }; requestAnimationFrame(callback: () => void): void; buttonAt?: number };
       const look = () => {
-        const button = document.querySelector('button') ?? document.querySelector('sign-in')?.shadowRoot?.querySelector('button');
-        if (button) (globalThis as unknown as { buttonAt: number }).buttonAt = performance.now();
-        else requestAnimationFrame(look);
+        const button = page.document.querySelector('button') ?? page.document.querySelector('sign-in')?.shadowRoot?.querySelector('button');
+        if (button) page.buttonAt = performance.now();
+        else page.requestAnimationFrame(look);
       };
-      requestAnimationFrame(look);
+      page.requestAnimationFrame(look);
     });
     await page.goto(url + (name.startsWith('teejs') ? 'console' : ''));
     await page.waitForFunction(() => 'buttonAt' in globalThis && performance.getEntriesByName('first-contentful-paint').length > 0);
