@@ -88,7 +88,8 @@ echo "package-check: the service's commands answer --help"
 
 # The web console is served from the package's built files (no bundling at run time there).
 port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-TEEJS_ADMIN_KEY=tjs_packageCheckOperatorKey000000000000 npx --no-install teejs serve --port "$port" --data-dir "$work/serve-data" --executors 0 > serve.log 2>&1 &
+# The command itself, not through npx: the pid is the server's own, so the kill below stops it.
+TEEJS_ADMIN_KEY=tjs_packageCheckOperatorKey000000000000 ./node_modules/.bin/teejs serve --port "$port" --data-dir "$work/serve-data" --executors 0 > serve.log 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 100); do
   if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$port/health"; then break; fi

@@ -560,7 +560,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/users/{userId}/usage": {
+    "/v1/users/{userId}/usage": {
         parameters: {
             query?: never;
             header?: never;

@@ -2,7 +2,7 @@
 // editor (CodeMirror) is a chunk loaded when a function is opened, so the first screen paints
 // from a small bundle.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { signOut, storedKey } from './session.ts';
 import { identity, online, signInReason, useShared, type Identity } from './state.ts';
 import { whoIs } from './api.ts';
@@ -61,6 +61,17 @@ function App() {
   const isOnline = useShared(online);
   const hash = useHash();
   const [resuming, setResuming] = useState(() => storedKey() !== null && identity.value === null);
+  // A new page (not a tab of the same function) moves the focus to its content, as a page load
+  // would, so a keyboard or screen-reader user starts there rather than in the old page's place.
+  const page = hash.split('/').slice(0, 3).join('/');
+  const firstPage = useRef(true);
+  useEffect(() => {
+    if (firstPage.current) {
+      firstPage.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus();
+  }, [page]);
 
   // A reload keeps the session: the key in sessionStorage is checked again.
   useEffect(() => {

@@ -15,7 +15,7 @@ import type { ServiceConfig } from './config.ts';
 import type { ServiceContext } from './context.ts';
 import { attestationRoutes } from './attestation/routes.ts';
 import { adminRoutes } from './admin/routes.ts';
-import { usageRoutes } from './admin/usage.ts';
+import { usageRoutes } from './users/usage.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { ApiError, frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';

@@ -101,7 +101,7 @@ describe('the console routes', () => {
     const run = await service.api.post(`/v1/functions/${fn.id}/executions`, user.key, { async: true });
     assert.equal(run.status, 202);
 
-    const usage = await service.api.get(`/v1/admin/users/${user.id}/usage`, service.adminKey);
+    const usage = await service.api.get(`/v1/users/${user.id}/usage`, service.adminKey);
     assert.equal(usage.status, 200);
     assert.deepEqual(usage.body, {
       userId: user.id,
@@ -112,14 +112,14 @@ describe('the console routes', () => {
       activeExecutions: { used: 1, limit: 4 },
       secretBytes: 5000,
     });
-    const empty = await service.api.get(`/v1/admin/users/${other.id}/usage`, service.adminKey);
+    const empty = await service.api.get(`/v1/users/${other.id}/usage`, service.adminKey);
     assert.equal(empty.body.functions.used, 0);
     assert.equal(empty.body.activeExecutions.used, 0);
 
-    assert.equal((await service.api.get(`/v1/admin/users/${user.id}/usage`, user.key)).status, 403, 'not to the user');
-    assert.equal((await service.api.get(`/v1/admin/users/${user.id}/usage`, other.key)).status, 403, 'not to another user');
-    assert.equal((await service.api.get(`/v1/admin/users/${user.id}/usage`)).status, 401);
-    assert.equal((await service.api.get('/v1/admin/users/no-such-user/usage', service.adminKey)).status, 404);
+    assert.equal((await service.api.get(`/v1/users/${user.id}/usage`, user.key)).status, 403, 'not to the user');
+    assert.equal((await service.api.get(`/v1/users/${user.id}/usage`, other.key)).status, 403, 'not to another user');
+    assert.equal((await service.api.get(`/v1/users/${user.id}/usage`)).status, 401);
+    assert.equal((await service.api.get('/v1/users/no-such-user/usage', service.adminKey)).status, 404);
   });
 });
 

@@ -80,7 +80,7 @@ describe('tenant isolation', () => {
         assert.ok(tried.has(route), `cross-tenant attempt missing for ${route}`);
       }
     }
-    for (const [method, path] of [['GET', `/v1/users/${alice.id}`], ['DELETE', `/v1/users/${alice.id}`], ['GET', `/v1/users/${alice.id}/keys`], ['POST', `/v1/users/${alice.id}/keys`], ['DELETE', `/v1/users/${alice.id}/keys/${alice.keyId}`]] as const) {
+    for (const [method, path] of [['GET', `/v1/users/${alice.id}`], ['DELETE', `/v1/users/${alice.id}`], ['GET', `/v1/users/${alice.id}/keys`], ['POST', `/v1/users/${alice.id}/keys`], ['DELETE', `/v1/users/${alice.id}/keys/${alice.keyId}`], ['GET', `/v1/users/${alice.id}/usage`]] as const) {
       const answer = await t.api.request(method, path, { key: bob.key, ...(method === 'POST' ? { body: {} } : {}) });
       assert.equal(answer.status, 403, `${method} ${path} with a user key`);
     }

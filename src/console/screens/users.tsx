@@ -92,7 +92,7 @@ function Meter({ label, used, limit }: { label: string; used: number; limit?: nu
 
 export function UserPage({ userId }: { userId: string }) {
   const user = useLoad(() => call(api().GET('/v1/users/{userId}', { params: { path: { userId } } })), [userId]);
-  const usage = useLoad(() => call(api().GET('/v1/admin/users/{userId}/usage', { params: { path: { userId } } })), [userId]);
+  const usage = useLoad(() => call(api().GET('/v1/users/{userId}/usage', { params: { path: { userId } } })), [userId]);
   const keys = useLoad(() => call(api().GET('/v1/users/{userId}/keys', { params: { path: { userId } } })), [userId]);
   const [keyName, setKeyName] = useState('');
   const [error, setError] = useState<unknown>(undefined);

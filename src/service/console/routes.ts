@@ -56,6 +56,9 @@ interface Served {
 
 const builtDir = fileURLToPath(new URL('./static/', import.meta.url));
 
+/** One bundle per process (a checkout): every app built in it serves the same files. */
+let bundled: Promise<ConsoleFile[]> | undefined;
+
 /** The built files: the package's, or a bundle of the sources made now (a checkout). */
 async function loadFiles(): Promise<Map<string, Served>> {
   let files: ConsoleFile[];
@@ -63,7 +66,11 @@ async function loadFiles(): Promise<Map<string, Served>> {
     const names = await readdir(builtDir);
     files = await Promise.all(names.map(async (name) => ({ name, contents: await readFile(path.join(builtDir, name)) })));
   } else {
-    files = await bundleConsole();
+    bundled ??= bundleConsole().catch((error: unknown) => {
+      bundled = undefined; // a failed build is tried again at the next request
+      throw error;
+    });
+    files = await bundled;
   }
   return new Map(
     files.map((file) => {

@@ -1,4 +1,4 @@
-// GET /v1/admin/users/{userId}/usage: what one tenant holds against its quotas, for the
+// GET /v1/users/{userId}/usage: what one tenant holds against its quotas, for the
 // operator (the web console's user page, or a script). Counted from the store's own lists, so it
 // is what the quota checks see at that moment: functions, secrets, cron schedules and webhooks,
 // and executions running or queued (those count against --max-running).
@@ -29,7 +29,7 @@ const UserParams = Type.Object({ userId: Id });
 export async function usageRoutes(app: FastifyInstance, { store, config }: ServiceContext): Promise<void> {
   app.addSchema(UsageBody);
   app.get<{ Params: Static<typeof UserParams> }>(
-    '/admin/users/:userId/usage',
+    '/users/:userId/usage',
     {
       config: { access: 'admin' as const },
       schema: {
