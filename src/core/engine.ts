@@ -22,6 +22,7 @@ import { checkLimit, LimitError, resolveLimits, type LimitName, type Limits } fr
 import { encodeParams } from './params.ts';
 import { WarmPool, type WarmPoolStats } from './pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
+import { checkedEnv } from './env.ts';
 import { moduleSetOf } from './module-set.ts';
 import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
@@ -258,7 +259,8 @@ export class Engine {
       entry: set.entry,
       sources: new Map([...set.sources].map(([path, text]) => [path, path === set.entry ? source : /\.m?ts$/.test(path) ? stripTypes(text, path) : text])),
     };
-    const context = { functionId, userId, executionId, startTime: startedAt.getTime() };
+    const env = checkedEnv(request.env);
+    const context = { functionId, userId, executionId, startTime: startedAt.getTime(), env };
     if (params.json === null) throw params.error;
     return {
       source,
@@ -279,13 +281,15 @@ export class Engine {
 /** A plain copy of the request, each field read exactly once. */
 function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
   if (request === null || typeof request !== 'object') throw new TypeError('the request must be an object');
-  const { source, modules, entry, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network, deterministic, startedAt } =
+  const { source, modules, entry, env, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network, deterministic, startedAt } =
     request;
   return {
     source,
     // Copied once: a getter or proxy in the caller's object cannot change what is judged and run.
-    modules: modules === undefined || modules === null ? undefined : copyModules(modules),
+    modules: modules === undefined || modules === null ? undefined : copyStrings(modules),
     entry,
+    // Copied as plain data the same way: what is checked is what the guest gets.
+    env: env === undefined || env === null ? undefined : copyStrings(env),
     functionId,
     userId,
     params,
@@ -302,7 +306,7 @@ function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
   };
 }
 
-function copyModules(modules: unknown): Record<string, string> {
+function copyStrings(modules: unknown): Record<string, string> {
   if (typeof modules !== 'object' || modules === null || Array.isArray(modules)) return modules as never;
   const copy: Record<string, string> = {};
   for (const [path, text] of Object.entries(modules)) Object.defineProperty(copy, path, { value: text, enumerable: true, writable: true, configurable: true });

@@ -83,6 +83,11 @@ export interface ExecutionRequest {
   modules?: Readonly<Record<string, string>>;
   /** Path of `source` within `modules` (default "main.js"); only with `modules`. */
   entry?: string;
+  /**
+   * Non-secret configuration the function reads as `context.env` (a frozen copy): plain
+   * strings by name (src/core/env.ts bounds them).
+   */
+  env?: Readonly<Record<string, string>>;
   functionId?: string;
   userId?: string;
   params?: unknown;

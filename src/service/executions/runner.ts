@@ -21,7 +21,7 @@ import type { SigningKey } from '../../attestation/keys.ts';
 import { signResult, type ReceiptInputs } from '../../attestation/receipt.ts';
 import type { ExecutionRequest, ExecutionResult } from '../../core/types.ts';
 import type { Executor } from '../../executor/executor.ts';
-import type { ExecutionRecord, ExecutionTrigger, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
+import type { ExecutionRecord, ExecutionTrigger, FunctionCode, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import { redactExecution } from '../secrets/redact.ts';
@@ -260,7 +260,7 @@ export class ExecutionRunner {
         startedAt: execution.startedAt,
         finishedAt: execution.finishedAt,
       },
-      { source: code.source, params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb }, deterministic: code.deterministic },
+      { ...codeInputs(code), params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb }, deterministic: code.deterministic },
       signingKey,
     );
     if (await store.setExecutionReceipt(execution.id, receipt)) return { ...execution, receipt };
@@ -357,7 +357,7 @@ export class ExecutionRunner {
   async #run(execution: ExecutionRecord, code: FunctionVersion | FunctionRecord): Promise<void> {
     const { store, executor, vault, metrics, config, log, signingKey } = this.#options;
     const inputs: ReceiptInputs = {
-      source: code.source,
+      ...codeInputs(code),
       params: execution.params,
       functionVersion: execution.functionVersion,
       limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb },
@@ -365,7 +365,8 @@ export class ExecutionRunner {
     };
     try {
       const request: ExecutionRequest = {
-        source: code.source,
+        ...codeInputs(code),
+        env: code.env,
         language: code.language,
         executionId: execution.id,
         functionId: execution.functionId,
@@ -468,4 +469,10 @@ export class ExecutionRunner {
     this.#queueMayHoldWork = true;
     this.pump();
   }
+}
+
+/** What runs, for the engine and the receipt alike: one file, or the entry with the other modules. */
+function codeInputs(code: FunctionCode): { source: string; modules?: Record<string, string>; entry?: string } {
+  if (code.modules === null || code.entry === null) return { source: code.source };
+  return { source: code.source, modules: code.modules, entry: code.entry };
 }
