@@ -25,7 +25,7 @@ import { Sandbox, type SandboxJob } from './sandbox.ts';
 import { checkedEnv } from './env.ts';
 import { moduleSetOf } from './module-set.ts';
 import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
-import type { ExecutionError, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
+import type { ExecutionError, ExecutionObserver, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
 
 /** Where sandboxes come from: made on demand, or taken from a warm pool. */
 export interface SandboxSource {
@@ -101,7 +101,8 @@ export class Engine {
     await this.#pool?.warm();
   }
 
-  async execute(given: ExecutionRequest): Promise<ExecutionResult> {
+  /** `observer` hears each console line as it is kept (live logs); it must not throw. */
+  async execute(given: ExecutionRequest, observer?: ExecutionObserver): Promise<ExecutionResult> {
     const started = performance.now();
     let startedAt = new Date();
     // Read once, up front: a getter on the caller's object must not show one value to the checks
@@ -121,7 +122,7 @@ export class Engine {
     const executionId = request.executionId ?? randomUUID();
     const functionId = String(request.functionId ?? 'anonymous');
     const userId = String(request.userId ?? 'anonymous');
-    const logs = new BoundedLog(this.limits.maxLogEntries, this.limits.maxLogBytes);
+    const logs = new BoundedLog(this.limits.maxLogEntries, this.limits.maxLogBytes, observer?.onLog);
     const base = { executionId, functionId, userId, startedAt: startedAt.toISOString() };
     const scopeParts = { logs, network: [], secretsRead: new Set<string>() };
 
@@ -338,12 +339,14 @@ export class BoundedLog implements LogSink {
   readonly #entries: LogEntry[] = [];
   readonly #maxEntries: number;
   readonly #maxBytes: number;
+  readonly #onLog: ((entry: LogEntry, index: number) => void) | undefined;
   #bytes = 0;
   #dropped = 0;
 
-  constructor(maxEntries: number, maxBytes: number) {
+  constructor(maxEntries: number, maxBytes: number, onLog?: (entry: LogEntry, index: number) => void) {
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
+    this.#onLog = onLog;
   }
 
   write(level: LogEntry['level'], message: string): void {
@@ -353,7 +356,16 @@ export class BoundedLog implements LogSink {
       return;
     }
     this.#bytes += bytes;
-    this.#entries.push({ level, message, time: Date.now() });
+    const entry: LogEntry = { level, message, time: Date.now() };
+    this.#entries.push(entry);
+    if (this.#onLog) {
+      try {
+        this.#onLog({ ...entry }, this.#entries.length - 1);
+      } catch (error) {
+        // A listener's failure is the host's own bug: it never reaches the guest.
+        process.emitWarning(`teejs: a log listener failed: ${(error as Error)?.stack ?? String(error)}`);
+      }
+    }
   }
 
   entries(): LogEntry[] {
