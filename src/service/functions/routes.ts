@@ -406,7 +406,7 @@ function createdShape(body: ShapeFields): CodeShape {
     return splitSet(body.modules, body.entry ?? 'main.js');
   }
   if (body.entry !== undefined) throw invalid('body/entry is only for a function with modules');
-  if (body.source === undefined) throw invalid("body must have required property 'source' (a one-file function) or 'modules' (a set of modules)");
+  if (body.source === undefined) throw invalid('body/source is required (or body/modules, for a function of several modules)');
   return { source: body.source, modules: null, entry: null };
 }
 
