@@ -2,9 +2,10 @@
 // then `end`; resumed with Last-Event-ID or ?lastEventId; a finished execution replays. Against
 // a running server, with guest code in-process and in executor processes.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { followExecutionLogs, serverSentEvents } from '../../src/client/index.ts';
-import { logStreamTimings } from '../../src/service/executions/log-stream.ts';
+import { logStreamTimings, maxStreamsPerUser } from '../../src/service/executions/log-stream.ts';
 import { startTestService, type TestService } from './helpers.ts';
 
 /** Logs `first`, waits long enough for a test to look at it running, then logs two more lines. */
@@ -165,5 +166,42 @@ describe('live logs: heartbeats and a follower that reconnects', () => {
     assert.deepEqual(retries, [1]);
     assert.deepEqual(seenIds, [null, '0']);
     assert.deepEqual(got.map((item) => (item.type === 'log' ? item.index : item.type)), [0, 1, 2, 'end']);
+  });
+
+  it(`refuses a user's stream beyond ${maxStreamsPerUser} open at once, and a stop cuts the open ones`, async () => {
+    const fn = await t.api.newFunction(key, { name: 'long', source: 'export default () => new Promise((r) => setTimeout(r, 55_000))', timeoutMs: 60_000 });
+    const run = await t.api.post(`/v1/functions/${fn.id}/executions`, key, { async: true });
+    const abort = new AbortController();
+    const streamUrl = `${t.url}/v1/executions/${run.body.executionId}/logs`;
+    // One with node:http, to close it the way a client that goes away does (its socket).
+    const leaving = await new Promise<http.ClientRequest>((resolve) => {
+      const request = http.get(streamUrl, { headers: { authorization: `Bearer ${key}` } }, (response) => response.once('data', () => resolve(request)));
+    });
+    const open = await Promise.all(
+      Array.from({ length: maxStreamsPerUser - 1 }, () => fetch(streamUrl, { headers: { authorization: `Bearer ${key}` }, signal: abort.signal })),
+    );
+    assert.deepEqual([...new Set(open.map((response) => response.status))], [200]);
+    const refused = await t.api.get(`/v1/executions/${run.body.executionId}/logs`, key);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error.code, 'RATE_LIMITED');
+    assert.equal(refused.headers.get('retry-after'), '5');
+    // A client that goes away frees its place.
+    leaving.destroy();
+    let freed = 429;
+    for (let i = 0; i < 200 && freed === 429; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const again = await fetch(streamUrl, { headers: { authorization: `Bearer ${key}` }, signal: abort.signal });
+      freed = again.status;
+      if (freed === 200) open.push(again);
+      else await again.text();
+    }
+    assert.equal(freed, 200);
+    // A stop drains (the execution ends INTERRUPTED after the grace) and then cuts every stream: it never waits for them.
+    const texts = open.map((response) => response.text().catch((error: unknown) => `cut: ${(error as Error).message}`));
+    const closing = Date.now();
+    await t.close();
+    assert.ok(Date.now() - closing < 40_000, `the stop did not wait for the streams (${Date.now() - closing} ms)`);
+    for (const text of await Promise.all(texts)) assert.doesNotMatch(text, /event: log/);
+    abort.abort();
   });
 });

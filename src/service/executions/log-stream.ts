@@ -50,11 +50,15 @@ const Headers = Type.Object({
 
 export async function logStreamRoutes(app: FastifyInstance, { store, runner }: ServiceContext): Promise<void> {
   const open = new Map<string, number>();
-  const streams = new Set<AbortController>();
+  const streams = new Set<{ abort: AbortController; socket: { destroy(): void } | null }>();
   // A stream never holds a shutdown up: once the node drained its executions, followers are
-  // cut, and reconnect (to another node) with their last event id.
+  // cut, connection and all (a connection left idle after the server began closing would hold
+  // the close until its keep-alive timeout), and reconnect (to another node) with their last id.
   app.addHook('preClose', async () => {
-    for (const stream of streams) stream.abort();
+    for (const stream of streams) {
+      stream.abort.abort();
+      stream.socket?.destroy();
+    }
   });
 
   app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof Query>; Headers: Static<typeof Headers> }>(
@@ -96,10 +100,11 @@ export async function logStreamRoutes(app: FastifyInstance, { store, runner }: S
       }
       open.set(userId, (open.get(userId) ?? 0) + 1);
       const abort = new AbortController();
-      streams.add(abort);
+      const stream = { abort, socket: request.raw.socket ?? null };
+      streams.add(stream);
       reply.raw.once('close', () => {
         abort.abort();
-        streams.delete(abort);
+        streams.delete(stream);
         const left = (open.get(userId) ?? 1) - 1;
         if (left > 0) open.set(userId, left);
         else open.delete(userId);
