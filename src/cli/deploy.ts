@@ -7,7 +7,8 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { unwrap, type CreateFunctionBody, type FunctionRecord } from '../client/index.ts';
 import { envOf } from './env-args.ts';
-import { moduleFilesOf } from './module-files.ts';
+import { moduleFilesOf, type ModuleFiles } from './module-files.ts';
+import { staticImports } from '../core/source.ts';
 import { commonOptions, connect, findFunction, parseCommand, positionalArgs, printHelp, withService, writeJson } from './service/session.ts';
 import { CommandError, exitStatus, UsageError } from './usage.ts';
 
@@ -24,8 +25,10 @@ is refused (naming the file) and nothing changes.
 
 Options:
   --name NAME            the function's name (default: FILE's name without its extension)
-  --bundle               bundle FILE with the npm packages it imports (as 'teejs bundle')
-                         and deploy the bundle as one file
+  --bundle               bundle FILE with what it imports (as 'teejs bundle') and deploy the
+                         bundle as one file; done without asking when FILE (or a file it
+                         imports) imports an npm package, which a function cannot import
+                         when it runs
   --description TEXT     a description
   --timeout MS           time limit of one execution in milliseconds
   --memory MB            memory limit of one execution in megabytes
@@ -73,12 +76,18 @@ export async function deployCommand(args: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  if (values.bundle) source = await bundled(file);
-  // The files the entry imports by relative paths go with it, as `teejs run` reads them.
-  const files = values.bundle ? null : moduleFilesOf(file, source);
+  // The files the entry imports by relative paths go with it, as `teejs run` reads them; npm
+  // packages cannot be imported when a function runs, so a set that imports one is bundled.
+  let files: ModuleFiles | null = values.bundle ? null : moduleFilesOf(file, source);
+  const bundle = values.bundle === true || (files !== null && importsPackages(files, source));
+  if (bundle) {
+    if (!values.bundle) process.stderr.write(`teejs: ${file} imports npm packages: bundling it with them (as 'teejs bundle')\n`);
+    source = await bundled(file);
+    files = null;
+  }
   const code: Pick<CreateFunctionBody, 'source' | 'modules' | 'entry'> =
     files === null || Object.keys(files.modules).length === 0 ? { source } : { modules: { [files.entry]: source, ...files.modules }, entry: files.entry };
-  const fields: Omit<CreateFunctionBody, 'name' | 'source'> = { language: !values.bundle && /\.[mc]?ts$/.test(file) ? 'typescript' : 'javascript' };
+  const fields: Omit<CreateFunctionBody, 'name' | 'source'> = { language: !bundle && /\.[mc]?ts$/.test(file) ? 'typescript' : 'javascript' };
   if (env !== undefined) fields.env = env;
   if (values.description !== undefined) fields.description = values.description;
   if (values.timeout !== undefined) fields.timeoutMs = wholeNumber('--timeout', values.timeout);
@@ -114,6 +123,14 @@ function report(fn: FunctionRecord, created: boolean, json: boolean): void {
   if (modules !== null) process.stdout.write(`  modules: ${modules.join(', ')} (entry ${fn.entry})\n`);
   const names = Object.keys(fn.env);
   if (names.length > 0) process.stdout.write(`  env: ${names.join(', ')}\n`);
+}
+
+/** Whether a module of the set imports anything but another module by a relative path. */
+function importsPackages(files: ModuleFiles, entrySource: string): boolean {
+  const texts: Array<[string, string]> = [[files.entry, entrySource], ...Object.entries(files.modules)];
+  return texts.some(([path, text]) =>
+    staticImports(text, /\.[mc]?ts$/.test(path) ? 'typescript' : 'javascript').some((specifier) => !specifier.startsWith('./') && !specifier.startsWith('../')),
+  );
 }
 
 function isDirectory(given: string): boolean {

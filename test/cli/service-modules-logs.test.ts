@@ -141,6 +141,23 @@ describe('teejs deploy of modules and env, teejs logs --follow', () => {
     assert.deepEqual(listed, ['greeter'], 'nothing else was deployed');
   });
 
+  it('bundles a function that imports an npm package, and refuses one whose package needs Node built-ins', async () => {
+    write('packaged/node_modules/tiny-case/package.json', JSON.stringify({ name: 'tiny-case', type: 'module', exports: './index.js' }));
+    write('packaged/node_modules/tiny-case/index.js', 'export const shout = (text) => text.toUpperCase();\n');
+    write('packaged/main.mjs', "import { shout } from 'tiny-case';\nexport default (params) => shout(params.text);\n");
+    const deployed = await teejs(['deploy', path.join(home, 'packaged', 'main.mjs'), '--name', 'packaged']);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    assert.match(deployed.stderr, /main\.mjs imports npm packages: bundling it with them \(as 'teejs bundle'\)/);
+    assert.equal(JSON.parse((await teejs(['invoke', 'packaged', '--params', '{"text":"hi"}', '--json'])).stdout).result, 'HI');
+    write('nodey/node_modules/reads-files/package.json', JSON.stringify({ name: 'reads-files', main: 'index.js' }));
+    write('nodey/node_modules/reads-files/index.js', "const fs = require('node:fs');\nexports.read = () => fs.readFileSync('/etc/hostname', 'utf8');\n");
+    write('nodey/main.mjs', "import { read } from 'reads-files';\nexport default () => read();\n");
+    const refused = await teejs(['deploy', path.join(home, 'nodey', 'main.mjs'), '--name', 'nodey']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot be bundled: .*reads-files.*node:fs.*; nothing was deployed\n$/);
+    assert.equal((await t.api.get('/v1/functions', key)).body.items.some((fn: { name: string }) => fn.name === 'nodey'), false);
+  });
+
   it('follows a running execution line by line, and resumes after a cut connection without repeating a line', async () => {
     write('talker.mjs', [
       'export default async () => {',

@@ -12,12 +12,12 @@ const set = {
   'shared/words.js': "export const prefix = 'Hello';",
 };
 
-describe('functions of several modules, and env', () => {
+for (const executors of ['0', '1']) describe(`functions of several modules, and env (${executors === '0' ? 'in-process' : 'executor processes'})`, () => {
   let t: TestService;
   let key: string;
 
   before(async () => {
-    t = await startTestService();
+    t = await startTestService(['--executors', executors]);
     key = (await t.api.newUser(t.adminKey, 'modular')).key;
   });
   after(() => t.close());
