@@ -4,6 +4,7 @@
 // the stored logs exactly, then `end`.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { serverSentEvents } from '../../src/client/index.ts';
 import { until } from '../support/wait.ts';
 import { Cluster } from './cluster-nodes.ts';
@@ -49,5 +50,14 @@ describe('live logs across nodes', { skip: url ? false : 'set TEEJS_TEST_DATABAS
       done.logs.map((entry: unknown, index: number) => [index, entry]),
     );
     assert.deepEqual(JSON.parse(events.at(-1)!.data), { executionId, status: 'success' });
+    // The lines in the store were for followers only: gone once the execution is recorded.
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.connect();
+    try {
+      const left = await db.query('SELECT count(*)::int AS n FROM execution_log_lines WHERE execution_id = $1', [executionId]);
+      assert.equal(left.rows[0].n, 0);
+    } finally {
+      await db.end();
+    }
   });
 });

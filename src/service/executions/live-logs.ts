@@ -74,9 +74,11 @@ export class LiveLogs {
 
   /**
    * An execution starts on this node: its lines are kept here (and batched to a shared store)
-   * until `close`, which waits for the last batch. Followers waiting on this node are told.
+   * until `close`, which waits for the last batch and answers whether any line went to the
+   * store (then the caller deletes them once the execution is recorded). Followers waiting on
+   * this node are told.
    */
-  open(executionId: string): { onLog: (entry: LogEntry, index: number) => void; close: () => Promise<void> } {
+  open(executionId: string): { onLog: (entry: LogEntry, index: number) => void; close: () => Promise<boolean> } {
     const live = new LiveExecution();
     this.#running.set(executionId, live);
     for (const wake of [...this.#opened]) wake();
@@ -90,6 +92,7 @@ export class LiveLogs {
         await batcher?.close();
         live.end();
         this.#running.delete(executionId);
+        return batcher?.stored ?? false;
       },
     };
   }
@@ -118,6 +121,8 @@ class LineBatcher {
   readonly #log: FastifyBaseLogger;
   #pending: LogEntry[] = [];
   #first = 0;
+  /** Whether a batch was sent to the store. */
+  stored = false;
   #timer: NodeJS.Timeout | null = null;
   #writing: Promise<void> = Promise.resolve();
 
@@ -140,6 +145,7 @@ class LineBatcher {
       const batch = this.#pending;
       const first = this.#first;
       this.#pending = [];
+      this.stored = true;
       this.#writing = this.#writing.then(() =>
         this.#store.appendLogLines(this.#executionId, first, batch).catch((error: unknown) => {
           // Followers elsewhere miss these lines live; they get them from the record at the end.

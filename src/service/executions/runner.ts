@@ -376,8 +376,8 @@ export class ExecutionRunner {
       if (liveClosed) return;
       liveClosed = true;
       await liveRedaction.settled();
-      await live.close();
-      if (!store.exclusive) await store.deleteLogLines(execution.id).catch((error: unknown) => log.warn({ err: error, executionId: execution.id }, 'could not delete live log lines'));
+      // Only an execution that logged has lines in the store: the others cost no query here.
+      if (await live.close()) await store.deleteLogLines(execution.id).catch((error: unknown) => log.warn({ err: error, executionId: execution.id }, 'could not delete live log lines'));
     };
     try {
       const request: ExecutionRequest = {
