@@ -10,6 +10,7 @@ import { InMemorySecretStore, type ExecutionRequest, type ExecutionResult } from
 import { checkLimit, defaultLimits, LimitError, limitBounds, type LimitName } from '../core/limits.ts';
 import { ExecutorPool } from '../executor/index.ts';
 import { failedResult } from '../executor/executor-process.ts';
+import { envOf } from './env-args.ts';
 import { moduleFilesOf } from './module-files.ts';
 import { formatReport } from './report.ts';
 import { exitStatus, parseCommandLine, UsageError } from './usage.ts';
@@ -27,6 +28,8 @@ Options:
   --user ID              user id the function runs as (default "local")
   --function-id ID       function id (default: the file name without extension)
   --secret NAME=VALUE    a secret the function can read with secrets.get(NAME); repeatable
+  --env NAME=VALUE       a value the function reads as context.env.NAME; repeatable
+  --env-file PATH        NAME=VALUE lines (blank lines and # comments skipped); --env wins
   --timeout MS           time limit in milliseconds, ${limitBounds.timeoutMs.min} to ${limitBounds.timeoutMs.max} (default ${defaultLimits.timeoutMs})
   --memory MB            memory limit in megabytes, ${limitBounds.memoryMb.min} to ${limitBounds.memoryMb.max} (default ${defaultLimits.memoryMb})
   --max-source-bytes N   largest source in bytes, ${limitBounds.maxSourceBytes.min} to ${limitBounds.maxSourceBytes.max} (default ${defaultLimits.maxSourceBytes})
@@ -56,6 +59,8 @@ const options = {
   user: { type: 'string' },
   'function-id': { type: 'string' },
   secret: { type: 'string', multiple: true },
+  env: { type: 'string', multiple: true },
+  'env-file': { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
   'max-source-bytes': { type: 'string' },
@@ -94,6 +99,7 @@ export async function runCommand(args: string[]): Promise<number> {
     userId,
     functionId: values['function-id'] ?? path.basename(file).replace(/\.[^.]*$/, ''),
     params: readParams(values.params, values['params-file']),
+    env: envOf(values['env-file'], values.env) ?? {},
     ...(values.deterministic ? { deterministic: true } : {}),
   };
   // Checked here, before any executor starts, by the judge the engine and the service use: an

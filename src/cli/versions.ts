@@ -10,7 +10,8 @@ import { CommandError, exitStatus, UsageError } from './usage.ts';
 export const versionsHelp = `Usage: teejs versions NAME [--json]
 
 Lists every version of your function NAME, oldest first: when it was made, its language,
-limits and source size. The active version (the one that runs) is marked with *.
+limits, source size (and how many modules, for a function of several) and the names in its
+env. The active version (the one that runs) is marked with *.
 
 Options:
   --json        print the versions as JSON: { active, items: [FunctionVersion...] }
@@ -37,9 +38,10 @@ export async function versionsCommand(args: string[]): Promise<number> {
       version.language,
       `${version.timeoutMs} ms`,
       `${version.memoryMb} MB`,
-      `${Buffer.byteLength(version.source, 'utf8')} bytes`,
+      sourceSize(version),
+      Object.keys(version.env).join(',') || '-',
     ]);
-    process.stdout.write(table(['  VERSION', 'CREATED', 'LANGUAGE', 'TIMEOUT', 'MEMORY', 'SOURCE'], rows));
+    process.stdout.write(table(['  VERSION', 'CREATED', 'LANGUAGE', 'TIMEOUT', 'MEMORY', 'SOURCE', 'ENV'], rows));
     return exitStatus.success;
   });
 }
@@ -76,3 +78,9 @@ export async function rollbackCommand(args: string[]): Promise<number> {
   });
 }
 
+
+function sourceSize(version: { source: string; modules: Record<string, string> | null }): string {
+  if (version.modules === null) return `${Buffer.byteLength(version.source, 'utf8')} bytes`;
+  const texts = Object.values(version.modules);
+  return `${texts.reduce((sum, text) => sum + Buffer.byteLength(text, 'utf8'), 0)} bytes, ${texts.length} modules`;
+}

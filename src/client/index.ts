@@ -105,3 +105,5 @@ export async function waitForExecution(client: TeejsClient, executionId: string,
     options.signal?.throwIfAborted();
   }
 }
+
+export { followExecutionLogs, serverSentEvents, type FollowOptions, type LogEnd, type LogLine } from './log-stream.ts';

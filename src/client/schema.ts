@@ -350,6 +350,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/executions/{executionId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An execution's console lines as Server-Sent Events: live while it runs, then `end`
+         * @description Each line is an event `log` whose id is its 0-based index in the execution's logs and whose data is the log entry as stored; the stream ends with an event `end` (data: executionId and status) and closes. A finished execution replays its lines, then `end`. Resume after a lost connection with Last-Event-ID (or ?lastEventId=N). A comment `: ping` every 15 s while nothing happens; at most 20 streams per user at once.
+         */
+        get: operations["streamExecutionLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/functions/{id}/schedules": {
         parameters: {
             query?: never;
@@ -641,6 +661,7 @@ export interface components {
             allowedSecrets: string[];
             allowedHosts: string[];
             deterministic: boolean;
+            entry: string | null;
             executionCount: number;
             lastExecutionAt: string | null;
             /** Format: date-time */
@@ -668,13 +689,22 @@ export interface components {
             allowedSecrets: string[];
             allowedHosts: string[];
             deterministic: boolean;
+            entry: string | null;
             executionCount: number;
             lastExecutionAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description the function's source; for a function of several modules, its entry module's */
             source: string;
+            modules: {
+                [key: string]: string;
+            } | null;
+            /** @description non-secret configuration, read as context.env */
+            env: {
+                [key: string]: string;
+            };
         };
         FunctionVersion: {
             version: number;
@@ -692,7 +722,16 @@ export interface components {
             allowedSecrets: string[];
             allowedHosts: string[];
             deterministic: boolean;
+            entry: string | null;
+            /** @description the function's source; for a function of several modules, its entry module's */
             source: string;
+            modules: {
+                [key: string]: string;
+            } | null;
+            /** @description non-secret configuration, read as context.env */
+            env: {
+                [key: string]: string;
+            };
             /** Format: date-time */
             createdAt: string;
         };
@@ -2237,7 +2276,17 @@ export interface operations {
                     /** @description unique per user: letters, digits, . _ -, at most 64 */
                     name: string;
                     /** @description an ES module with a default export, or a script that defines main() */
-                    source: string;
+                    source?: string;
+                    /** @description a function of several ES modules: every module's source by relative path ("main.js", "lib/util.js"), the entry's included; they import each other by relative specifiers ("./lib/util.js"). At most 100 modules; the whole set counts against the source limit */
+                    modules?: {
+                        [key: string]: string;
+                    };
+                    /** @description with modules: the path of the entry module (default "main.js") */
+                    entry?: string;
+                    /** @description non-secret configuration the function reads as context.env, versioned with the code: at most 64 names (letters, digits, _), each value a string of at most 5120 bytes. Secrets belong in secrets, never here */
+                    env?: {
+                        [key: string]: string;
+                    };
                     description?: string;
                     /** @enum {string} */
                     language?: "javascript" | "typescript";
@@ -2570,6 +2619,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description modules: null makes it a one-file function again */
         requestBody: {
             content: {
                 "application/json": {
@@ -2591,6 +2641,15 @@ export interface operations {
                     allowedHosts?: string[];
                     /** @description run deterministically: seeded randomness, a virtual clock, no fetch; receipts can then be replayed (docs/attestation.md) */
                     deterministic?: boolean;
+                    modules?: {
+                        [key: string]: string;
+                    } | null;
+                    /** @description with modules: the path of the entry module (default "main.js") */
+                    entry?: string;
+                    /** @description non-secret configuration the function reads as context.env, versioned with the code: at most 64 names (letters, digits, _), each value a string of at most 5120 bytes. Secrets belong in secrets, never here */
+                    env?: {
+                        [key: string]: string;
+                    };
                 };
             };
         };
@@ -3678,6 +3737,111 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Execution"];
+                };
+            };
+            /** @description VALIDATION_ERROR, MALFORMED_JSON or SYNTAX_ERROR: the request is wrong; the message names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: no valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED: the key may not use this route (an operator key on a user route, or the reverse) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: no such thing, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description URI_TOO_LONG: a path parameter is longer than any id this service issues */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED or QUOTA_EXCEEDED: wait for Retry-After seconds, or free something first */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR: a failure of the service (the message has the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the server is shutting down; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamExecutionLogs: {
+        parameters: {
+            query?: {
+                /** @description resume after this line index (the Last-Event-ID header wins when both are given) */
+                lastEventId?: number;
+            };
+            header?: {
+                /** @description resume after this line index: the id of the last event received */
+                "last-event-id"?: string;
+            };
+            path: {
+                /** @description an id this service issued */
+                executionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream: events `log` (id: line index; data: {level, message, time}), then `end` (data: {executionId, status}) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             /** @description VALIDATION_ERROR, MALFORMED_JSON or SYNTAX_ERROR: the request is wrong; the message names the field */

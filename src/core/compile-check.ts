@@ -3,6 +3,7 @@
 // Nothing runs: the source is only compiled, in a small throwaway isolate.
 import ivm from 'isolated-vm';
 import { ExecutionFailure } from './failure.ts';
+import { checkGraph, moduleSetOf } from './module-set.ts';
 import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
 import type { ExecutionError, SourceForm, SourceLanguage } from './types.ts';
 
@@ -53,6 +54,63 @@ export async function checkSyntax(original: string, options: SyntaxCheckOptions 
       }
     }
     return await checkModule(isolate, source, filename);
+  } finally {
+    if (!isolate.isDisposed) isolate.dispose();
+  }
+}
+
+export interface ModuleSetCheckOptions {
+  /** The entry's language; every other module is TypeScript when its path ends in .ts or .mts. */
+  language?: SourceLanguage | undefined;
+  /** Bounds the whole set, in UTF-8 bytes. */
+  maxSourceBytes: number;
+}
+
+/**
+ * Checks a function of several modules as the engine will run it (module-set.ts): paths, size,
+ * every module compiles (SYNTAX_ERROR names the module, with line and column), every import
+ * resolves inside the set, no cycle (VALIDATION_ERROR naming the module and the specifier).
+ * Null when it would link. Nothing runs.
+ */
+export async function checkModuleSet(source: string, modules: unknown, entry: unknown, options: ModuleSetCheckOptions): Promise<ExecutionError | null> {
+  let set;
+  try {
+    set = moduleSetOf(source, modules, entry, options.maxSourceBytes);
+  } catch (error) {
+    if (error instanceof ExecutionFailure) return error.toExecutionError();
+    throw error;
+  }
+  if (set === null) return null;
+  const isolate = new ivm.Isolate({ memoryLimit: checkIsolateMemoryMb });
+  try {
+    const imports = new Map<string, readonly string[]>();
+    for (const [path, original] of set.sources) {
+      const typescript = path === set.entry ? detectLanguage(path, options.language) === 'typescript' : /\.m?ts$/.test(path);
+      let text = original;
+      if (typescript) {
+        try {
+          text = stripTypes(original, path);
+        } catch (error) {
+          if (error instanceof ExecutionFailure) return error.toExecutionError();
+          throw error;
+        }
+      }
+      let module: ivm.Module;
+      try {
+        module = await isolate.compileModule(text, { filename: path });
+      } catch (error) {
+        return syntaxError(error, path);
+      }
+      imports.set(path, module.dependencySpecifiers);
+      module.release();
+    }
+    try {
+      checkGraph(set, (path) => imports.get(path) ?? []);
+    } catch (error) {
+      if (error instanceof ExecutionFailure) return error.toExecutionError();
+      throw error;
+    }
+    return null;
   } finally {
     if (!isolate.isDisposed) isolate.dispose();
   }

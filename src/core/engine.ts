@@ -22,9 +22,10 @@ import { checkLimit, LimitError, resolveLimits, type LimitName, type Limits } fr
 import { encodeParams } from './params.ts';
 import { WarmPool, type WarmPoolStats } from './pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
+import { checkedEnv } from './env.ts';
 import { moduleSetOf } from './module-set.ts';
 import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
-import type { ExecutionError, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
+import type { ExecutionError, ExecutionObserver, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
 
 /** Where sandboxes come from: made on demand, or taken from a warm pool. */
 export interface SandboxSource {
@@ -100,7 +101,8 @@ export class Engine {
     await this.#pool?.warm();
   }
 
-  async execute(given: ExecutionRequest): Promise<ExecutionResult> {
+  /** `observer` hears each console line as it is kept (live logs); it must not throw. */
+  async execute(given: ExecutionRequest, observer?: ExecutionObserver): Promise<ExecutionResult> {
     const started = performance.now();
     let startedAt = new Date();
     // Read once, up front: a getter on the caller's object must not show one value to the checks
@@ -120,7 +122,7 @@ export class Engine {
     const executionId = request.executionId ?? randomUUID();
     const functionId = String(request.functionId ?? 'anonymous');
     const userId = String(request.userId ?? 'anonymous');
-    const logs = new BoundedLog(this.limits.maxLogEntries, this.limits.maxLogBytes);
+    const logs = new BoundedLog(this.limits.maxLogEntries, this.limits.maxLogBytes, observer?.onLog);
     const base = { executionId, functionId, userId, startedAt: startedAt.toISOString() };
     const scopeParts = { logs, network: [], secretsRead: new Set<string>() };
 
@@ -258,7 +260,8 @@ export class Engine {
       entry: set.entry,
       sources: new Map([...set.sources].map(([path, text]) => [path, path === set.entry ? source : /\.m?ts$/.test(path) ? stripTypes(text, path) : text])),
     };
-    const context = { functionId, userId, executionId, startTime: startedAt.getTime() };
+    const env = checkedEnv(request.env);
+    const context = { functionId, userId, executionId, startTime: startedAt.getTime(), env };
     if (params.json === null) throw params.error;
     return {
       source,
@@ -279,13 +282,15 @@ export class Engine {
 /** A plain copy of the request, each field read exactly once. */
 function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
   if (request === null || typeof request !== 'object') throw new TypeError('the request must be an object');
-  const { source, modules, entry, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network, deterministic, startedAt } =
+  const { source, modules, entry, env, functionId, userId, params, filename, form, language, timeoutMs, memoryMb, allowedSecrets, executionId, network, deterministic, startedAt } =
     request;
   return {
     source,
     // Copied once: a getter or proxy in the caller's object cannot change what is judged and run.
-    modules: modules === undefined || modules === null ? undefined : copyModules(modules),
+    modules: modules === undefined || modules === null ? undefined : copyStrings(modules),
     entry,
+    // Copied as plain data the same way: what is checked is what the guest gets.
+    env: env === undefined || env === null ? undefined : copyStrings(env),
     functionId,
     userId,
     params,
@@ -302,7 +307,7 @@ function snapshotRequest(request: ExecutionRequest): ExecutionRequest {
   };
 }
 
-function copyModules(modules: unknown): Record<string, string> {
+function copyStrings(modules: unknown): Record<string, string> {
   if (typeof modules !== 'object' || modules === null || Array.isArray(modules)) return modules as never;
   const copy: Record<string, string> = {};
   for (const [path, text] of Object.entries(modules)) Object.defineProperty(copy, path, { value: text, enumerable: true, writable: true, configurable: true });
@@ -334,12 +339,14 @@ export class BoundedLog implements LogSink {
   readonly #entries: LogEntry[] = [];
   readonly #maxEntries: number;
   readonly #maxBytes: number;
+  readonly #onLog: ((entry: LogEntry, index: number) => void) | undefined;
   #bytes = 0;
   #dropped = 0;
 
-  constructor(maxEntries: number, maxBytes: number) {
+  constructor(maxEntries: number, maxBytes: number, onLog?: (entry: LogEntry, index: number) => void) {
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
+    this.#onLog = onLog;
   }
 
   write(level: LogEntry['level'], message: string): void {
@@ -349,7 +356,16 @@ export class BoundedLog implements LogSink {
       return;
     }
     this.#bytes += bytes;
-    this.#entries.push({ level, message, time: Date.now() });
+    const entry: LogEntry = { level, message, time: Date.now() };
+    this.#entries.push(entry);
+    if (this.#onLog) {
+      try {
+        this.#onLog({ ...entry }, this.#entries.length - 1);
+      } catch (error) {
+        // A listener's failure is the host's own bug: it never reaches the guest.
+        process.emitWarning(`teejs: a log listener failed: ${(error as Error)?.stack ?? String(error)}`);
+      }
+    }
   }
 
   entries(): LogEntry[] {

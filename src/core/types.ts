@@ -32,6 +32,15 @@ export interface LogEntry {
   time: number;
 }
 
+/** Told of an execution's progress while it runs (live logs). */
+export interface ExecutionObserver {
+  /**
+   * A console line as it is kept in the result's logs (the same object, in the same order;
+   * lines past the limits are not kept and not told), `index` its place there, from 0.
+   */
+  onLog?(entry: LogEntry, index: number): void;
+}
+
 export interface NetworkRecord {
   method: string;
   url: string;
@@ -83,6 +92,11 @@ export interface ExecutionRequest {
   modules?: Readonly<Record<string, string>>;
   /** Path of `source` within `modules` (default "main.js"); only with `modules`. */
   entry?: string;
+  /**
+   * Non-secret configuration the function reads as `context.env` (a frozen copy): plain
+   * strings by name (src/core/env.ts bounds them).
+   */
+  env?: Readonly<Record<string, string>>;
   functionId?: string;
   userId?: string;
   params?: unknown;

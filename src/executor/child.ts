@@ -5,6 +5,7 @@
 import { Engine } from '../core/engine.ts';
 import type { SecretStore } from '../core/ext/secrets/store.ts';
 import { configureGuestHeaps } from './guest-heap.ts';
+import type { LogEntry } from '../core/types.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 if (typeof process.send !== 'function') {
@@ -38,12 +39,44 @@ const engine = new Engine({ ...engineOptions, secrets, signingKey: null });
 
 const running = new Set<Promise<void>>();
 
+/**
+ * Console lines of one execution on their way to the host: gathered for a few milliseconds and
+ * sent in one message (a guest logging in a loop must not cost a message per line), and always
+ * before the result, which IPC's ordering then keeps behind them.
+ */
+const logFlushMs = 20;
+
+function logRelay(id: number) {
+  let pending: LogEntry[] = [];
+  let first = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (pending.length === 0) return;
+    void send({ type: 'logs', id, first, entries: pending });
+    pending = [];
+  };
+  return {
+    observer: {
+      onLog(entry: LogEntry, index: number) {
+        if (pending.length === 0) first = index;
+        pending.push(entry);
+        timer ??= setTimeout(flush, logFlushMs);
+      },
+    },
+    flush,
+  };
+}
+
 process.on('message', (message: HostMessage) => {
   switch (message.type) {
     case 'execute': {
-      const execution = engine.execute(message.request).then((result) =>
-        send({ type: 'result', id: message.id, result, pool: engine.poolStats() }),
-      );
+      const relay = logRelay(message.id);
+      const execution = engine.execute(message.request, relay.observer).then((result) => {
+        relay.flush();
+        return send({ type: 'result', id: message.id, result, pool: engine.poolStats() });
+      });
       running.add(execution);
       void execution.finally(() => running.delete(execution));
       break;

@@ -19,9 +19,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SecretStore } from '../core/ext/secrets/store.ts';
-import { defaultLimits } from '../core/limits.ts';
+import { defaultLimits, resolveLimits } from '../core/limits.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
-import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../core/types.ts';
+import type { ExecutionError, ExecutionObserver, ExecutionRequest, ExecutionResult, LogEntry } from '../core/types.ts';
 import { MemoryBackstop, type BackstopSlot } from './memory-backstop.ts';
 import { cpuTimeMs, mib, residentBytes } from './memory.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
@@ -104,7 +104,13 @@ interface InFlight {
   alone: boolean;
   resolve: (result: ExecutionResult) => void;
   watchdog: NodeJS.Timeout;
+  /** Hears the console lines the executor relays while it runs; the index and bytes of the next. */
+  observer: ExecutionObserver | undefined;
+  nextLine: number;
+  logBytes: number;
 }
+
+const logLevels: ReadonlySet<unknown> = new Set(['log', 'info', 'warn', 'error', 'debug']);
 
 /** How long an ended execution's memory limit still counts toward its process's allowance. */
 const releaseMs = 2000;
@@ -360,7 +366,7 @@ export class ExecutorProcess {
     return this.#alive ? residentBytes(this.pid) : null;
   }
 
-  execute(request: ExecutionRequest & { executionId: string }): Promise<ExecutionResult> {
+  execute(request: ExecutionRequest & { executionId: string }, observer?: ExecutionObserver): Promise<ExecutionResult> {
     return new Promise((resolve) => {
       const startedAt = new Date();
       if (!this.#alive) {
@@ -385,6 +391,9 @@ export class ExecutorProcess {
         alone: this.#inFlight.size === 0,
         resolve,
         watchdog,
+        observer,
+        nextLine: 0,
+        logBytes: 0,
       });
       this.#executions++;
       if (this.#options.memory && this.#inFlight.size === 1) this.#noteStartResident(started, resident);
@@ -408,6 +417,30 @@ export class ExecutorProcess {
     const timer = setTimeout(() => this.kill('the executor did not stop in time'), deadlineMs);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * Console lines the executor says an execution printed: passed on only in order (a batch
+   * must start at the next index), as plain checked copies, and only within the execution's
+   * log limits (an executor is not trusted to keep them). The result's own logs stay the record.
+   */
+  #relayLogs(id: number, first: unknown, entries: unknown): void {
+    const call = this.#inFlight.get(id);
+    if (!call?.observer?.onLog || first !== call.nextLine || !Array.isArray(entries)) return;
+    const limits = resolveLimits(this.#options.engine.limits);
+    for (const entry of entries as unknown[]) {
+      if (call.nextLine >= limits.maxLogEntries || entry === null || typeof entry !== 'object') return;
+      const { level, message, time } = entry as Record<string, unknown>;
+      if (!logLevels.has(level) || typeof message !== 'string' || typeof time !== 'number' || !Number.isFinite(time)) return;
+      call.logBytes += Buffer.byteLength(message, 'utf8');
+      if (call.logBytes > limits.maxLogBytes) return;
+      const copy: LogEntry = { level: level as LogEntry['level'], message, time };
+      try {
+        call.observer.onLog(copy, call.nextLine++);
+      } catch (error) {
+        this.#options.log(`executor ${this.pid}: a log listener failed: ${(error as Error)?.message ?? String(error)}`);
+      }
+    }
   }
 
   kill(reason: string): void {
@@ -506,6 +539,8 @@ export class ExecutorProcess {
       if (this.load === 0) this.idleSince = performance.now();
       this.#poolStats = message.pool ?? null;
       call.resolve(checkedResult(message.result, call));
+    } else if (message.type === 'logs' && typeof message.id === 'number') {
+      this.#relayLogs(message.id, message.first, message.entries);
     } else if (message.type === 'pong' && message.id === this.#pongFor && this.#pingTimer !== null) {
       clearTimeout(this.#pingTimer);
       this.#pingTimer = null;

@@ -19,7 +19,7 @@ import { processSigningKey, type SigningKey } from '../attestation/keys.ts';
 import { signResult } from '../attestation/receipt.ts';
 import { InMemorySecretStore, type SecretStore } from '../core/ext/secrets/store.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
-import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
+import type { ExecutionObserver, ExecutionRequest, ExecutionResult } from '../core/types.ts';
 import { checkLimit, defaultLimits, LimitError, resolveLimits } from '../core/limits.ts';
 import { ExecutionFailure } from '../core/failure.ts';
 import { encodeParams } from '../core/params.ts';
@@ -169,7 +169,7 @@ export class ExecutorPool implements Executor {
     };
   }
 
-  async execute(request: ExecutionRequest): Promise<ExecutionResult> {
+  async execute(request: ExecutionRequest, observer?: ExecutionObserver): Promise<ExecutionResult> {
     const call = { ...request, executionId: request.executionId ?? randomUUID() };
     // Params are read here once, by the engine's own checked copy (no getter, toJSON or Proxy
     // trap of the caller's object runs): the executor gets that plain copy and the receipt
@@ -182,7 +182,7 @@ export class ExecutorPool implements Executor {
     } catch (error) {
       if (!(error instanceof ExecutionFailure)) throw error;
     }
-    const result = await this.#execute(call);
+    const result = await this.#execute(call, observer);
     const signingKey = this.#signingKey;
     if (!signingKey) return result;
     const limits = this.#options.engine.limits;
@@ -200,7 +200,7 @@ export class ExecutorPool implements Executor {
     );
   }
 
-  async #execute(call: ExecutionRequest & { executionId: string }): Promise<ExecutionResult> {
+  async #execute(call: ExecutionRequest & { executionId: string }, observer: ExecutionObserver | undefined): Promise<ExecutionResult> {
     if (this.#closing) return crashedResult(call, new Date(), 'the executor pool is shutting down');
     // Judged here too, before the supervisor arms a deadline or reserves memory with them.
     const limits = this.#options.engine.limits;
@@ -217,7 +217,7 @@ export class ExecutorPool implements Executor {
       return crashedResult(call, new Date(), this.#closing ? 'the executor pool is shutting down' : 'no executor process could be started');
     }
     executor.reserved--;
-    const result = await executor.execute(call);
+    const result = await executor.execute(call, observer);
     this.#finished(executor, result);
     return result;
   }

@@ -3,7 +3,7 @@
 // possibly compromised.
 import type { EngineOptions } from '../core/engine.ts';
 import type { WarmPoolStats } from '../core/pool.ts';
-import type { ExecutionRequest, ExecutionResult } from '../core/types.ts';
+import type { ExecutionRequest, ExecutionResult, LogEntry } from '../core/types.ts';
 
 /** Engine settings an executor is started with: plain data only (it crosses a process boundary). */
 export type ExecutorEngineOptions = Pick<EngineOptions, 'limits' | 'pool'> & Record<string, unknown>;
@@ -17,5 +17,10 @@ export type HostMessage =
 export type ExecutorMessage =
   | { type: 'ready' }
   | { type: 'result'; id: number; result: ExecutionResult; pool: WarmPoolStats | null }
+  /**
+   * Console lines of a running execution, in order, `first` the index of the first in its logs;
+   * sent in small batches while it runs, all before its result. The host checks and bounds them.
+   */
+  | { type: 'logs'; id: number; first: number; entries: LogEntry[] }
   | { type: 'secret'; id: number; userId: string; name: string }
   | { type: 'pong'; id: number };

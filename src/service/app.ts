@@ -20,6 +20,7 @@ import { consoleRoutes } from './console/routes.ts';
 import { ApiError, frameworkError, installErrorHandling, rateLimitError } from './errors.ts';
 import { executionRoutes } from './executions/routes.ts';
 import { ExecutionRunner } from './executions/runner.ts';
+import { logStreamRoutes } from './executions/log-stream.ts';
 import { functionRoutes } from './functions/routes.ts';
 import { syntaxCheckRoutes } from './functions/syntax-check.ts';
 import { healthRoutes } from './health/routes.ts';
@@ -125,6 +126,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
       await v1.register(functionRoutes, context);
       await v1.register(syntaxCheckRoutes, context);
       await v1.register(executionRoutes, context);
+      await v1.register(logStreamRoutes, context);
       await v1.register(scheduleRoutes, context);
       await v1.register(hookRoutes, context);
       await v1.register(secretRoutes, context);

@@ -62,6 +62,9 @@ export function rowReaders({ time, json, bool }: ColumnReaders) {
 
   const codeOf = (row: Row): FunctionCode => ({
     source: String(row.source),
+    modules: json<Record<string, string> | null>(row.modules, null),
+    entry: textOrNull(row.entry),
+    env: json<Record<string, string>>(row.env, {}),
     language: row.language === 'typescript' ? 'typescript' : 'javascript',
     form: row.form === 'module' ? 'module' : row.form === 'script' ? 'script' : null,
     timeoutMs: Number(row.timeout_ms),

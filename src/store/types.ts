@@ -38,7 +38,17 @@ export interface NewApiKey {
 
 /** The part of a function that each version fixes: what runs and under which limits. */
 export interface FunctionCode {
+  /** The source of a one-file function, or of the entry module of a set of modules. */
   source: string;
+  /**
+   * A function of several ES modules: the others by path (the entry not among them), as the
+   * engine takes them (src/core/module-set.ts); null for a one-file function.
+   */
+  modules: Record<string, string> | null;
+  /** The entry module's path, with `modules`; null for a one-file function. */
+  entry: string | null;
+  /** Non-secret configuration the function reads (context.env): plain strings by name. */
+  env: Record<string, string>;
   language: SourceLanguage;
   form: SourceForm | null;
   timeoutMs: number;
@@ -393,6 +403,16 @@ export interface Store {
   getExecution(userId: string, id: string): Promise<ExecutionRecord | undefined>;
   listExecutions(userId: string, functionId: string, filter: ExecutionFilter): Promise<Page<ExecutionRecord>>;
   countQueued(): Promise<number>;
+
+  /**
+   * Appends console lines of a running execution (live logs across nodes), numbered from
+   * `firstLine` (0-based index in the execution's logs). A line already stored is kept as it is.
+   */
+  appendLogLines(executionId: string, firstLine: number, entries: readonly LogEntry[]): Promise<void>;
+  /** The appended lines of an execution from index `fromLine` on, in order, at most `limit`. */
+  listLogLines(executionId: string, fromLine: number, limit: number): Promise<LogEntry[]>;
+  /** Forgets the appended lines of an ended execution (its record holds its logs). */
+  deleteLogLines(executionId: string): Promise<void>;
 
   /** Every node's signing keys, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;

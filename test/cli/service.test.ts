@@ -137,7 +137,7 @@ describe('teejs service commands', () => {
     assert.match(created.stdout, /^created hello: version 1 \(id [\w-]+\)\n$/);
     const updated = await teejs(['deploy', path.join(fixtures, 'hello.mjs'), '--json']);
     assert.equal(updated.code, 0, updated.stderr);
-    assert.deepEqual({ ...JSON.parse(updated.stdout), id: undefined }, { id: undefined, name: 'hello', version: 2, created: false });
+    assert.deepEqual({ ...JSON.parse(updated.stdout), id: undefined }, { id: undefined, name: 'hello', version: 2, created: false, modules: null, env: {} });
 
     const broken = await teejs(['deploy', path.join(fixtures, 'syntax-error.mjs'), '--name', 'hello']);
     assert.equal(broken.code, 1);

@@ -165,7 +165,8 @@ describe('identity and context', () => {
     );
     const value = succeeded(result) as { same: boolean; frozen: boolean; write: string; keys: string[]; context: Record<string, unknown> };
     assert.deepEqual([value.same, value.frozen, value.write], [true, true, 'TypeError']);
-    assert.deepEqual(value.keys, ['executionId', 'functionId', 'startTime', 'userId']);
+    assert.deepEqual(value.keys, ['env', 'executionId', 'functionId', 'startTime', 'userId']);
+    assert.deepEqual(value.context.env, {}, 'no env given: an empty one');
     assert.equal(value.context.userId, 'user-1');
     assert.equal(value.context.functionId, 'fn-ctx');
     assert.equal(value.context.startTime, Date.parse(result.startedAt));

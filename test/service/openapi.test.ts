@@ -84,7 +84,7 @@ describe('OpenAPI document', () => {
     assert.equal(await message(t.api.get('/v1/functions?limit=ten', key)), 'querystring/limit must be a whole number from 1 to 100');
     assert.equal(await message(t.api.get('/v1/functions?limt=5', key)), 'unknown query parameter `limt`');
     assert.equal(await message(t.api.post('/v1/functions', key, { name: 'a', source: 'export default 1', foo: 1 })), 'body: unknown field `foo`');
-    assert.equal(await message(t.api.post('/v1/functions', key, { name: 'a' })), 'body/source is required');
+    assert.equal(await message(t.api.post('/v1/functions', key, { name: 'a' })), 'body/source is required (or body/modules, for a function of several modules)');
     assert.equal(await message(t.api.post('/v1/functions', key, { name: 'a', source: 'export default 1', allowedHosts: 'x' })), 'body/allowedHosts must be an array');
     assert.match(await message(t.api.post('/v1/functions', key, { name: '-a', source: 'export default 1' })), /^body\/name is not valid: unique per user: letters, digits/);
     assert.match(await message(t.api.post('/v1/functions', key, { name: 'a', source: 'export default 1', form: 'modul' })), /^body\/form must be one of "module", "script", or must be null$/);

@@ -41,6 +41,7 @@ describe('tenant isolation', () => {
       ['GET', '/v1/functions/{id}/executions', `/v1/functions/${fnId}/executions`],
       ['GET', '/v1/functions/{id}/executions/{executionId}', `/v1/functions/${fnId}/executions/${executionId}`],
       ['GET', '/v1/executions/{executionId}', `/v1/executions/${executionId}`],
+      ['GET', '/v1/executions/{executionId}/logs', `/v1/executions/${executionId}/logs`],
       ['GET', '/v1/secrets/{name}', '/v1/secrets/shared-name'],
       ['DELETE', '/v1/secrets/{name}', '/v1/secrets/shared-name'],
       ['DELETE', '/v1/keys/{keyId}', `/v1/keys/${alice.keyId}`],

@@ -19,6 +19,9 @@ function newFunction(userId: string, name: string, extra: Partial<NewFunction> =
     name,
     description: `the ${name} function`,
     source: 'export default () => 1',
+    modules: null,
+    entry: null,
+    env: {},
     language: 'javascript',
     form: null,
     timeoutMs: 1000,
@@ -187,6 +190,49 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.equal(next.value.version, 3, 'numbered after the newest, not after the active one');
       assert.equal(next.value.source, 'export default () => 1', 'a change builds on the active version');
       assert.deepEqual((await store.listFunctionVersions(alice, fn.id)).map((v) => v.version), [1, 2, 3]);
+    });
+
+    it('keeps a set of modules and the env with each version, and a rollback brings them back', async () => {
+      const modules = { 'lib/z.js': 'export const z = 26;', 'lib/a.js': 'export const a = 1;' };
+      const created = await store.createFunction(
+        newFunction(alice, 'modular', { source: "import { a } from './lib/a.js'; export default () => a;", modules, entry: 'main.js', env: { B: '2', A: 'one' }, deterministic: true }),
+        { maxPerUser: 100 },
+      );
+      assert.ok(created.ok);
+      assert.deepEqual(created.value.modules, modules);
+      assert.deepEqual(Object.keys(created.value.modules!), ['lib/z.js', 'lib/a.js'], 'modules keep their order');
+      assert.equal(created.value.entry, 'main.js');
+      assert.deepEqual(created.value.env, { B: '2', A: 'one' });
+      const changed = await store.updateFunction(alice, created.value.id, { source: 'export default () => 0', modules: null, entry: null, env: {}, deterministic: false }, at(10));
+      assert.ok(changed?.ok);
+      assert.deepEqual([changed.value.modules, changed.value.entry, changed.value.env], [null, null, {}]);
+      const first = await store.getFunctionVersion(alice, created.value.id, 1);
+      assert.deepEqual([first?.modules, first?.entry, first?.env], [modules, 'main.js', { B: '2', A: 'one' }]);
+      const back = await store.activateFunctionVersion(alice, created.value.id, 1, at(20));
+      assert.deepEqual([back?.modules, back?.entry, back?.env, back?.deterministic], [modules, 'main.js', { B: '2', A: 'one' }, true], 'the whole code of version 1');
+    });
+
+    it('keeps the console lines of a running execution for followers on other nodes, once each, until they are deleted', async () => {
+      const owner = randomUUID();
+      await store.createUser({ id: owner, name: `lines-${owner}`, createdAt: at() });
+      const fn = await store.createFunction(newFunction(owner, 'talker'), { maxPerUser: 100 });
+      assert.ok(fn.ok);
+      const id = randomUUID();
+      const made = await store.createExecution(
+        { id, userId: owner, functionId: fn.value.id, functionVersion: 1, async: true, params: {}, createdAt: at(1), phase: 'started', nodeId: 'node-a', leaseExpiresAt: at(60_000) },
+        { maxActivePerUser: 10 },
+      );
+      assert.ok(made.ok);
+      const line = (n: number) => ({ level: 'log' as const, message: `line ${n} ✓`, time: 1000 + n });
+      await store.appendLogLines(id, 0, [line(0), line(1)]);
+      await store.appendLogLines(id, 2, [line(2)]);
+      await store.appendLogLines(id, 1, [{ ...line(1), message: 'again' }, line(2)]);
+      assert.deepEqual(await store.listLogLines(id, 0, 100), [line(0), line(1), line(2)], 'a line already stored is kept');
+      assert.deepEqual(await store.listLogLines(id, 1, 1), [line(1)]);
+      assert.deepEqual(await store.listLogLines(id, 3, 100), []);
+      await store.appendLogLines(randomUUID(), 0, [line(0)]);
+      await store.deleteLogLines(id);
+      assert.deepEqual(await store.listLogLines(id, 0, 100), []);
     });
 
     it('changes a function only in the state the caller expects, when it names one (If-Match)', async () => {

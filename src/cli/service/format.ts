@@ -33,17 +33,32 @@ function durationText(execution: Execution): string {
 
 /** An execution's log lines, then how it ended: `TIME ID LEVEL message`. */
 export function logLines(execution: Execution): string {
-  const id = execution.executionId.slice(0, 8);
-  const lines = execution.logs.map((entry) => `${new Date(entry.time).toISOString()} ${id} ${entry.level.padEnd(5)} ${printable(entry.message)}`);
+  return execution.logs.map((entry) => logLine(execution.executionId, entry)).join('') + endLine(execution);
+}
+
+type Entry = Execution['logs'][number];
+
+/** One console line of an execution. */
+export function logLine(executionId: string, entry: Entry): string {
+  return `${new Date(entry.time).toISOString()} ${executionId.slice(0, 8)} ${entry.level.padEnd(5)} ${printable(entry.message)}\n`;
+}
+
+/** How an execution ended. */
+export function endLine(execution: Execution): string {
   const end = execution.finishedAt ?? execution.createdAt;
   const outcome = execution.status === 'error' && execution.error ? `error ${execution.error.code}: ${execution.error.message}` : execution.status;
-  lines.push(`${end} ${id} end   ${printable(outcome)}${durationText(execution)}`);
-  return `${lines.join('\n')}\n`;
+  return `${end} ${execution.executionId.slice(0, 8)} end   ${printable(outcome)}${durationText(execution)}\n`;
 }
 
 /** The same, one JSON object per line (--json). */
 export function logRecords(execution: Execution): string {
-  const records: unknown[] = execution.logs.map((entry) => ({ executionId: execution.executionId, time: new Date(entry.time).toISOString(), level: entry.level, message: entry.message }));
-  records.push({ executionId: execution.executionId, time: execution.finishedAt ?? execution.createdAt, end: execution.status, error: execution.error, durationMs: execution.durationMs });
-  return records.map((record) => `${JSON.stringify(record)}\n`).join('');
+  return execution.logs.map((entry) => logRecord(execution.executionId, entry)).join('') + endRecord(execution);
+}
+
+export function logRecord(executionId: string, entry: Entry): string {
+  return `${JSON.stringify({ executionId, time: new Date(entry.time).toISOString(), level: entry.level, message: entry.message })}\n`;
+}
+
+export function endRecord(execution: Execution): string {
+  return `${JSON.stringify({ executionId: execution.executionId, time: execution.finishedAt ?? execution.createdAt, end: execution.status, error: execution.error, durationMs: execution.durationMs })}\n`;
 }

@@ -392,6 +392,8 @@
       });
     }
     const context = freeze(JSONparse(contextJson));
+    // The function's env: a plain object parsed here, frozen like the context that holds it.
+    if (context.env !== null && typeof context.env === 'object') freeze(context.env);
     const params = JSONparse(paramsJson);
     defineProperty(global, 'params', { value: params, writable: true, enumerable: false, configurable: true });
     defineProperty(global, 'executionContext', { value: context, writable: true, enumerable: false, configurable: true });

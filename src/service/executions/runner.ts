@@ -19,14 +19,15 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SigningKey } from '../../attestation/keys.ts';
 import { signResult, type ReceiptInputs } from '../../attestation/receipt.ts';
-import type { ExecutionRequest, ExecutionResult } from '../../core/types.ts';
+import type { ExecutionRequest, ExecutionResult, LogEntry } from '../../core/types.ts';
 import type { Executor } from '../../executor/executor.ts';
-import type { ExecutionRecord, ExecutionTrigger, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
+import type { ExecutionRecord, ExecutionTrigger, FunctionCode, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
-import { redactExecution } from '../secrets/redact.ts';
+import { redactExecution, redactor, type Redact } from '../secrets/redact.ts';
 import type { SecretVault } from '../secrets/vault.ts';
 import { FairScheduler } from './scheduler.ts';
+import { LiveLogs } from './live-logs.ts';
 
 const interrupted = { code: 'INTERRUPTED' as const, message: 'execution interrupted: the server running it stopped before it finished' };
 
@@ -49,6 +50,8 @@ export interface NodeHeartbeat {
 }
 
 export class ExecutionRunner {
+  /** Console lines of the executions running here, for followers (GET /v1/executions/{id}/logs). */
+  readonly liveLogs: LiveLogs;
   readonly #options: RunnerOptions;
   readonly #leaseMs: number;
   /** Executions this node holds (sync ones from the moment they are recorded): drained on stop. */
@@ -71,6 +74,7 @@ export class ExecutionRunner {
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+    this.liveLogs = new LiveLogs(options.store, options.log);
     this.#leaseMs = options.config.leaseMs;
     this.#scheduler = new FairScheduler(options.config.concurrency, options.config.maxUserShare);
     options.metrics.observeQueue(() => this.waiting());
@@ -260,7 +264,7 @@ export class ExecutionRunner {
         startedAt: execution.startedAt,
         finishedAt: execution.finishedAt,
       },
-      { source: code.source, params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb }, deterministic: code.deterministic },
+      { ...codeInputs(code), params: execution.params, functionVersion: execution.functionVersion, limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb }, deterministic: code.deterministic },
       signingKey,
     );
     if (await store.setExecutionReceipt(execution.id, receipt)) return { ...execution, receipt };
@@ -357,15 +361,28 @@ export class ExecutionRunner {
   async #run(execution: ExecutionRecord, code: FunctionVersion | FunctionRecord): Promise<void> {
     const { store, executor, vault, metrics, config, log, signingKey } = this.#options;
     const inputs: ReceiptInputs = {
-      source: code.source,
+      ...codeInputs(code),
       params: execution.params,
       functionVersion: execution.functionVersion,
       limits: { timeoutMs: code.timeoutMs, memoryMb: code.memoryMb },
       deterministic: code.deterministic,
     };
+    const live = this.liveLogs.open(execution.id);
+    // Live lines are redacted as the record will be: with the values of the secrets the function
+    // may read (those it read are among them), fetched at its first line.
+    const liveRedaction = new LiveRedaction(code.allowedSecrets.length === 0 ? null : () => vault.values(execution.userId, code.allowedSecrets));
+    let liveClosed = false;
+    const closeLive = async () => {
+      if (liveClosed) return;
+      liveClosed = true;
+      await liveRedaction.settled();
+      // Only an execution that logged has lines in the store: the others cost no query here.
+      if (await live.close()) await store.deleteLogLines(execution.id).catch((error: unknown) => log.warn({ err: error, executionId: execution.id }, 'could not delete live log lines'));
+    };
     try {
       const request: ExecutionRequest = {
-        source: code.source,
+        ...codeInputs(code),
+        env: code.env,
         language: code.language,
         executionId: execution.id,
         functionId: execution.functionId,
@@ -379,8 +396,9 @@ export class ExecutionRunner {
         deterministic: code.deterministic,
         ...(code.form ? { form: code.form } : {}),
       };
-      let result: ExecutionResult = await executor.execute(request);
-      result = redactExecution(result, await vault.values(execution.userId, result.secretsRead));
+      let result: ExecutionResult = await executor.execute(request, { onLog: (entry, index) => liveRedaction.pass(entry, index, live.onLog) });
+      const readValues = await vault.values(execution.userId, result.secretsRead);
+      result = redactExecution(result, [...new Set([...readValues, ...(await liveRedaction.loadedValues())])]);
       // The receipt names the result as answered: redacted, with the record's identity.
       result = signResult({ ...result, executionId: execution.id, functionId: execution.functionId, userId: execution.userId }, inputs, signingKey);
       const saved = await store.completeExecution(
@@ -401,12 +419,14 @@ export class ExecutionRunner {
         },
         config.historyPerFunction,
       );
+      await closeLive();
       if (saved) await store.recordSecretReads(execution.userId, execution.id, result.secretsRead, result.finishedAt);
       metrics.recordExecution(result.status, result.error?.code ?? null, result.durationMs / 1000);
     } catch (error) {
       log.error({ err: error, executionId: execution.id }, 'execution could not be run or recorded');
       await this.#recordFailure(execution, inputs);
     } finally {
+      await closeLive().catch((error: unknown) => log.warn({ err: error, executionId: execution.id }, 'could not end live logs'));
       this.#release(execution.userId);
     }
   }
@@ -467,5 +487,45 @@ export class ExecutionRunner {
     }
     this.#queueMayHoldWork = true;
     this.pump();
+  }
+}
+
+/** What runs, for the engine and the receipt alike: one file, or the entry with the other modules. */
+function codeInputs(code: FunctionCode): { source: string; modules?: Record<string, string>; entry?: string } {
+  if (code.modules === null || code.entry === null) return { source: code.source };
+  return { source: code.source, modules: code.modules, entry: code.entry };
+}
+
+/**
+ * Redacts an execution's live console lines with the values of the secrets it may read, loaded
+ * once at its first line; lines pass on in order (each waits for the ones before it).
+ */
+class LiveRedaction {
+  readonly #load: (() => Promise<string[]>) | null;
+  #values: Promise<string[]> | null = null;
+  #redact: Redact | null = null;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(load: (() => Promise<string[]>) | null) {
+    this.#load = load;
+  }
+
+  pass(entry: LogEntry, index: number, next: (entry: LogEntry, index: number) => void): void {
+    if (this.#load === null) return next(entry, index);
+    this.#values ??= this.#load().catch(() => []);
+    this.#chain = this.#chain.then(async () => {
+      this.#redact ??= redactor(await this.#values!);
+      next({ ...entry, message: this.#redact(entry.message) }, index);
+    });
+  }
+
+  /** The values live lines were redacted with (none when no line came). */
+  async loadedValues(): Promise<string[]> {
+    return this.#values === null ? [] : await this.#values;
+  }
+
+  /** Resolves once every line given has passed on. */
+  settled(): Promise<void> {
+    return this.#chain;
   }
 }

@@ -1,11 +1,18 @@
 // /v1/functions: a user's stored functions. Every update is a new version; a source that does
 // not compile is refused when saved, with its line and column. The function's `version` is the
 // active one (what runs); activating an older version is a rollback that rewrites no history.
+// A function is one file (`source`) or a set of ES modules (`modules` by path, with an `entry`),
+// judged whole when saved (module-set.ts: paths, size, imports inside the set, no cycle); the
+// store keeps the entry's text as `source` and the others as `modules`, the engine's shape.
+// Its `env` (non-secret configuration, core/env.ts) is versioned with the code.
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { checkSyntax } from '../../core/compile-check.ts';
-import { detectForm } from '../../core/source.ts';
+import { checkModuleSet, checkSyntax } from '../../core/compile-check.ts';
+import { checkedEnv, maxEnvEntries, maxEnvValueBytes } from '../../core/env.ts';
+import { ExecutionFailure } from '../../core/failure.ts';
+import { maxModules } from '../../core/module-set.ts';
+import { detectForm, detectLanguage } from '../../core/source.ts';
 import { overOperatorMaxima } from './maxima.ts';
 import { checkLimit, LimitError, limitBounds, type LimitName } from '../../core/limits.ts';
 import type { FunctionCode, FunctionPatch, FunctionRecord, FunctionVersion } from '../../store/index.ts';
@@ -44,12 +51,26 @@ const editable = {
   allowedSecrets: Type.Array(SecretName, { maxItems: 100, uniqueItems: true, description: 'secrets the function may read (none by default)' }),
   allowedHosts: Type.Array(HostName, { maxItems: 100, uniqueItems: true, description: 'hosts the function may fetch (none by default)' }),
   deterministic: Type.Boolean({ description: 'run deterministically: seeded randomness, a virtual clock, no fetch; receipts can then be replayed (docs/attestation.md)' }),
+  modules: Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: `a function of several ES modules: every module's source by relative path ("main.js", "lib/util.js"), the entry's included; they import each other by relative specifiers ("./lib/util.js"). At most ${maxModules} modules; the whole set counts against the source limit`,
+  }),
+  entry: Type.String({ minLength: 1, maxLength: 200, description: 'with modules: the path of the entry module (default "main.js")' }),
+  env: Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: `non-secret configuration the function reads as context.env, versioned with the code: at most ${maxEnvEntries} names (letters, digits, _), each value a string of at most ${maxEnvValueBytes} bytes. Secrets belong in secrets, never here`,
+  }),
 };
 
 const CreateFunction = Type.Object(
   {
     name: editable.name,
-    source: editable.source,
+    source: Type.Optional(editable.source),
+    modules: Type.Optional(editable.modules),
+    entry: Type.Optional(editable.entry),
+    env: Type.Optional(editable.env),
     description: Type.Optional(editable.description),
     language: Type.Optional(editable.language),
     form: Type.Optional(editable.form),
@@ -62,7 +83,10 @@ const CreateFunction = Type.Object(
   { additionalProperties: false },
 );
 
-const UpdateFunction = Type.Partial(Type.Object(editable, { additionalProperties: false }), { additionalProperties: false, minProperties: 1 });
+const UpdateFunction = Type.Partial(
+  Type.Object({ ...editable, modules: nullable(editable.modules) }, { additionalProperties: false, description: 'modules: null makes it a one-file function again' }),
+  { additionalProperties: false, minProperties: 1 },
+);
 
 const codeFields = {
   language: editable.language,
@@ -73,6 +97,16 @@ const codeFields = {
   allowedSecrets: Type.Array(Type.String()),
   allowedHosts: Type.Array(Type.String()),
   deterministic: Type.Boolean(),
+  entry: nullable(Type.String({ description: 'a function of several modules: the path of its entry module; null for a one-file function' })),
+};
+
+/** What a function or version shows of its code beyond the summary. */
+const codeBodyFields = {
+  source: Type.String({ description: "the function's source; for a function of several modules, its entry module's" }),
+  modules: nullable(
+    Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, description: "every module's source by path, the entry's included; null for a one-file function" }),
+  ),
+  env: Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, description: 'non-secret configuration, read as context.env' }),
 };
 
 const FunctionSummary = Type.Object(
@@ -90,9 +124,9 @@ const FunctionSummary = Type.Object(
   { $id: 'FunctionSummary' },
 );
 
-const FunctionBody = Type.Composite([FunctionSummary, Type.Object({ source: Type.String() })], { $id: 'Function' });
+const FunctionBody = Type.Composite([FunctionSummary, Type.Object(codeBodyFields)], { $id: 'Function' });
 
-const VersionBody = Type.Object({ version: Type.Integer(), ...codeFields, source: Type.String(), createdAt: Timestamp }, { $id: 'FunctionVersion' });
+const VersionBody = Type.Object({ version: Type.Integer(), ...codeFields, ...codeBodyFields, createdAt: Timestamp }, { $id: 'FunctionVersion' });
 
 const IdParams = Type.Object({ id: Id });
 
@@ -118,9 +152,11 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
     async (request, reply) => {
       const userId = userIdOf(request);
       const body = request.body;
+      const shape = createdShape(body);
       const code: FunctionCode = {
-        source: body.source,
-        language: body.language ?? 'javascript',
+        ...shape,
+        env: envOf(body.env),
+        language: body.language ?? (shape.entry !== null ? detectLanguage(shape.entry, undefined) : 'javascript'),
         form: body.form ?? null,
         timeoutMs: body.timeoutMs ?? config.limits.defaultTimeoutMs,
         memoryMb: body.memoryMb ?? config.limits.defaultMemoryMb,
@@ -210,8 +246,10 @@ export async function functionRoutes(app: FastifyInstance, { store, config }: Se
       if (!current) throw notFound('function');
       // If-Match: only if nobody changed it since the caller read it (checked again by the store).
       const expected = ifMatch(request.headers['if-match'], current);
-      const patch: FunctionPatch = { ...request.body };
-      const touchesCode = ['source', 'language', 'form', 'timeoutMs', 'memoryMb', 'allowedHosts'].some((field) => field in patch);
+      const { modules: _modules, entry: _entry, source: _source, env, ...rest } = request.body;
+      const patch: FunctionPatch = { ...rest, ...updatedShape(request.body, current) };
+      if (env !== undefined) patch.env = envOf(env);
+      const touchesCode = ['source', 'modules', 'entry', 'language', 'form', 'timeoutMs', 'memoryMb', 'allowedHosts'].some((field) => field in request.body);
       if (touchesCode) await checkCode({ ...current, ...patch }, config);
       const updated = await store.updateFunction(userId, current.id, patch, new Date().toISOString(), expected);
       if (!updated) throw notFound('function');
@@ -308,8 +346,12 @@ async function checkCode(code: FunctionCode, config: ServiceConfig): Promise<voi
   const { limits } = config;
   const over = overOperatorMaxima(code, limits);
   if (over) throw new ApiError(400, 'VALIDATION_ERROR', `body/${over.field} must be at most ${over.max} (the operator maximum)`);
-  const bytes = Buffer.byteLength(code.source, 'utf8');
-  if (bytes > limits.maxSourceBytes) throw new ApiError(400, 'VALIDATION_ERROR', `body/source is ${bytes} bytes, over the limit of ${limits.maxSourceBytes}`);
+  if (code.modules === null) {
+    const bytes = Buffer.byteLength(code.source, 'utf8');
+    if (bytes > limits.maxSourceBytes) throw new ApiError(400, 'VALIDATION_ERROR', `body/source is ${bytes} bytes, over the limit of ${limits.maxSourceBytes}`);
+  } else if (code.form === 'script') {
+    throw new ApiError(400, 'VALIDATION_ERROR', 'body/form: a function of several modules is an ES module: form must be "module" (or absent)');
+  }
   code.allowedHosts.forEach((host, index) => {
     try {
       parseHostPattern(host);
@@ -317,7 +359,10 @@ async function checkCode(code: FunctionCode, config: ServiceConfig): Promise<voi
       throw new ApiError(400, 'VALIDATION_ERROR', `body/allowedHosts/${index}: ${(error as Error).message}`);
     }
   });
-  const problem = await checkSyntax(code.source, { form: code.form ?? undefined, language: code.language });
+  const problem =
+    code.modules === null
+      ? await checkSyntax(code.source, { form: code.form ?? undefined, language: code.language })
+      : await checkModuleSet(code.source, code.modules, code.entry, { language: code.language, maxSourceBytes: limits.maxSourceBytes });
   if (!problem) return;
   const details: Record<string, unknown> = {};
   if (problem.line !== undefined) details.line = problem.line;
@@ -349,23 +394,96 @@ function staleError(): ApiError {
   return new ApiError(412, 'PRECONDITION_FAILED', 'the function changed since it was read (If-Match): read it again, then apply the change to what it is now');
 }
 
+// ---- one file or a set of modules ---------------------------------------------------------
+
+type CodeShape = Pick<FunctionCode, 'source' | 'modules' | 'entry'>;
+type ShapeFields = { source?: string | undefined; modules?: Record<string, string> | null | undefined; entry?: string | undefined };
+
+/** A new function's code: `source`, or `modules` with `entry` (exactly one of the two). */
+function createdShape(body: ShapeFields): CodeShape {
+  if (body.modules !== undefined && body.modules !== null) {
+    if (body.source !== undefined) throw invalid('give either body/source (a one-file function) or body/modules (a set of modules), not both');
+    return splitSet(body.modules, body.entry ?? 'main.js');
+  }
+  if (body.entry !== undefined) throw invalid('body/entry is only for a function with modules');
+  if (body.source === undefined) throw invalid('body/source is required (or body/modules, for a function of several modules)');
+  return { source: body.source, modules: null, entry: null };
+}
+
+/**
+ * The code an update makes: `modules` replaces the whole set (keeping the entry's path when the
+ * new set has it), `modules: null` makes a one-file function of the entry, `entry` alone picks
+ * another entry of the set, `source` alone replaces the entry's (or the one file's) text.
+ * Undefined fields of the answer are left as they are.
+ */
+function updatedShape(body: ShapeFields, current: FunctionCode): Partial<CodeShape> {
+  if (body.modules !== undefined && body.modules !== null) {
+    if (body.source !== undefined) throw invalid('give either body/source or body/modules, not both: modules holds the entry\'s source too');
+    const keep = current.entry !== null && Object.hasOwn(body.modules, current.entry) ? current.entry : 'main.js';
+    return splitSet(body.modules, body.entry ?? keep);
+  }
+  if (body.modules === null) {
+    if (body.entry !== undefined) throw invalid('body/entry is only for a function with modules');
+    return { source: body.source ?? current.source, modules: null, entry: null };
+  }
+  if (body.entry !== undefined) {
+    if (current.modules === null || current.entry === null) throw invalid('body/entry is only for a function with modules: give body/modules');
+    const set = splitSet({ ...current.modules, [current.entry]: current.source }, body.entry);
+    return body.source === undefined ? set : { ...set, source: body.source };
+  }
+  return body.source === undefined ? {} : { source: body.source };
+}
+
+/** The stored shape of a set given whole: the entry's text as `source`, the others as `modules`. */
+function splitSet(modules: Record<string, string>, entry: string): CodeShape {
+  if (!Object.hasOwn(modules, entry)) {
+    throw invalid(`body/modules has no module "${entry}", the entry: add it, or name the entry module with body/entry`);
+  }
+  const others: Record<string, string> = {};
+  for (const [path, text] of Object.entries(modules)) if (path !== entry) Object.defineProperty(others, path, { value: text, enumerable: true, writable: true, configurable: true });
+  return { source: modules[entry]!, modules: others, entry };
+}
+
+/** Every module by path, the entry's included (as the API shows and takes them); null for one file. */
+function wholeSet(code: FunctionCode): Record<string, string> | null {
+  if (code.modules === null || code.entry === null) return null;
+  const set: Record<string, string> = {};
+  Object.defineProperty(set, code.entry, { value: code.source, enumerable: true, writable: true, configurable: true });
+  for (const [path, text] of Object.entries(code.modules)) Object.defineProperty(set, path, { value: text, enumerable: true, writable: true, configurable: true });
+  return set;
+}
+
+function envOf(env: unknown): Record<string, string> {
+  try {
+    return checkedEnv(env, 'body/env');
+  } catch (error) {
+    if (error instanceof ExecutionFailure) throw invalid(error.message);
+    throw error;
+  }
+}
+
+function invalid(message: string): ApiError {
+  return new ApiError(400, 'VALIDATION_ERROR', message);
+}
+
 /** The form a function runs as: the one it was given, or the one its source shows. */
 function reportedForm(code: FunctionCode): { form: 'module' | 'script'; formDetected: boolean } {
+  if (code.modules !== null) return { form: 'module', formDetected: code.form === null };
   if (code.form !== null) return { form: code.form, formDetected: false };
   return { form: detectForm(code.source, undefined, code.language), formDetected: true };
 }
 
 function functionSummary(fn: FunctionRecord) {
-  const { source: _source, userId: _userId, ...summary } = fn;
+  const { source: _source, modules: _modules, env: _env, userId: _userId, ...summary } = fn;
   return { ...summary, ...reportedForm(fn) };
 }
 
 function functionBody(fn: FunctionRecord) {
   const { userId: _userId, ...body } = fn;
-  return { ...body, ...reportedForm(fn) };
+  return { ...body, modules: wholeSet(fn), ...reportedForm(fn) };
 }
 
 function versionBody(version: FunctionVersion) {
   const { functionId: _functionId, ...body } = version;
-  return { ...body, ...reportedForm(version) };
+  return { ...body, modules: wholeSet(version), ...reportedForm(version) };
 }

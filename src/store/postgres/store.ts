@@ -3,7 +3,7 @@
 // claiming queued executions, an advisory lock around migrations.
 import pg from 'pg';
 import type { Receipt } from '../../attestation/receipt.ts';
-import type { ErrorCode } from '../../core/types.ts';
+import type { ErrorCode, LogEntry } from '../../core/types.ts';
 import { checkNotNewer, loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
@@ -213,9 +213,12 @@ export class PostgresStore implements Store {
         if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
         const row = await this.#row(
           `INSERT INTO functions (id, user_id, name, description, version, source, language, form, timeout_ms, memory_mb,
-             allowed_secrets, allowed_hosts, deterministic, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) RETURNING *`,
-          [fn.id, fn.userId, fn.name, fn.description, fn.source, fn.language, fn.form, fn.timeoutMs, fn.memoryMb, jsonText(fn.allowedSecrets), jsonText(fn.allowedHosts), fn.createdAt, fn.deterministic],
+             allowed_secrets, allowed_hosts, deterministic, created_at, updated_at, modules, entry, env)
+           VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12, $14, $15, $16) RETURNING *`,
+          [
+            fn.id, fn.userId, fn.name, fn.description, fn.source, fn.language, fn.form, fn.timeoutMs, fn.memoryMb, jsonText(fn.allowedSecrets), jsonText(fn.allowedHosts), fn.createdAt, fn.deterministic,
+            modulesText(fn.modules), fn.entry, jsonText(fn.env),
+          ],
           client,
         );
         await this.#insertVersion(client, fn.id, 1, fn, fn.createdAt);
@@ -230,8 +233,11 @@ export class PostgresStore implements Store {
   async #insertVersion(client: pg.PoolClient, functionId: string, version: number, code: FunctionRecord | NewFunction, at: string): Promise<void> {
     await client.query(
       `INSERT INTO function_versions (function_id, version, source, language, form, timeout_ms, memory_mb, allowed_secrets,
-         allowed_hosts, deterministic, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10)`,
-      [functionId, version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at, code.deterministic],
+         allowed_hosts, deterministic, created_at, modules, entry, env) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $12, $13, $14)`,
+      [
+        functionId, version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at, code.deterministic,
+        modulesText(code.modules), code.entry, jsonText(code.env),
+      ],
     );
   }
 
@@ -263,8 +269,12 @@ export class PostgresStore implements Store {
         next.updatedAt = at;
         await client.query(
           `UPDATE functions SET name = $1, description = $2, version = $3, source = $4, language = $5, form = $6, timeout_ms = $7,
-             memory_mb = $8, allowed_secrets = $9, allowed_hosts = $10, deterministic = $13, updated_at = $11 WHERE id = $12`,
-          [next.name, next.description, next.version, next.source, next.language, next.form, next.timeoutMs, next.memoryMb, jsonText(next.allowedSecrets), jsonText(next.allowedHosts), at, id, next.deterministic],
+             memory_mb = $8, allowed_secrets = $9, allowed_hosts = $10, deterministic = $13, updated_at = $11,
+             modules = $14, entry = $15, env = $16 WHERE id = $12`,
+          [
+            next.name, next.description, next.version, next.source, next.language, next.form, next.timeoutMs, next.memoryMb, jsonText(next.allowedSecrets), jsonText(next.allowedHosts), at, id, next.deterministic,
+            modulesText(next.modules), next.entry, jsonText(next.env),
+          ],
         );
         await this.#insertVersion(client, id, next.version, next, at);
         return { ok: true, value: next } as const;
@@ -284,8 +294,11 @@ export class PostgresStore implements Store {
       const code = versionOf(chosen);
       const updated = await this.#row(
         `UPDATE functions SET version = $1, source = $2, language = $3, form = $4, timeout_ms = $5, memory_mb = $6, allowed_secrets = $7,
-           allowed_hosts = $8, updated_at = $9 WHERE id = $10 RETURNING *`,
-        [version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at, id],
+           allowed_hosts = $8, updated_at = $9, modules = $11, entry = $12, env = $13, deterministic = $14 WHERE id = $10 RETURNING *`,
+        [
+          version, code.source, code.language, code.form, code.timeoutMs, code.memoryMb, jsonText(code.allowedSecrets), jsonText(code.allowedHosts), at, id,
+          modulesText(code.modules), code.entry, jsonText(code.env), code.deterministic,
+        ],
         client,
       );
       return functionOf(updated!);
@@ -556,6 +569,30 @@ export class PostgresStore implements Store {
     return Number((await this.#row("SELECT count(*) AS n FROM executions WHERE phase = 'queued'"))!.n);
   }
 
+  // ---- live log lines --------------------------------------------------------------------------
+
+  async appendLogLines(executionId: string, firstLine: number, entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // One statement; the execution may be gone (its function was deleted): then nothing is added.
+    await this.#pool.query(
+      `INSERT INTO execution_log_lines (execution_id, line, entry)
+         SELECT e.id, $2::integer + (l.ordinality - 1), l.value
+           FROM executions e, json_array_elements($3::json) WITH ORDINALITY AS l
+          WHERE e.id = $1
+       ON CONFLICT (execution_id, line) DO NOTHING`,
+      [executionId, firstLine, JSON.stringify(entries)],
+    );
+  }
+
+  async listLogLines(executionId: string, fromLine: number, limit: number): Promise<LogEntry[]> {
+    const rows = await this.#rows('SELECT entry FROM execution_log_lines WHERE execution_id = $1 AND line >= $2 ORDER BY line LIMIT $3', [executionId, fromLine, limit]);
+    return rows.map((row) => row.entry as LogEntry);
+  }
+
+  async deleteLogLines(executionId: string): Promise<void> {
+    await this.#pool.query('DELETE FROM execution_log_lines WHERE execution_id = $1', [executionId]);
+  }
+
   // ---- signing keys ----------------------------------------------------------------------------
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -815,6 +852,11 @@ function isUniqueViolation(error: unknown): boolean {
 
 function iso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+/** A module set as JSON text, or NULL for a one-file function. */
+function modulesText(modules: Record<string, string> | null): string | null {
+  return modules === null ? null : JSON.stringify(modules);
 }
 
 function definedOnly<T extends object>(patch: T): Partial<T> {

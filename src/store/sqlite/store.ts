@@ -3,7 +3,7 @@
 // interleave with another request of this process.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Receipt } from '../../attestation/receipt.ts';
-import type { ErrorCode } from '../../core/types.ts';
+import type { ErrorCode, LogEntry } from '../../core/types.ts';
 import { checkNotNewer, loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
@@ -203,13 +203,16 @@ export class SqliteStore implements Store {
       if (count >= quota.maxPerUser) return { ok: false, reason: 'quota' } as const;
       if (this.#get('SELECT 1 FROM functions WHERE user_id = ? AND name = ?', fn.userId, fn.name)) return { ok: false, reason: 'conflict' } as const;
       this.#run(
-        `INSERT INTO functions (id, user_id, name, description, version, source, language, form, timeout_ms, memory_mb,
-           allowed_secrets, allowed_hosts, deterministic, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO functions (id, user_id, name, description, version, source, modules, entry, env, language, form, timeout_ms, memory_mb,
+           allowed_secrets, allowed_hosts, deterministic, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         fn.id,
         fn.userId,
         fn.name,
         fn.description,
         fn.source,
+        modulesText(fn.modules),
+        fn.entry,
+        jsonText(fn.env),
         fn.language,
         fn.form,
         fn.timeoutMs,
@@ -227,11 +230,14 @@ export class SqliteStore implements Store {
 
   #insertVersion(functionId: string, version: number, code: FunctionRecord | NewFunction, at: string): void {
     this.#run(
-      `INSERT INTO function_versions (function_id, version, source, language, form, timeout_ms, memory_mb, allowed_secrets,
-         allowed_hosts, deterministic, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO function_versions (function_id, version, source, modules, entry, env, language, form, timeout_ms, memory_mb, allowed_secrets,
+         allowed_hosts, deterministic, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       functionId,
       version,
       code.source,
+      modulesText(code.modules),
+      code.entry,
+      jsonText(code.env),
       code.language,
       code.form,
       code.timeoutMs,
@@ -268,12 +274,15 @@ export class SqliteStore implements Store {
         return { ok: false, reason: 'conflict' } as const;
       }
       this.#run(
-        `UPDATE functions SET name = ?, description = ?, version = ?, source = ?, language = ?, form = ?, timeout_ms = ?,
+        `UPDATE functions SET name = ?, description = ?, version = ?, source = ?, modules = ?, entry = ?, env = ?, language = ?, form = ?, timeout_ms = ?,
            memory_mb = ?, allowed_secrets = ?, allowed_hosts = ?, deterministic = ?, updated_at = ? WHERE id = ?`,
         next.name,
         next.description,
         next.version,
         next.source,
+        modulesText(next.modules),
+        next.entry,
+        jsonText(next.env),
         next.language,
         next.form,
         next.timeoutMs,
@@ -296,16 +305,20 @@ export class SqliteStore implements Store {
       if (!row || !chosen) return undefined;
       const code = versionOf(chosen);
       this.#run(
-        `UPDATE functions SET version = ?, source = ?, language = ?, form = ?, timeout_ms = ?, memory_mb = ?, allowed_secrets = ?,
-           allowed_hosts = ?, updated_at = ? WHERE id = ?`,
+        `UPDATE functions SET version = ?, source = ?, modules = ?, entry = ?, env = ?, language = ?, form = ?, timeout_ms = ?, memory_mb = ?,
+           allowed_secrets = ?, allowed_hosts = ?, deterministic = ?, updated_at = ? WHERE id = ?`,
         version,
         code.source,
+        modulesText(code.modules),
+        code.entry,
+        jsonText(code.env),
         code.language,
         code.form,
         code.timeoutMs,
         code.memoryMb,
         jsonText(code.allowedSecrets),
         jsonText(code.allowedHosts),
+        code.deterministic ? 1 : 0,
         at,
         id,
       );
@@ -570,6 +583,28 @@ export class SqliteStore implements Store {
     return Number(this.#get("SELECT count(*) AS n FROM executions WHERE phase = 'queued'")!.n);
   }
 
+  // ---- live log lines --------------------------------------------------------------------------
+
+  async appendLogLines(executionId: string, firstLine: number, entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.#transaction(() => {
+      // The execution may be gone (its function was deleted): then there is nothing to follow.
+      if (!this.#get('SELECT 1 FROM executions WHERE id = ?', executionId)) return;
+      entries.forEach((entry, index) => {
+        this.#run('INSERT OR IGNORE INTO execution_log_lines (execution_id, line, entry) VALUES (?, ?, ?)', executionId, firstLine + index, JSON.stringify(entry));
+      });
+    });
+  }
+
+  async listLogLines(executionId: string, fromLine: number, limit: number): Promise<LogEntry[]> {
+    const rows = this.#all('SELECT entry FROM execution_log_lines WHERE execution_id = ? AND line >= ? ORDER BY line LIMIT ?', executionId, fromLine, limit);
+    return rows.map((row) => JSON.parse(String(row.entry)) as LogEntry);
+  }
+
+  async deleteLogLines(executionId: string): Promise<void> {
+    this.#run('DELETE FROM execution_log_lines WHERE execution_id = ?', executionId);
+  }
+
   // ---- signing keys ----------------------------------------------------------------------------
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -789,6 +824,11 @@ export class SqliteStore implements Store {
 
 function now(): string {
   return new Date().toISOString();
+}
+
+/** A module set as JSON text, or NULL for a one-file function. */
+function modulesText(modules: Record<string, string> | null): string | null {
+  return modules === null ? null : JSON.stringify(modules);
 }
 
 function definedOnly<T extends object>(patch: T): Partial<T> {
