@@ -22,6 +22,7 @@ import { loadAverage, machineInfo, type MachineInfo } from './machine.ts';
 import { closedLoop, type LatencyStats } from './measure.ts';
 import { mb, rssOf } from './memory.ts';
 import type { BenchResults, Cell } from './model.ts';
+import { measureServiceCosts, type ServiceCosts } from './service-costs.ts';
 import { teejsPool } from './systems/teejs.ts';
 import { workloads } from './workloads/index.ts';
 import { generateApiKey } from '../src/service/auth/keys.ts';
@@ -33,11 +34,13 @@ export interface ServicePlan {
   warmupS: number;
   measureS: number;
   soak: { early: number; total: number; samples: number; concurrency: number; settleMs: number } | null;
+  /** Executions counted for the costs per execution (service-costs.ts). */
+  costExecutions: number;
 }
 
 const plans: Record<'quick' | 'full', ServicePlan> = {
-  quick: { concurrencies: [1, 16], rounds: 1, warmupS: 0.5, measureS: 1.5, soak: { early: 200, total: 2000, samples: 2, concurrency: 16, settleMs: 500 } },
-  full: { concurrencies: [1, 16], rounds: 2, warmupS: 2, measureS: 10, soak: { early: 1000, total: 100_000, samples: 5, concurrency: 16, settleMs: 2000 } },
+  quick: { concurrencies: [1, 16], rounds: 1, warmupS: 0.5, measureS: 1.5, soak: { early: 200, total: 2000, samples: 2, concurrency: 16, settleMs: 500 }, costExecutions: 300 },
+  full: { concurrencies: [1, 16], rounds: 2, warmupS: 2, measureS: 10, soak: { early: 1000, total: 100_000, samples: 5, concurrency: 16, settleMs: 2000 }, costExecutions: 2000 },
 };
 
 /** The service's flags besides its defaults: those that would refuse one tenant's benchmark load. */
@@ -164,6 +167,7 @@ export interface ServiceResults {
   durationMs: number;
   plan: ServicePlan;
   serviceFlags: string[];
+  costs: ServiceCosts;
   rounds: Round[];
   soak: { samples: SoakSample[]; errors: number; firstError: string | null; growthMb: number; durationMs: number } | null;
 }
@@ -174,6 +178,10 @@ export async function runServiceBench(options: { quick: boolean; out: string; no
   const plan = { ...plans[mode], ...(options.noMemory ? { soak: null } : {}) };
   const machine = machineInfo();
   log(`teejs service benchmark (${mode}): ${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`);
+
+  log(`costs per execution: ${plan.costExecutions} executions through the service in this process, counted…`);
+  const costs = await measureServiceCosts(plan.costExecutions, 16);
+  log(`  ${JSON.stringify(costs)}`);
 
   const adminKey = generateApiKey().key;
   const env = { ...process.env, TEEJS_ADMIN_KEY: adminKey, TEEJS_MASTER_KEY: randomBytes(32).toString('base64') };
@@ -213,7 +221,7 @@ export async function runServiceBench(options: { quick: boolean; out: string; no
     if (!poolClosed) await pool.close().catch(() => {});
     await serve.stop();
   }
-  const results: ServiceResults = { mode, machine, loadAverageAtEnd: loadAverage(), durationMs: Math.round(performance.now() - started), plan, serviceFlags, rounds, soak };
+  const results: ServiceResults = { mode, machine, loadAverageAtEnd: loadAverage(), durationMs: Math.round(performance.now() - started), plan, serviceFlags, costs, rounds, soak };
   mkdirSync(options.out, { recursive: true });
   const base = join(options.out, mode === 'full' ? 'service' : 'service-quick');
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
@@ -289,6 +297,22 @@ function serviceMarkdown(results: ServiceResults): string {
     const growth = results.soak.growthMb;
     out.push(`| RSS of the service's process tree after ${results.soak.samples.at(-1)!.executions.toLocaleString('en')} executions within 50 MB of its RSS after ${results.soak.samples[0]!.executions.toLocaleString('en')} | ${growth >= 0 ? '+' : ''}${fixed(growth, 1)} MB | ${growth <= 50 ? 'yes' : '**no**'} |`);
   }
+  const c = results.costs;
+  out.push(
+    '',
+    `## Costs per execution (${c.executions.toLocaleString('en')} executions at 16 clients, server process only)`,
+    '',
+    '| what | per execution |',
+    '| --- | --- |',
+    `| store reads (calls) | ${c.storeReadsPerExecution} |`,
+    `| store writes (calls; each one commit) | ${c.storeWritesPerExecution} |`,
+    `| fsync + fdatasync | ${c.fsyncsPerExecution ?? 'not measured'} (${c.fsyncNote}) |`,
+    `| JSON.stringify calls | ${c.jsonStringifyPerExecution} |`,
+    `| JSON.parse calls | ${c.jsonParsePerExecution} |`,
+    `| log lines (default level) | ${c.logLinesPerExecution} |`,
+    `| store calls by method | ${Object.entries(c.storeCalls).map(([name, count]) => `${name} ${count}`).join(', ')} |`,
+  );
+  if (c.failures) out.push('', `**${c.failures} executions failed while counting.**`);
   out.push('', '## Rounds', '', '| clients | round | pool req/s | pool p50 / p99 ms | service req/s | service p50 / p99 ms | service ÷ pool | failures |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results.rounds) {
     const failures = r.pool.errors + r.service.errors;
