@@ -49,7 +49,7 @@ export const serviceFlags = ['--rate-limit', '1000000', '--max-running', '100000
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const hello = workloads.find((w) => w.id === 'hello')!;
 
-interface Serve {
+export interface Serve {
   child: ChildProcess;
   url: string;
   dataDir: string;
@@ -230,7 +230,7 @@ export async function runServiceBench(options: { quick: boolean; out: string; no
   log(`done in ${(results.durationMs / 1000).toFixed(0)} s; wrote ${base}.{md,json,svg}`);
 }
 
-async function soakService(serve: Serve, target: HttpTarget, plan: NonNullable<ServicePlan['soak']>): Promise<NonNullable<ServiceResults['soak']>> {
+export async function soakService(serve: Serve, target: HttpTarget, plan: NonNullable<ServicePlan['soak']>): Promise<NonNullable<ServiceResults['soak']>> {
   const started = performance.now();
   const samples: SoakSample[] = [];
   let done = 0;

@@ -5,6 +5,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode } from '../../core/types.ts';
 import { checkNotNewer, loadMigrations } from '../migrations.ts';
+import { backstopPages, Checkpointer } from './checkpointer.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
@@ -44,11 +45,16 @@ import type {
 
 type Row = Record<string, SQLInputValue>;
 
+/** How often the checkpoint thread moves the WAL into the database file. */
+const checkpointIntervalMs = 1000;
+const sqliteDefaultCheckpointPages = 1000;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly exclusive = true;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  #checkpointer: Checkpointer | undefined;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -58,12 +64,24 @@ export class SqliteStore implements Store {
   static open(file: string): SqliteStore {
     const db = new DatabaseSync(file);
     try {
-      db.exec('PRAGMA journal_mode = WAL');
+      const wal = String((db.prepare('PRAGMA journal_mode = WAL').get() as Row).journal_mode) === 'wal';
       db.exec('PRAGMA synchronous = NORMAL');
       db.exec('PRAGMA foreign_keys = ON');
       db.exec('PRAGMA busy_timeout = 5000');
       const store = new SqliteStore(db);
       store.#migrate();
+      // Checkpoints off the server's thread (checkpointer.ts); its own only as a backstop.
+      if (wal) {
+        db.exec(`PRAGMA wal_autocheckpoint = ${backstopPages}`);
+        store.#checkpointer = new Checkpointer({
+          file,
+          intervalMs: checkpointIntervalMs,
+          onFailure: (error) => {
+            if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${sqliteDefaultCheckpointPages}`);
+            process.emitWarning(`${error.message}; the store checkpoints its WAL itself again`);
+          },
+        });
+      }
       return store;
     } catch (error) {
       db.close();
@@ -123,6 +141,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer?.close();
+    this.#checkpointer = undefined;
     if (this.#db.isOpen) this.#db.close();
   }
 
