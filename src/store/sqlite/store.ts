@@ -467,7 +467,37 @@ export class SqliteStore implements Store {
       execution.schedule?.id ?? null,
       execution.schedule?.tickAt ?? null,
     );
-    return { ok: true, value: executionOf(this.#get('SELECT * FROM executions WHERE id = ?', execution.id)!) };
+    // The row as inserted, without reading it back.
+    const started = execution.phase === 'started';
+    return {
+      ok: true,
+      value: {
+        id: execution.id,
+        userId: execution.userId,
+        functionId: execution.functionId,
+        functionVersion: execution.functionVersion,
+        async: execution.async,
+        status: started ? 'running' : 'queued',
+        phase: execution.phase,
+        trigger: execution.trigger ?? 'api',
+        nodeId: execution.nodeId,
+        scheduleId: execution.schedule?.id ?? null,
+        scheduledAt: execution.schedule?.tickAt ?? null,
+        params: execution.params === undefined ? null : execution.params,
+        result: null,
+        error: null,
+        logs: [],
+        network: [],
+        secretsRead: [],
+        createdAt: execution.createdAt,
+        startedAt: started ? execution.createdAt : null,
+        finishedAt: null,
+        durationMs: null,
+        cpuTimeMs: null,
+        memoryUsedBytes: null,
+        receipt: null,
+      },
+    };
   }
 
   async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]> {
