@@ -53,6 +53,8 @@ export class Checkpointer {
   /** Stops the thread and waits for it to close its connection. */
   async close(): Promise<void> {
     this.#stopping = true;
+    // Unreferenced, the thread would let the process exit while it is waited for here.
+    this.#worker.ref();
     Atomics.store(this.#control, 0, 1);
     Atomics.notify(this.#control, 0);
     await this.#exited;
