@@ -33,6 +33,8 @@ export interface ServiceCosts {
   fsyncNote: string;
   jsonStringifyPerExecution: number;
   jsonParsePerExecution: number;
+  /** The same calls by who made them (from the caller's stack). */
+  jsonByOrigin: Record<string, number>;
   logLinesPerExecution: number;
   failures: number;
 }
@@ -63,13 +65,19 @@ export async function measureServiceCosts(executions: number, concurrency: numbe
     };
   }
   const json = { stringify: 0, parse: 0 };
+  const jsonBy = new Map<string, number>();
   const { stringify, parse } = JSON;
+  const count = (kind: 'stringify' | 'parse') => {
+    json[kind]++;
+    const origin = originOf(new Error().stack ?? '');
+    jsonBy.set(`${kind} ${origin}`, (jsonBy.get(`${kind} ${origin}`) ?? 0) + 1);
+  };
   JSON.stringify = function (...args: Parameters<typeof stringify>) {
-    if (counting) json.stringify++;
+    if (counting) count('stringify');
     return stringify.apply(JSON, args);
   } as typeof JSON.stringify;
   JSON.parse = function (...args: Parameters<typeof parse>) {
-    if (counting) json.parse++;
+    if (counting) count('parse');
     return parse.apply(JSON, args);
   } as typeof JSON.parse;
   try {
@@ -80,6 +88,7 @@ export async function measureServiceCosts(executions: number, concurrency: numbe
     const trace = startStrace(dataDir);
     if (trace) await sleep(1000); // attached to every thread before counting starts
     calls.clear();
+    jsonBy.clear();
     logLines = 0;
     counting = true;
     const stats = await httpLoad(target, { connections: concurrency, amount: executions });
@@ -97,6 +106,7 @@ export async function measureServiceCosts(executions: number, concurrency: numbe
       fsyncNote: trace ? 'fsync and fdatasync calls of the server process (strace -f -c)' : 'not measured: strace is not installed',
       jsonStringifyPerExecution: per(json.stringify),
       jsonParsePerExecution: per(json.parse),
+      jsonByOrigin: Object.fromEntries([...jsonBy].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => [name, per(n)])),
       logLinesPerExecution: per(logLines),
       failures: stats.errors,
     };
@@ -107,6 +117,19 @@ export async function measureServiceCosts(executions: number, concurrency: numbe
     await service.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Who called JSON.stringify or JSON.parse, from the stack (the first frame past this file). */
+function originOf(stack: string): string {
+  const frame = stack.split('\n').slice(3).join('\n');
+  if (frame.includes('canonicalize')) return 'receipt (canonical JSON, one call per string or number)';
+  if (frame.includes('/pino/')) return 'log line';
+  if (frame.includes('fast-json-stringify')) return 'response (the result field)';
+  if (frame.includes('secure-json-parse') || frame.includes('content-type-parser')) return 'request body';
+  if (frame.includes('core/params.ts')) return 'params check (size and depth)';
+  if (frame.includes('/store/')) return 'store (JSON columns)';
+  if (frame.includes('/executor/')) return 'executor pool';
+  return 'other';
 }
 
 /** strace counting this process's fsync and fdatasync calls (all threads), or null without strace. */

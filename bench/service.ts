@@ -311,6 +311,7 @@ function serviceMarkdown(results: ServiceResults): string {
     `| JSON.parse calls | ${c.jsonParsePerExecution} |`,
     `| log lines (default level) | ${c.logLinesPerExecution} |`,
     `| store calls by method | ${Object.entries(c.storeCalls).map(([name, count]) => `${name} ${count}`).join(', ')} |`,
+    `| JSON calls by origin | ${Object.entries(c.jsonByOrigin).map(([name, count]) => `${name}: ${count}`).join('; ')} |`,
   );
   if (c.failures) out.push('', `**${c.failures} executions failed while counting.**`);
   out.push('', '## Rounds', '', '| clients | round | pool req/s | pool p50 / p99 ms | service req/s | service p50 / p99 ms | service ÷ pool | failures |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
