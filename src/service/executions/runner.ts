@@ -1,6 +1,7 @@
 // Runs executions for the service. Each is recorded `queued` when accepted and `running` once it
-// has a slot and goes to an executor; async ones wait in the store (a durable queue shared by
-// all nodes), sync ones wait on this node, where their client is. Invariants:
+// has a slot and goes to an executor (a sync one that has its slot at once is recorded running
+// in one write); async ones wait in the store (a durable queue shared by all nodes), sync ones
+// wait on this node, where their client is. Invariants:
 // - only a started execution can end error/INTERRUPTED: it may have run in part. One that had
 //   not started when its node went away is run by another node (an async one stays in the
 //   shared queue; a sync one waiting here joins it when this node's lease runs out);
