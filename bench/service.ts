@@ -118,7 +118,7 @@ export async function helloTarget(serve: { url: string }, adminKey: string): Pro
 }
 
 /** The resident memory of a process and all its descendants, from /proc. */
-export function treeRss(rootPid: number): { serverBytes: number; childBytes: number; children: number } {
+export function treeRss(rootPid: number): { serverBytes: number; childBytes: number; children: number; childrenBytes: number[] } {
   const parents = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -141,7 +141,8 @@ export function treeRss(rootPid: number): { serverBytes: number; childBytes: num
     }
   };
   walk(rootPid);
-  return { serverBytes: rssOf(rootPid), childBytes: descendants.reduce((sum, pid) => sum + rssOf(pid), 0), children: descendants.length };
+  const childrenBytes = descendants.map(rssOf).sort((a, b) => b - a);
+  return { serverBytes: rssOf(rootPid), childBytes: childrenBytes.reduce((sum, bytes) => sum + bytes, 0), children: descendants.length, childrenBytes };
 }
 
 interface Round {
@@ -157,6 +158,8 @@ interface SoakSample {
   executorsMb: number;
   totalMb: number;
   executors: number;
+  /** Each executor process, largest first (a spare, or one being retired, shows as a second). */
+  executorMb: number[];
   loadAverage: number[];
 }
 
@@ -245,9 +248,9 @@ export async function soakService(serve: Serve, target: HttpTarget, plan: NonNul
     firstError ??= stats.firstError;
     await sleep(plan.settleMs);
     const rss = treeRss(serve.child.pid!);
-    const sample = { executions: mark, serverMb: mb(rss.serverBytes), executorsMb: mb(rss.childBytes), totalMb: mb(rss.serverBytes + rss.childBytes), executors: rss.children, loadAverage: loadAverage() };
+    const sample = { executions: mark, serverMb: mb(rss.serverBytes), executorsMb: mb(rss.childBytes), totalMb: mb(rss.serverBytes + rss.childBytes), executors: rss.children, executorMb: rss.childrenBytes.map(mb), loadAverage: loadAverage() };
     samples.push(sample);
-    log(`  after ${mark.toLocaleString('en')}: server ${sample.serverMb} MB, ${sample.executors} executor processes ${sample.executorsMb} MB, total ${sample.totalMb} MB (${stats.throughput.toFixed(0)}/s)`);
+    log(`  after ${mark.toLocaleString('en')}: server ${sample.serverMb} MB, ${sample.executors} executor processes ${sample.executorsMb} MB (${sample.executorMb.join(', ')}), total ${sample.totalMb} MB (${stats.throughput.toFixed(0)}/s)`);
   }
   const growthMb = Math.round((samples.at(-1)!.totalMb - samples[0]!.totalMb) * 100) / 100;
   return { samples, errors, firstError, growthMb, durationMs: Math.round(performance.now() - started) };
@@ -323,8 +326,11 @@ function serviceMarkdown(results: ServiceResults): string {
   }
   if (results.soak) {
     out.push('', `## Soak: resident memory of the service's process tree`, '', `${results.soak.errors} failed of ${results.soak.samples.at(-1)!.executions.toLocaleString('en')}${results.soak.firstError ? ` (first: ${results.soak.firstError})` : ''}; ${fixed(results.soak.durationMs / 1000, 0)} s.`, '');
-    out.push('| executions | server MB | executor processes | executors MB | total MB | load average |', '| --- | --- | --- | --- | --- | --- |');
-    for (const s of results.soak.samples) out.push(`| ${s.executions.toLocaleString('en')} | ${fixed(s.serverMb, 1)} | ${s.executors} | ${fixed(s.executorsMb, 1)} | ${fixed(s.totalMb, 1)} | ${s.loadAverage.join(', ')} |`);
+    out.push('| executions | server MB | executor processes | executors MB (each) | total MB | load average |', '| --- | --- | --- | --- | --- | --- |');
+    for (const s of results.soak.samples) {
+      const each = s.executorMb ? ` (${s.executorMb.map((value) => fixed(value, 1)).join(', ')})` : '';
+      out.push(`| ${s.executions.toLocaleString('en')} | ${fixed(s.serverMb, 1)} | ${s.executors} | ${fixed(s.executorsMb, 1)}${each} | ${fixed(s.totalMb, 1)} | ${s.loadAverage.join(', ')} |`);
+    }
   }
   return `${out.join('\n')}\n`;
 }
