@@ -295,7 +295,7 @@ function serviceMarkdown(results: ServiceResults): string {
   const at16 = ratios.find((r) => r.concurrency === 16);
   const at1 = ratios.find((r) => r.concurrency === 1);
   if (at16) out.push(`| service throughput at 16 clients ≥ 0.9× the pool's | ${fixed(at16.throughputRatio)}× | ${at16.throughputRatio >= 0.9 ? 'yes' : '**no**'} |`);
-  if (at1) out.push(`| one client: p50 at most 1 ms above the pool's | +${fixed(at1.extraP50Ms)} ms | ${at1.extraP50Ms <= 1 ? 'yes' : '**no**'} |`);
+  if (at1) out.push(`| one client: p50 at most 1 ms above the pool's | ${at1.extraP50Ms >= 0 ? '+' : '−'}${fixed(Math.abs(at1.extraP50Ms))} ms | ${at1.extraP50Ms <= 1 ? 'yes' : '**no**'} |`);
   if (results.soak) {
     const growth = results.soak.growthMb;
     out.push(`| RSS of the service's process tree after ${results.soak.samples.at(-1)!.executions.toLocaleString('en')} executions within 50 MB of its RSS after ${results.soak.samples[0]!.executions.toLocaleString('en')} | ${growth >= 0 ? '+' : ''}${fixed(growth, 1)} MB | ${growth <= 50 ? 'yes' : '**no**'} |`);
