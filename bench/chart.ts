@@ -10,7 +10,7 @@ const columnGap = 90;
 const rowGap = 120;
 const colors = ['#9ecae1', '#4292c6', '#08306b'];
 
-export async function renderChart(results: BenchResults): Promise<string> {
+export async function renderChart(results: BenchResults, heading = `teejs benchmark (${results.mode}), ${results.machine.date.slice(0, 10)}`): Promise<string> {
   const systems = results.systems.filter((s) => results.cells.some((c) => c.system === s.id && c.status !== 'not-applicable'));
   const shortOf = new Map(systems.map((s) => [s.id, s.short]));
   const concurrencyLabels = results.plan.concurrencies.map((c) => `c=${c}`);
@@ -38,7 +38,7 @@ export async function renderChart(results: BenchResults): Promise<string> {
     padding: 16,
     background: 'white',
     title: {
-      text: `teejs benchmark (${results.mode}), ${results.machine.date.slice(0, 10)}`,
+      text: heading,
       subtitle: `${results.machine.cores} cores, ${results.machine.cpuModel}, Node ${results.machine.node}; concurrency = requests in flight`,
       anchor: 'start',
     },

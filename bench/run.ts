@@ -25,6 +25,7 @@ const { values: options } = parseArgs({
     concurrency: { type: 'string' },
     'no-memory': { type: 'boolean', default: false },
     abuse: { type: 'boolean', default: false },
+    service: { type: 'boolean', default: false },
     'executor-sharing': { type: 'string' },
     taming: { type: 'boolean', default: false },
     'sandbox-cost': { type: 'boolean', default: false },
@@ -42,6 +43,10 @@ if (options.help) {
   --workloads a,b      only these workloads (ids: ${workloads.map((w) => w.id).join(', ')})
   --concurrency 1,8    only these concurrencies (of 1, 8, 64)
   --no-memory          skip the idle-isolate and RSS measurements
+  --service            only the service rows: hello world through \`teejs serve\` over HTTP (autocannon) beside its
+                       executor pool at 1 and 16 clients, and the RSS of the service's process tree over 100,000
+                       executions (bench/service.ts; writes service.{md,json,svg}, or service-quick.* with --quick;
+                       --no-memory skips the soak)
   --abuse              only the noisy-neighbour benchmark: the service, a quiet tenant and abusive ones
                        (bench/abuse.ts; writes abuse.{md,json,svg}, or abuse-quick.* with --quick)
   --executor-sharing M with --abuse: the service's --executor-sharing (default tenant; files get a -M suffix)
@@ -254,7 +259,9 @@ async function runCell(
 
 const entry = options.cluster
   ? () => import('./cluster.ts').then((cluster) => cluster.runCluster({ quick, out: options.out! }))
-  : options.abuse
+  : options.service
+    ? () => import('./service.ts').then((service) => service.runServiceBench({ quick, out: options.out!, noMemory: options['no-memory'] }))
+    : options.abuse
     ? () => import('./abuse.ts').then((abuse) => abuse.runAbuse({ quick, out: options.out!, sharing: options['executor-sharing'] }))
     : options.taming
       ? () => import('./taming.ts').then((taming) => taming.runTaming({ quick, out: options.out! }))

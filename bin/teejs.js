@@ -25,7 +25,18 @@ const major = Number(process.versions.node.split('.')[0]);
 const sources = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const main = existsSync(sources) ? sources : fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
-if (major >= 24 && process.execArgv.includes('--no-node-snapshot')) {
+// `teejs serve` runs for days: V8 lets a busy process's young generation grow to 64 MB
+// semi-spaces, which stay resident while holding little but garbage. A small one keeps the
+// server's memory flat (docs/bench.md, the service soak); a flag given to Node wins.
+const serverFlags = process.argv[2] === 'serve' && !hasFlag('--max-semi-space-size') ? ['--max-semi-space-size=4'] : [];
+
+function hasFlag(name) {
+  // V8 reads --a-b and --a_b alike; NODE_OPTIONS may carry it too.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((flag) => flag.replaceAll('_', '-'));
+  return given.some((flag) => flag === name || flag.startsWith(`${name}=`));
+}
+
+if (major >= 24 && process.execArgv.includes('--no-node-snapshot') && serverFlags.length === 0) {
   await import(main);
 } else {
   let node = process.execPath;
@@ -42,7 +53,7 @@ if (major >= 24 && process.execArgv.includes('--no-node-snapshot')) {
   // The flags this Node was given (--inspect, --max-old-space-size...) only mean the same to
   // the same Node.
   const flags = node === process.execPath ? process.execArgv.filter((flag) => flag !== '--no-node-snapshot') : [];
-  const args = ['--no-node-snapshot', ...flags, main, ...process.argv.slice(2)];
+  const args = ['--no-node-snapshot', ...serverFlags, ...flags, main, ...process.argv.slice(2)];
   if (typeof process.execve === 'function') {
     process.execve(node, [node, ...args], process.env);
   }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Attestor } from '../attestation/document.ts';
 import { SigningKey } from '../attestation/keys.ts';
 import type { Executor } from '../executor/executor.ts';
@@ -69,6 +69,7 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   const app = Fastify({
     ...(isLoggerInstance(loggerOption) ? { loggerInstance: loggerOption } : { logger: { ...loggerOption, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] } }),
     bodyLimit: config.bodyLimitBytes,
+    logController: new OneLinePerRequest(),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && plainRequestId.test(given) ? given : randomUUID();
@@ -138,6 +139,20 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   );
   await app.ready();
   return { app, context, version };
+}
+
+/**
+ * Fastify logs a line when a request comes in and another when it is answered: here one line,
+ * written when it is answered, says both (method, URL, address; status, time taken), which
+ * halves the synchronous log writes per request. Errors are logged as Fastify logs them.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }
 
 function isLoggerInstance(value: unknown): value is FastifyBaseLogger {

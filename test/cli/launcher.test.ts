@@ -147,6 +147,8 @@ const older = olderNode();
 const variants: Array<{ name: string; node: string | undefined; nodeArgs: string[]; replaces: boolean; stopWith: NodeJS.Signals }> = [
   { name: `an older Node (${older ?? 'none on PATH'}): spawned with a pipe`, node: older, nodeArgs: [], replaces: false, stopWith: 'SIGTERM' },
   { name: 'Node 24 without --no-node-snapshot: replaced in place', node: nodeBin, nodeArgs: [], replaces: true, stopWith: 'SIGINT' },
+  // As npm scripts and npx run it: the flag is there, the server's heap flag is not yet.
+  { name: 'Node 24 with --no-node-snapshot: replaced in place', node: nodeBin, nodeArgs: ['--no-node-snapshot'], replaces: true, stopWith: 'SIGTERM' },
   {
     name: 'Node 24 without process.execve: spawned with a pipe',
     node: nodeBin,
@@ -183,6 +185,7 @@ describe('the launcher owns its server', { skip: process.platform !== 'linux' &&
       assert.ok(executors.length >= 1, 'an executor runs');
       if (variant.replaces) assert.equal(server, first.launcher.pid, 'the launcher became the server: one process, not two');
       else assert.notEqual(server, first.launcher.pid, 'the launcher spawned the server');
+      assert.ok(commandLine(server).includes('--max-semi-space-size=4'), `the server runs with a small young generation: ${commandLine(server).join(' ')}`);
 
       first.launcher.kill('SIGKILL');
       assert.equal((await first.exited).signal, 'SIGKILL');

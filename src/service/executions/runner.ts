@@ -1,6 +1,7 @@
 // Runs executions for the service. Each is recorded `queued` when accepted and `running` once it
-// has a slot and goes to an executor; async ones wait in the store (a durable queue shared by
-// all nodes), sync ones wait on this node, where their client is. Invariants:
+// has a slot and goes to an executor (a sync one that has its slot at once is recorded running
+// in one write); async ones wait in the store (a durable queue shared by all nodes), sync ones
+// wait on this node, where their client is. Invariants:
 // - only a started execution can end error/INTERRUPTED: it may have run in part. One that had
 //   not started when its node went away is run by another node (an async one stays in the
 //   shared queue; a sync one waiting here joins it when this node's lease runs out);
@@ -21,7 +22,7 @@ import type { SigningKey } from '../../attestation/keys.ts';
 import { signResult, type ReceiptInputs } from '../../attestation/receipt.ts';
 import type { ExecutionRequest, ExecutionResult, LogEntry } from '../../core/types.ts';
 import type { Executor } from '../../executor/executor.ts';
-import type { ExecutionRecord, ExecutionTrigger, FunctionCode, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
+import type { ExecutionOutcome, ExecutionRecord, ExecutionTrigger, FunctionCode, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import { redactExecution, redactor, type Redact } from '../secrets/redact.ts';
@@ -190,24 +191,37 @@ export class ExecutionRunner {
   async submit(fn: FunctionRecord, params: unknown, async: boolean, extra: { id?: string; trigger?: ExecutionTrigger } = {}): Promise<Submitted> {
     const { store, config } = this.#options;
     const now = new Date();
-    const created = await store.createExecution(
-      {
-        id: extra.id ?? randomUUID(),
-        userId: fn.userId,
-        functionId: fn.id,
-        functionVersion: fn.version,
-        async,
-        params,
-        createdAt: now.toISOString(),
-        phase: 'queued',
-        // A sync one waits here, where its client is, under this node's lease.
-        nodeId: async ? null : config.nodeId,
-        leaseExpiresAt: async ? null : new Date(now.getTime() + this.#leaseMs).toISOString(),
-        trigger: extra.trigger ?? 'api',
-      },
-      { maxActivePerUser: config.quotas.concurrentExecutionsPerUser },
-    );
-    if (!created.ok) return { ok: false, reason: 'quota' };
+    // A sync execution whose turn is now is recorded started, with its slot: one write instead
+    // of a queued record and its start. Only where this server knows the whole queue (an
+    // exclusive store seen empty): elsewhere queued work of other users may come first.
+    const startNow = !async && !this.#stopping && store.exclusive && !this.#queueMayHoldWork && this.#scheduler.takeNow(fn.userId);
+    let created;
+    try {
+      created = await store.createExecution(
+        {
+          id: extra.id ?? randomUUID(),
+          userId: fn.userId,
+          functionId: fn.id,
+          functionVersion: fn.version,
+          async,
+          params,
+          createdAt: now.toISOString(),
+          phase: startNow ? 'started' : 'queued',
+          // A sync one waits here, where its client is, under this node's lease.
+          nodeId: async ? null : config.nodeId,
+          leaseExpiresAt: async ? null : new Date(now.getTime() + this.#leaseMs).toISOString(),
+          trigger: extra.trigger ?? 'api',
+        },
+        { maxActivePerUser: config.quotas.concurrentExecutionsPerUser },
+      );
+    } catch (error) {
+      if (startNow) this.#release(fn.userId);
+      throw error;
+    }
+    if (!created.ok) {
+      if (startNow) this.#release(fn.userId);
+      return { ok: false, reason: 'quota' };
+    }
     const execution = created.value;
     if (async) {
       this.#queuedHere++;
@@ -215,28 +229,32 @@ export class ExecutionRunner {
       this.pump();
       return { ok: true, execution };
     }
-    return this.#track(this.#runSync(execution, fn));
+    return this.#track(this.#runSync(execution, fn, startNow));
   }
 
-  async #runSync(execution: ExecutionRecord, fn: FunctionRecord): Promise<Submitted> {
+  /** A sync execution: waits for its slot unless it holds one (`started`), runs, answers its record. */
+  async #runSync(execution: ExecutionRecord, fn: FunctionRecord, started: boolean): Promise<Submitted> {
     const { store, config, log } = this.#options;
-    await new Promise<void>((grant) => {
-      this.#scheduler.enqueue({ userId: execution.userId, createdAt: execution.createdAt, grant });
-      this.pump();
-    });
-    let started = false;
-    try {
-      const at = new Date();
-      started = await store.startExecution(execution.id, config.nodeId, new Date(at.getTime() + this.#leaseMs).toISOString(), at.toISOString());
-    } catch (error) {
-      log.error({ err: error, executionId: execution.id }, 'could not start a sync execution');
-      await this.#recordFailure(execution);
+    if (!started) {
+      await new Promise<void>((grant) => {
+        this.#scheduler.enqueue({ userId: execution.userId, createdAt: execution.createdAt, grant });
+        this.pump();
+      });
+      try {
+        const at = new Date();
+        started = await store.startExecution(execution.id, config.nodeId, new Date(at.getTime() + this.#leaseMs).toISOString(), at.toISOString());
+      } catch (error) {
+        log.error({ err: error, executionId: execution.id }, 'could not start a sync execution');
+        await this.#recordFailure(execution);
+      }
     }
-    if (started) await this.#run(execution, fn);
+    let done: ExecutionRecord | undefined;
+    if (started) done = await this.#run(execution, fn);
     // Not started: this node's lease ran out while it waited (it stalled), and it went to the
     // shared queue, where another node runs it; the client sees it queued.
     else this.#release(execution.userId);
-    const done = await store.getExecution(fn.userId, execution.id);
+    // Read back only when this node did not record the end itself (a failure, an interruption).
+    done ??= await store.getExecution(fn.userId, execution.id);
     return { ok: true, execution: done ?? execution };
   }
 
@@ -357,8 +375,11 @@ export class ExecutionRunner {
     return work.finally(() => this.#inFlight.delete(work));
   }
 
-  /** Runs one recorded execution on a slot already taken, and records its outcome. */
-  async #run(execution: ExecutionRecord, code: FunctionVersion | FunctionRecord): Promise<void> {
+  /**
+   * Runs one recorded execution on a slot already taken, and records its outcome; answers the
+   * record as completed, or undefined when this node did not complete it (see #recordFailure).
+   */
+  async #run(execution: ExecutionRecord, code: FunctionVersion | FunctionRecord): Promise<ExecutionRecord | undefined> {
     const { store, executor, vault, metrics, config, log, signingKey } = this.#options;
     const inputs: ReceiptInputs = {
       ...codeInputs(code),
@@ -401,27 +422,27 @@ export class ExecutionRunner {
       result = redactExecution(result, [...new Set([...readValues, ...(await liveRedaction.loadedValues())])]);
       // The receipt names the result as answered: redacted, with the record's identity.
       result = signResult({ ...result, executionId: execution.id, functionId: execution.functionId, userId: execution.userId }, inputs, signingKey);
-      const saved = await store.completeExecution(
-        execution.id,
-        {
-          status: result.status,
-          result: result.result,
-          error: result.error,
-          logs: result.logs,
-          network: result.network,
-          secretsRead: result.secretsRead,
-          startedAt: result.startedAt,
-          finishedAt: result.finishedAt,
-          durationMs: result.durationMs,
-          cpuTimeMs: result.cpuTimeMs,
-          memoryUsedBytes: result.memoryUsedBytes,
-          receipt: result.receipt,
-        },
-        config.historyPerFunction,
-      );
+      const outcome: ExecutionOutcome = {
+        status: result.status,
+        result: result.result,
+        error: result.error,
+        logs: result.logs,
+        network: result.network,
+        secretsRead: result.secretsRead,
+        startedAt: result.startedAt,
+        finishedAt: result.finishedAt,
+        durationMs: result.durationMs,
+        cpuTimeMs: result.cpuTimeMs,
+        memoryUsedBytes: result.memoryUsedBytes,
+        receipt: result.receipt,
+      };
+      const saved = await store.completeExecution(execution.id, outcome, config.historyPerFunction);
       await closeLive();
-      if (saved) await store.recordSecretReads(execution.userId, execution.id, result.secretsRead, result.finishedAt);
       metrics.recordExecution(result.status, result.error?.code ?? null, result.durationMs / 1000);
+      if (!saved) return undefined;
+      if (result.secretsRead.length > 0) await store.recordSecretReads(execution.userId, execution.id, result.secretsRead, result.finishedAt);
+      // What the store now holds, without reading it back.
+      return { ...execution, ...outcome, phase: 'done' };
     } catch (error) {
       log.error({ err: error, executionId: execution.id }, 'execution could not be run or recorded');
       await this.#recordFailure(execution, inputs);

@@ -70,6 +70,20 @@ export class FairScheduler {
     return count;
   }
 
+  /**
+   * Takes a slot for `userId` at once when its turn is now: nobody waits on this server and
+   * the user is within its cap and the room kept for newcomers. The caller knows that the
+   * store's queue holds nothing either (async executions take the same turns). False: wait in
+   * line with enqueue().
+   */
+  takeNow(userId: string): boolean {
+    if (this.#sync.size > 0 || this.free <= 0) return false;
+    const running = this.runningOf(userId);
+    if (running >= this.userCap || (running > 0 && this.free <= this.reserve)) return false;
+    this.#take(userId);
+    return true;
+  }
+
   /** Adds a sync execution to its user's line; plan() grants it a slot in its turn. */
   enqueue(waiter: SyncWaiter): void {
     const line = this.#sync.get(waiter.userId);

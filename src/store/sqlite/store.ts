@@ -5,6 +5,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { Receipt } from '../../attestation/receipt.ts';
 import type { ErrorCode, LogEntry } from '../../core/types.ts';
 import { checkNotNewer, loadMigrations } from '../migrations.ts';
+import { backstopPages, Checkpointer } from './checkpointer.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {
   ApiKey,
@@ -44,11 +45,16 @@ import type {
 
 type Row = Record<string, SQLInputValue>;
 
+/** How often the checkpoint thread moves the WAL into the database file. */
+const checkpointIntervalMs = 1000;
+const sqliteDefaultCheckpointPages = 1000;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly exclusive = true;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  #checkpointer: Checkpointer | undefined;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -58,12 +64,24 @@ export class SqliteStore implements Store {
   static open(file: string): SqliteStore {
     const db = new DatabaseSync(file);
     try {
-      db.exec('PRAGMA journal_mode = WAL');
+      const wal = String((db.prepare('PRAGMA journal_mode = WAL').get() as Row).journal_mode) === 'wal';
       db.exec('PRAGMA synchronous = NORMAL');
       db.exec('PRAGMA foreign_keys = ON');
       db.exec('PRAGMA busy_timeout = 5000');
       const store = new SqliteStore(db);
       store.#migrate();
+      // Checkpoints off the server's thread (checkpointer.ts); its own only as a backstop.
+      if (wal) {
+        db.exec(`PRAGMA wal_autocheckpoint = ${backstopPages}`);
+        store.#checkpointer = new Checkpointer({
+          file,
+          intervalMs: checkpointIntervalMs,
+          onFailure: (error) => {
+            if (db.isOpen) db.exec(`PRAGMA wal_autocheckpoint = ${sqliteDefaultCheckpointPages}`);
+            process.emitWarning(`${error.message}; the store checkpoints its WAL itself again`);
+          },
+        });
+      }
       return store;
     } catch (error) {
       db.close();
@@ -123,6 +141,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer?.close();
+    this.#checkpointer = undefined;
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -460,7 +480,37 @@ export class SqliteStore implements Store {
       execution.schedule?.id ?? null,
       execution.schedule?.tickAt ?? null,
     );
-    return { ok: true, value: executionOf(this.#get('SELECT * FROM executions WHERE id = ?', execution.id)!) };
+    // The row as inserted, without reading it back.
+    const started = execution.phase === 'started';
+    return {
+      ok: true,
+      value: {
+        id: execution.id,
+        userId: execution.userId,
+        functionId: execution.functionId,
+        functionVersion: execution.functionVersion,
+        async: execution.async,
+        status: started ? 'running' : 'queued',
+        phase: execution.phase,
+        trigger: execution.trigger ?? 'api',
+        nodeId: execution.nodeId,
+        scheduleId: execution.schedule?.id ?? null,
+        scheduledAt: execution.schedule?.tickAt ?? null,
+        params: execution.params === undefined ? null : execution.params,
+        result: null,
+        error: null,
+        logs: [],
+        network: [],
+        secretsRead: [],
+        createdAt: execution.createdAt,
+        startedAt: started ? execution.createdAt : null,
+        finishedAt: null,
+        durationMs: null,
+        cpuTimeMs: null,
+        memoryUsedBytes: null,
+        receipt: null,
+      },
+    };
   }
 
   async claimQueued(nodeId: string, leaseExpiresAt: string, limit: number, userId?: string): Promise<ExecutionRecord[]> {
