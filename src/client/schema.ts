@@ -4699,7 +4699,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name: string;
             };
             cookie?: never;
@@ -4798,7 +4798,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name: string;
             };
             cookie?: never;
@@ -4922,7 +4922,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name: string;
             };
             cookie?: never;
@@ -5092,7 +5092,7 @@ export interface operations {
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name?: string;
             };
             header?: never;

@@ -45,7 +45,7 @@ export function chooseOverrideTaming(choice: OverrideTaming): void {
 export function startupSnapshot(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
   const known = byList.get(capabilities);
   if (known !== undefined) return known;
-  const key = JSON.stringify(capabilities.map((c) => [c.name, c.guestFilename, c.guestSource, c.lazyGlobals ?? null]));
+  const key = JSON.stringify(capabilities.map((c) => [c.name, c.guestFilename, c.guestSource, c.globals, c.lazyGlobals ?? null, c.limits]));
   let snapshot = snapshots.get(key);
   if (snapshot === undefined) {
     snapshot = build(capabilities);
@@ -69,8 +69,13 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
   v8Changes ??= probeV8Changes();
   const options = {
     internalFilePrefix,
-    installers: capabilities.length,
-    lazy: capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null)),
+    installers: capabilities.map((capability) => ({
+      name: capability.name,
+      // The bootstrap refuses an installer that exposes anything else (guest/runtime.js).
+      globals: [...capability.globals],
+      lazy: capability.lazyGlobals ? [...capability.lazyGlobals] : null,
+      limits: capability.limits,
+    })),
     v8Changes,
     overrides: overrideTaming,
   };

@@ -32,6 +32,8 @@
   const charCodeAt = String.prototype.charCodeAt;
   const arrayJoin = Array.prototype.join;
   const arrayFilter = Array.prototype.filter;
+  const arraySlice = Array.prototype.slice;
+  const arrayIncludes = Array.prototype.includes;
   const errorTypes = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
   const internalFile = options.internalFilePrefix;
 
@@ -207,14 +209,15 @@
     apply(arrayPush, exposed, [name]);
   }
 
-  // A lazy capability (options.lazy[i] lists its globals) is installed when one of its globals is
+  // A lazy capability (its declaration's `lazy` lists its globals) is installed when one of its globals is
   // first read: executions that never use fetch or URL do not pay for building and freezing them.
   // Its installer gets the runtime's own bindings (`pristine`) as `global`, so a guest that put
   // its own `URL` on the global does not change how its fetch works. (A guest that replaces a
   // standard global such as Uint8Array before first use changes only its own copy of the
   // capability, which has no more authority than the guest itself: the host checks every call.)
   let freezeReachable = null;
-  function defineLazy(install, names) {
+  function defineLazy(install, declaration, limits) {
+    const names = declaration.lazy;
     let state = 'pending';
     let failure = null;
     const values = new MapCtor();
@@ -224,7 +227,12 @@
       if (state !== 'pending') return;
       state = 'installing';
       try {
-        install(pristine, kit, (name, value) => apply(mapSet, values, [name, value]));
+        const given = [];
+        install(pristine, kit, (name, value) => {
+          apply(mapSet, values, [name, value]);
+          apply(arrayPush, given, [name]);
+        }, limits);
+        checkExposed(declaration, given);
       } catch (error) {
         state = 'failed';
         failure = error;
@@ -267,10 +275,27 @@
   // from the snapshot gets its own global in place of the snapshot's, here too.
   expose('self', global);
 
+  // Each capability declares what its installer exposes (capability.ts); an installer that
+  // exposes anything else stops the snapshot build here (a lazy one, its first use).
+  function checkExposed(declaration, names) {
+    const declared = declaration.lazy || declaration.globals;
+    let same = names.length === declared.length;
+    for (let i = 0; same && i < names.length; i++) same = apply(arrayIncludes, declared, [names[i]]);
+    if (!same) {
+      throw new ErrorCtor(`capability ${declaration.name} exposed [${apply(arrayJoin, names, [', '])}] but declares [${apply(arrayJoin, declared, [', '])}]`);
+    }
+  }
+
   for (let i = 0; i < installers.length; i++) {
-    const lazyNames = options.lazy && options.lazy[i];
-    if (lazyNames) defineLazy(installers[i], lazyNames);
-    else installers[i](global, kit, expose);
+    const declaration = options.installers[i];
+    const limits = freeze(declaration.limits);
+    if (declaration.lazy) {
+      defineLazy(installers[i], declaration, limits);
+      continue;
+    }
+    const before = exposed.length;
+    installers[i](global, kit, expose, limits);
+    checkExposed(declaration, apply(arraySlice, exposed, [before]));
   }
   const hardened = harden(global, exposed, options.v8Changes);
   freezeReachable = hardened.freezeReachable;

@@ -24,7 +24,7 @@
   }
 
   const installers = [];
-  for (let i = 0; i < options.installers; i++) installers.push(part(`installer${i}`));
+  for (let i = 0; i < options.installers.length; i++) installers.push(part(`installer${i}`));
   const hidden = part('intrinsics')();
   const harden = part('harden');
   const hardenWithIntrinsics = (target, exposed, v8Changes) => harden(target, exposed, v8Changes, hidden, options.overrides);

@@ -3,7 +3,7 @@
 // interleave with another request of this process.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Receipt } from '../../attestation/receipt.ts';
-import type { ErrorCode } from '../../core/types.ts';
+import type { ErrorCode } from '../../core/index.ts';
 import { checkNotNewer, loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {

@@ -1,6 +1,6 @@
 // Guest side of `console`: formats arguments into one string inside the isolate (so no guest
 // object ever crosses) and hands it to the host, which bounds and records it.
-(function installConsole(global, kit, expose) {
+(function installConsole(global, kit, expose, limits) {
   'use strict';
 
   const { apply } = Reflect;
@@ -20,10 +20,8 @@
 
   const maxDepth = 4;
   const maxItems = 100;
-  // One message is cut here rather than copied whole to the host, which keeps at most 1 MB of
-  // output per execution by default anyway: copying a 50 MB string took the host's thread for
-  // over 100 ms per call.
-  const maxMessageChars = 1024 * 1024;
+  // Why one message is cut here rather than copied whole: ext/console/index.ts.
+  const { maxMessageChars } = limits;
   const stringSlice = String.prototype.slice;
 
   function formatKey(key) {

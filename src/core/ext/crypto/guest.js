@@ -1,6 +1,6 @@
 // Guest side of `crypto`: hashing and randomness are computed on the host (Node's crypto), and
 // only strings and numbers cross. getRandomValues fills the guest's own typed array in place.
-(function installCrypto(global, kit, expose) {
+(function installCrypto(global, kit, expose, limits) {
   'use strict';
 
   const { apply } = Reflect;
@@ -11,9 +11,9 @@
   const setHas = Set.prototype.has;
   const uint8Set = Uint8Array.prototype.set;
   const isInteger = Number.isInteger;
-  // The host's bound (ext/crypto/index.ts), checked here first so that a longer string is never
+  // The host's bounds (ext/crypto/index.ts), checked here first so that a longer string is never
   // copied out of the isolate only to be refused.
-  const maxHashInputLength = 16 * 1024 * 1024;
+  const { maxHashInputLength, maxRandomBytes, maxRandomValuesBytes } = limits;
 
   const crypto = {
     sha256(data) {
@@ -24,8 +24,8 @@
       return kit.call('crypto.sha256', data);
     },
     randomBytes(n) {
-      if (typeof n !== 'number' || !isInteger(n) || n < 1 || n > 1024) {
-        throw new RangeError('crypto.randomBytes(n): n must be an integer from 1 to 1024');
+      if (typeof n !== 'number' || !isInteger(n) || n < 1 || n > maxRandomBytes) {
+        throw new RangeError(`crypto.randomBytes(n): n must be an integer from 1 to ${maxRandomBytes}`);
       }
       return kit.call('crypto.randomBytes', n);
     },
@@ -39,8 +39,8 @@
       }
       // Through the intrinsic getters: an own `byteLength` on the array cannot change the size.
       const view = kit.bytes.of(array);
-      if (view.length > 65536) {
-        throw new RangeError(`crypto.getRandomValues: ${view.length} bytes requested, the limit is 65536`);
+      if (view.length > maxRandomValuesBytes) {
+        throw new RangeError(`crypto.getRandomValues: ${view.length} bytes requested, the limit is ${maxRandomValuesBytes}`);
       }
       if (view.length === 0) return array;
       // One byte per character (latin1): the cheapest primitive that carries raw bytes.

@@ -4,6 +4,7 @@
 // both lists.
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
+import type { FunctionNetworkPolicy } from '../../types.ts';
 
 export interface NetworkOptions {
   /**
@@ -51,11 +52,6 @@ export interface NetworkPolicy {
 }
 
 export const defaultMethods: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-
-/** What a function or an execution may ask for: a narrower host list. */
-export interface FunctionNetworkPolicy {
-  allowHosts?: readonly string[];
-}
 
 // ---- host patterns ----------------------------------------------------------------------------
 

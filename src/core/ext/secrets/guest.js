@@ -1,11 +1,11 @@
 // Guest side of `secrets`: a synchronous `get(name)` that asks the host, which checks the
 // executing user and the function's allow-list. The guest never sees the store itself.
-(function installSecrets(global, kit, expose) {
+(function installSecrets(global, kit, expose, limits) {
   'use strict';
 
-  // The host checks the same bound (ext/secrets/index.ts); checking here first means a huge name
-  // is never copied out of the isolate.
-  const maxNameLength = 256;
+  // The host's bound (ext/secrets/index.ts); checking here first means a huge name is never
+  // copied out of the isolate.
+  const { maxNameLength } = limits;
   const secrets = {
     get(name) {
       if (typeof name !== 'string' || name.length === 0 || name.length > maxNameLength) {

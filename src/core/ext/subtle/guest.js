@@ -116,10 +116,6 @@
     return reply.value;
   }
 
-  async function call(op, ...args) {
-    return answer(await kit.request(`subtle.${op}`, ...args));
-  }
-
   const keyOrPair = (value) =>
     value.publicKey !== undefined ? { publicKey: makeKey(value.publicKey), privateKey: makeKey(value.privateKey) } : makeKey(value);
 
@@ -132,7 +128,7 @@
       if (!constructingSubtle) throw new TypeErrorCtor('Illegal constructor');
     }
     async digest(algorithm, data) {
-      return latin1ToBytes(await call('digest', wireAlgorithm(algorithm), dataOf(data, 'data'))).buffer;
+      return latin1ToBytes(answer(await kit.request('subtle.digest', wireAlgorithm(algorithm), dataOf(data, 'data')))).buffer;
     }
     async importKey(format, keyData, algorithm, extractable, keyUsages) {
       const kind = StringCtor(format);
@@ -142,35 +138,35 @@
         // Plain data only: getters run here, in the guest, and nothing but JSON values crosses.
         material = JSONparse(JSONstringify(keyData));
       } else material = dataOf(keyData, 'keyData');
-      return makeKey(await call('importKey', kind, material, wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages)));
+      return makeKey(answer(await kit.request('subtle.importKey', kind, material, wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages))));
     }
     async exportKey(format, key) {
       const kind = StringCtor(format);
-      const exported = await call('exportKey', kind, handleOf(key, 'key'));
+      const exported = answer(await kit.request('subtle.exportKey', kind, handleOf(key, 'key')));
       return kind === 'jwk' ? exported : latin1ToBytes(exported).buffer;
     }
     async generateKey(algorithm, extractable, keyUsages) {
-      return keyOrPair(await call('generateKey', wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages)));
+      return keyOrPair(answer(await kit.request('subtle.generateKey', wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages))));
     }
     async sign(algorithm, key, data) {
-      return latin1ToBytes(await call('sign', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data'))).buffer;
+      return latin1ToBytes(answer(await kit.request('subtle.sign', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
     }
     async verify(algorithm, key, signature, data) {
-      return (await call('verify', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(signature, 'signature'), dataOf(data, 'data'))) === true;
+      return (answer(await kit.request('subtle.verify', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(signature, 'signature'), dataOf(data, 'data')))) === true;
     }
     async encrypt(algorithm, key, data) {
-      return latin1ToBytes(await call('encrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data'))).buffer;
+      return latin1ToBytes(answer(await kit.request('subtle.encrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
     }
     async decrypt(algorithm, key, data) {
-      return latin1ToBytes(await call('decrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data'))).buffer;
+      return latin1ToBytes(answer(await kit.request('subtle.decrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
     }
     async deriveBits(algorithm, baseKey, length = null) {
       const bits = length === null || length === undefined ? null : NumberCtor(length);
-      return latin1ToBytes(await call('deriveBits', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), bits)).buffer;
+      return latin1ToBytes(answer(await kit.request('subtle.deriveBits', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), bits))).buffer;
     }
     async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
       return makeKey(
-        await call('deriveKey', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), wireAlgorithm(derivedKeyType), extractable === true, usagesOf(keyUsages)),
+        answer(await kit.request('subtle.deriveKey', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), wireAlgorithm(derivedKeyType), extractable === true, usagesOf(keyUsages))),
       );
     }
   }
