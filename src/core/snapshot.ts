@@ -11,6 +11,7 @@ import { guestScript } from './capability.ts';
 
 export const internalFilePrefix = 'teejs:internal/';
 
+const primordials = guestScript(new URL('./guest/primordials.js', import.meta.url));
 const runtime = guestScript(new URL('./guest/runtime.js', import.meta.url));
 const harden = guestScript(new URL('./guest/harden.js', import.meta.url));
 const driver = guestScript(new URL('./guest/snapshot.js', import.meta.url));
@@ -85,6 +86,7 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
         code: `globalThis.__teejsSnapshotInput = ${JSON.stringify({ options })}; globalThis.__teejsParts = {};`,
         filename: `${internalFilePrefix}snapshot-input.js`,
       },
+      part('primordials', primordials),
       part('runtime', runtime),
       part('intrinsics', intrinsics),
       part('harden', harden),

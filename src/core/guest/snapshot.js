@@ -25,10 +25,12 @@
 
   const installers = [];
   for (let i = 0; i < options.installers.length; i++) installers.push(part(`installer${i}`));
+  // First: the built-ins the runtime and the installers use, captured before any of them runs.
+  const primordials = part('primordials')();
   const hidden = part('intrinsics')();
   const harden = part('harden');
   const hardenWithIntrinsics = (target, exposed, v8Changes) => harden(target, exposed, v8Changes, hidden, options.overrides);
-  const attach = part('runtime')(hardenWithIntrinsics, options, installers);
+  const attach = part('runtime')(hardenWithIntrinsics, options, installers, primordials);
 
   Object.defineProperty(global, '__teejsAttach', {
     configurable: true,

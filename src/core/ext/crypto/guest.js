@@ -3,14 +3,13 @@
 (function installCrypto(global, kit, expose, limits) {
   'use strict';
 
-  const { apply } = Reflect;
+  const {
+    NumberIsInteger, SetPrototypeHas, Uint8ArrayPrototypeSet,
+  } = kit.primordials;
   const integerArrayTags = new Set([
     'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
     'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
   ]);
-  const setHas = Set.prototype.has;
-  const uint8Set = Uint8Array.prototype.set;
-  const isInteger = Number.isInteger;
   // The host's bounds (ext/crypto/index.ts), checked here first so that a longer string is never
   // copied out of the isolate only to be refused.
   const { maxHashInputLength, maxRandomBytes, maxRandomValuesBytes } = limits;
@@ -24,7 +23,7 @@
       return kit.call('crypto.sha256', data);
     },
     randomBytes(n) {
-      if (typeof n !== 'number' || !isInteger(n) || n < 1 || n > maxRandomBytes) {
+      if (typeof n !== 'number' || !NumberIsInteger(n) || n < 1 || n > maxRandomBytes) {
         throw new RangeError(`crypto.randomBytes(n): n must be an integer from 1 to ${maxRandomBytes}`);
       }
       return kit.call('crypto.randomBytes', n);
@@ -34,7 +33,7 @@
     },
     getRandomValues(array) {
       const tag = array === null || typeof array !== 'object' ? undefined : kit.bytes.typedArrayTag(array);
-      if (!apply(setHas, integerArrayTags, [tag])) {
+      if (!SetPrototypeHas(integerArrayTags, tag)) {
         throw new TypeError('crypto.getRandomValues: argument must be an integer-typed array');
       }
       // Through the intrinsic getters: an own `byteLength` on the array cannot change the size.
@@ -44,7 +43,7 @@
       }
       if (view.length === 0) return array;
       // One byte per character (latin1): the cheapest primitive that carries raw bytes.
-      apply(uint8Set, view, [kit.bytes.fromLatin1(kit.call('crypto.randomBinary', view.length))]);
+      Uint8ArrayPrototypeSet(view, kit.bytes.fromLatin1(kit.call('crypto.randomBinary', view.length)));
       return array;
     },
   };

@@ -5,51 +5,27 @@
 (function installFetch(global, kit, expose) {
   'use strict';
 
-  const { apply, ownKeys } = Reflect;
-  const { defineProperty, freeze, getOwnPropertyDescriptor } = Object;
-  const StringCtor = String;
-  const NumberCtor = Number;
-  const TypeErrorCtor = TypeError;
-  const RangeErrorCtor = RangeError;
-  const PromiseCtor = Promise;
-  const WeakMapCtor = WeakMap;
-  const JSONparse = JSON.parse;
-  const JSONstringify = JSON.stringify;
-  const isInteger = Number.isInteger;
-  const fromCharCode = String.fromCharCode;
-  const charCodeAt = String.prototype.charCodeAt;
-  const toLowerCase = String.prototype.toLowerCase;
-  const toUpperCase = String.prototype.toUpperCase;
-  const stringReplace = String.prototype.replace;
-  const stringSlice = String.prototype.slice;
-  const toWellFormed = String.prototype.toWellFormed;
-  const regExpTest = RegExp.prototype.test;
-  const arrayPush = Array.prototype.push;
-  const arraySort = Array.prototype.sort;
-  const arrayJoin = Array.prototype.join;
-  const arrayFilter = Array.prototype.filter;
-  const weakMapGet = WeakMap.prototype.get;
-  const weakMapSet = WeakMap.prototype.set;
-  const promiseThen = Promise.prototype.then;
-  const promiseResolve = Promise.resolve.bind(Promise);
-  const promiseReject = Promise.reject.bind(Promise);
-  const escapeFn = escape;
-  const unescapeFn = unescape;
-  const encodeURIComponentFn = encodeURIComponent;
-  const decodeURIComponentFn = decodeURIComponent;
-  const iteratorSymbol = Symbol.iterator;
-  const toStringTag = Symbol.toStringTag;
+  const {
+    ArrayPrototypeFilter, ArrayPrototypeJoin, ArrayPrototypePush, ArrayPrototypeSort, JSONParse,
+    JSONStringify, Number, NumberIsInteger, ObjectDefineProperty, ObjectFreeze,
+    ObjectGetOwnPropertyDescriptor, Promise, PromisePrototypeThen, PromiseReject, PromiseResolve,
+    RangeError, ReflectApply, ReflectOwnKeys, RegExpPrototypeTest, String,
+    StringPrototypeCharCodeAt, StringPrototypeReplace, StringPrototypeSlice,
+    StringPrototypeToLowerCase, StringPrototypeToUpperCase, StringPrototypeToWellFormed,
+    SymbolIterator, SymbolToStringTag, TypeError, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet,
+    decodeURIComponent, encodeURIComponent, escape, unescape,
+  } = kit.primordials;
 
   // Installed before this capability: web (AbortSignal), encoding (TextDecoder), url (URL).
   const URLCtor = global.URL;
-  const urlHref = getOwnPropertyDescriptor(URLCtor.prototype, 'href').get;
-  const urlUsername = getOwnPropertyDescriptor(URLCtor.prototype, 'username').get;
-  const urlPassword = getOwnPropertyDescriptor(URLCtor.prototype, 'password').get;
+  const urlHref = ObjectGetOwnPropertyDescriptor(URLCtor.prototype, 'href').get;
+  const urlUsername = ObjectGetOwnPropertyDescriptor(URLCtor.prototype, 'username').get;
+  const urlPassword = ObjectGetOwnPropertyDescriptor(URLCtor.prototype, 'password').get;
   const searchParamsToString = global.URLSearchParams.prototype.toString;
   const AbortSignalCtor = global.AbortSignal;
   const AbortControllerCtor = global.AbortController;
-  const signalAborted = getOwnPropertyDescriptor(AbortSignalCtor.prototype, 'aborted').get;
-  const signalReason = getOwnPropertyDescriptor(AbortSignalCtor.prototype, 'reason').get;
+  const signalAborted = ObjectGetOwnPropertyDescriptor(AbortSignalCtor.prototype, 'aborted').get;
+  const signalReason = ObjectGetOwnPropertyDescriptor(AbortSignalCtor.prototype, 'reason').get;
   const addEventListener = global.EventTarget.prototype.addEventListener;
   const removeEventListener = global.EventTarget.prototype.removeEventListener;
   const TextDecoderCtor = global.TextDecoder;
@@ -58,7 +34,7 @@
 
   const isBrand = (slotGetter, value) => {
     try {
-      apply(slotGetter, value, []);
+      ReflectApply(slotGetter, value, []);
       return true;
     } catch {
       return false;
@@ -75,23 +51,23 @@
 
   /** UTF-8 bytes of a string, as latin1 (native escaping does the encoding). */
   function utf8Latin1(text) {
-    return unescapeFn(encodeURIComponentFn(apply(toWellFormed, text, [])));
+    return unescape(encodeURIComponent(StringPrototypeToWellFormed(text)));
   }
 
   const asciiOnly = /^[\x00-\x7f]*$/;
   /** The standard's "UTF-8 decode" (BOM dropped, bad bytes become U+FFFD) of latin1 bytes. */
   function latin1ToText(raw) {
     let text;
-    if (apply(regExpTest, asciiOnly, [raw])) text = raw;
+    if (RegExpPrototypeTest(asciiOnly, raw)) text = raw;
     else {
       try {
-        text = decodeURIComponentFn(escapeFn(raw));
+        text = decodeURIComponent(escape(raw));
       } catch {
         lenientDecoder ??= new TextDecoderCtor();
-        text = apply(textDecode, lenientDecoder, [latin1ToBytes(raw)]);
+        text = ReflectApply(textDecode, lenientDecoder, [latin1ToBytes(raw)]);
       }
     }
-    return apply(charCodeAt, text, [0]) === 0xfeff ? apply(stringSlice, text, [1]) : text;
+    return StringPrototypeCharCodeAt(text, 0) === 0xfeff ? StringPrototypeSlice(text, 1) : text;
   }
 
   // ---- Headers -------------------------------------------------------------------------------
@@ -101,14 +77,14 @@
   const badValue = /[\0\r\n]|[^\0-\u00ff]/;
 
   function headerName(name) {
-    const text = StringCtor(name);
-    if (!apply(regExpTest, tokenPattern, [text])) throw new TypeErrorCtor(`Invalid header name: "${apply(stringSlice, text, [0, 100])}"`);
-    return apply(toLowerCase, text, []);
+    const text = String(name);
+    if (!RegExpPrototypeTest(tokenPattern, text)) throw new TypeError(`Invalid header name: "${StringPrototypeSlice(text, 0, 100)}"`);
+    return StringPrototypeToLowerCase(text);
   }
 
   function headerValue(name, value) {
-    const text = apply(stringReplace, StringCtor(value), [edgeWhitespace, '']);
-    if (apply(regExpTest, badValue, [text])) throw new TypeErrorCtor(`Invalid header value for "${name}"`);
+    const text = StringPrototypeReplace(String(value), edgeWhitespace, '');
+    if (RegExpPrototypeTest(badValue, text)) throw new TypeError(`Invalid header value for "${name}"`);
     return text;
   }
 
@@ -121,51 +97,51 @@
 
     constructor(init = undefined) {
       if (init === undefined || init === null) return;
-      if (typeof init !== 'object' && typeof init !== 'function') throw new TypeErrorCtor('Headers: init must be an object, an array of pairs or Headers');
+      if (typeof init !== 'object' && typeof init !== 'function') throw new TypeError('Headers: init must be an object, an array of pairs or Headers');
       if (#list in init) {
-        for (const [name, value] of init.#list) apply(arrayPush, this.#list, [[name, value]]);
+        for (const [name, value] of init.#list) ArrayPrototypePush(this.#list, [name, value]);
         return;
       }
-      if (typeof init[iteratorSymbol] === 'function') {
+      if (typeof init[SymbolIterator] === 'function') {
         for (const pair of init) {
           const items = [];
-          for (const item of pair) apply(arrayPush, items, [item]);
-          if (items.length !== 2) throw new TypeErrorCtor('Headers: each header must be a [name, value] pair');
+          for (const item of pair) ArrayPrototypePush(items, item);
+          if (items.length !== 2) throw new TypeError('Headers: each header must be a [name, value] pair');
           this.append(items[0], items[1]);
         }
         return;
       }
-      for (const key of ownKeys(init)) {
+      for (const key of ReflectOwnKeys(init)) {
         if (typeof key !== 'string') continue;
-        const descriptor = getOwnPropertyDescriptor(init, key);
+        const descriptor = ObjectGetOwnPropertyDescriptor(init, key);
         if (descriptor !== undefined && descriptor.enumerable) this.append(key, init[key]);
       }
     }
 
     #mutable() {
-      if (this.#immutable) throw new TypeErrorCtor('Headers are immutable');
+      if (this.#immutable) throw new TypeError('Headers are immutable');
     }
 
     append(name, value) {
       const key = headerName(name);
       const text = headerValue(key, value);
       this.#mutable();
-      apply(arrayPush, this.#list, [[key, text]]);
+      ArrayPrototypePush(this.#list, [key, text]);
     }
     delete(name) {
       const key = headerName(name);
       this.#mutable();
-      this.#list = apply(arrayFilter, this.#list, [(pair) => pair[0] !== key]);
+      this.#list = ArrayPrototypeFilter(this.#list, (pair) => pair[0] !== key);
     }
     get(name) {
       const key = headerName(name);
       const values = [];
-      for (const pair of this.#list) if (pair[0] === key) apply(arrayPush, values, [pair[1]]);
-      return values.length === 0 ? null : apply(arrayJoin, values, [', ']);
+      for (const pair of this.#list) if (pair[0] === key) ArrayPrototypePush(values, pair[1]);
+      return values.length === 0 ? null : ArrayPrototypeJoin(values, ', ');
     }
     getSetCookie() {
       const values = [];
-      for (const pair of this.#list) if (pair[0] === 'set-cookie') apply(arrayPush, values, [pair[1]]);
+      for (const pair of this.#list) if (pair[0] === 'set-cookie') ArrayPrototypePush(values, pair[1]);
       return values;
     }
     has(name) {
@@ -180,29 +156,29 @@
       const kept = [];
       let placed = false;
       for (const pair of this.#list) {
-        if (pair[0] !== key) apply(arrayPush, kept, [pair]);
+        if (pair[0] !== key) ArrayPrototypePush(kept, pair);
         else if (!placed) {
-          apply(arrayPush, kept, [[key, text]]);
+          ArrayPrototypePush(kept, [key, text]);
           placed = true;
         }
       }
-      if (!placed) apply(arrayPush, kept, [[key, text]]);
+      if (!placed) ArrayPrototypePush(kept, [key, text]);
       this.#list = kept;
     }
     forEach(callback, thisArg = undefined) {
-      if (typeof callback !== 'function') throw new TypeErrorCtor('Headers.forEach: the callback must be a function');
-      for (const [name, value] of this.#sorted()) apply(callback, thisArg, [value, name, this]);
+      if (typeof callback !== 'function') throw new TypeError('Headers.forEach: the callback must be a function');
+      for (const [name, value] of this.#sorted()) ReflectApply(callback, thisArg, [value, name, this]);
     }
     /** Sorted by name, values of one name combined (set-cookie lines stay separate). */
     #sorted() {
       const names = [];
-      for (const pair of this.#list) if (names.length === 0 || !namesInclude(names, pair[0])) apply(arrayPush, names, [pair[0]]);
-      apply(arraySort, names, []);
+      for (const pair of this.#list) if (names.length === 0 || !namesInclude(names, pair[0])) ArrayPrototypePush(names, pair[0]);
+      ArrayPrototypeSort(names);
       const out = [];
       for (const name of names) {
         if (name === 'set-cookie') {
-          for (const pair of this.#list) if (pair[0] === name) apply(arrayPush, out, [[name, pair[1]]]);
-        } else apply(arrayPush, out, [[name, this.get(name)]]);
+          for (const pair of this.#list) if (pair[0] === name) ArrayPrototypePush(out, [name, pair[1]]);
+        } else ArrayPrototypePush(out, [name, this.get(name)]);
       }
       return out;
     }
@@ -219,13 +195,13 @@
     static {
       headersList = (headers) => {
         const out = [];
-        for (const [name, value] of headers.#list) apply(arrayPush, out, [[name, value]]);
+        for (const [name, value] of headers.#list) ArrayPrototypePush(out, [name, value]);
         return out;
       };
       // Headers of a fetched response: as the server sent them, read-only.
       makeHeaders = (pairs, immutable) => {
         const headers = new Headers();
-        for (const [name, value] of pairs) apply(arrayPush, headers.#list, [[apply(toLowerCase, StringCtor(name), []), StringCtor(value)]]);
+        for (const [name, value] of pairs) ArrayPrototypePush(headers.#list, [StringPrototypeToLowerCase(String(name)), String(value)]);
         headers.#immutable = immutable;
         return headers;
       };
@@ -235,29 +211,29 @@
     for (const each of names) if (each === name) return true;
     return false;
   }
-  defineProperty(Headers.prototype, iteratorSymbol, { value: Headers.prototype.entries, writable: true, configurable: true });
-  defineProperty(Headers.prototype, toStringTag, { value: 'Headers', configurable: true });
+  ObjectDefineProperty(Headers.prototype, SymbolIterator, { value: Headers.prototype.entries, writable: true, configurable: true });
+  ObjectDefineProperty(Headers.prototype, SymbolToStringTag, { value: 'Headers', configurable: true });
 
   // ---- bodies (shared by Request and Response) -----------------------------------------------
 
   /** Body state per Request/Response: bytes as latin1 (or null) and whether it was read. */
-  const bodies = new WeakMapCtor();
+  const bodies = new WeakMap();
 
   /** The bytes and default Content-Type of a BodyInit. */
   function extractBody(init) {
     if (typeof init === 'string') return { bytes: utf8Latin1(init), type: 'text/plain;charset=UTF-8' };
     if (isSearchParams(init)) {
-      return { bytes: utf8Latin1(apply(searchParamsToString, init, [])), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+      return { bytes: utf8Latin1(ReflectApply(searchParamsToString, init, [])), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
     }
     const view = bufferSourceBytes(init);
     if (view !== null) return { bytes: bytesToLatin1(view), type: null };
     // Blob, FormData and ReadableStream do not exist here; other objects become text, as in browsers.
-    return { bytes: utf8Latin1(StringCtor(init)), type: 'text/plain;charset=UTF-8' };
+    return { bytes: utf8Latin1(String(init)), type: 'text/plain;charset=UTF-8' };
   }
 
   function bodyState(self) {
-    const state = apply(weakMapGet, bodies, [self]);
-    if (state === undefined) throw new TypeErrorCtor('Illegal invocation');
+    const state = WeakMapPrototypeGet(bodies, self);
+    if (state === undefined) throw new TypeError('Illegal invocation');
     return state;
   }
 
@@ -266,25 +242,25 @@
     try {
       state = bodyState(self);
     } catch (error) {
-      return promiseReject(error);
+      return PromiseReject(error);
     }
-    if (state.used) return promiseReject(new TypeErrorCtor('Body is unusable: Body has already been read'));
+    if (state.used) return PromiseReject(new TypeError('Body is unusable: Body has already been read'));
     if (state.bytes !== null) state.used = true;
-    return promiseResolve(state.bytes ?? '');
+    return PromiseResolve(state.bytes ?? '');
   }
 
   const bodyMethods = {
     text() {
-      return apply(promiseThen, consume(this), [latin1ToText]);
+      return PromisePrototypeThen(consume(this), latin1ToText);
     },
     json() {
-      return apply(promiseThen, consume(this), [(raw) => JSONparse(latin1ToText(raw))]);
+      return PromisePrototypeThen(consume(this), (raw) => JSONParse(latin1ToText(raw)));
     },
     arrayBuffer() {
-      return apply(promiseThen, consume(this), [(raw) => latin1ToBytes(raw).buffer]);
+      return PromisePrototypeThen(consume(this), (raw) => latin1ToBytes(raw).buffer);
     },
     bytes() {
-      return apply(promiseThen, consume(this), [latin1ToBytes]);
+      return PromisePrototypeThen(consume(this), latin1ToBytes);
     },
     get bodyUsed() {
       return bodyState(this).used;
@@ -292,7 +268,7 @@
   };
 
   function installBodyMethods(prototype) {
-    for (const key of ownKeys(bodyMethods)) defineProperty(prototype, key, getOwnPropertyDescriptor(bodyMethods, key));
+    for (const key of ReflectOwnKeys(bodyMethods)) ObjectDefineProperty(prototype, key, ObjectGetOwnPropertyDescriptor(bodyMethods, key));
   }
 
   // ---- Request -------------------------------------------------------------------------------
@@ -302,10 +278,10 @@
   const redirectModes = { follow: true, error: true, manual: true };
 
   function requestMethod(value) {
-    const text = StringCtor(value);
-    if (!apply(regExpTest, tokenPattern, [text])) throw new TypeErrorCtor(`'${apply(stringSlice, text, [0, 50])}' is not a valid HTTP method`);
-    const upper = apply(toUpperCase, text, []);
-    if (forbiddenMethods[upper] === true) throw new TypeErrorCtor(`'${text}' HTTP method is unsupported`);
+    const text = String(value);
+    if (!RegExpPrototypeTest(tokenPattern, text)) throw new TypeError(`'${StringPrototypeSlice(text, 0, 50)}' is not a valid HTTP method`);
+    const upper = StringPrototypeToUpperCase(text);
+    if (forbiddenMethods[upper] === true) throw new TypeError(`'${text}' HTTP method is unsupported`);
     return normalizedMethods[upper] ?? text;
   }
 
@@ -320,24 +296,24 @@
     #signal;
 
     constructor(input, init = undefined) {
-      if (arguments.length === 0) throw new TypeErrorCtor("Request: 1 argument required, but only 0 present");
+      if (arguments.length === 0) throw new TypeError("Request: 1 argument required, but only 0 present");
       const options = init === undefined || init === null ? {} : init;
       const source = input !== null && typeof input === 'object' && #url in input ? input : null;
       if (source !== null) this.#url = source.#url;
       else {
         const url = new URLCtor(input);
-        if (apply(urlUsername, url, []) !== '' || apply(urlPassword, url, []) !== '') {
-          throw new TypeErrorCtor('Request cannot be constructed from a URL that includes credentials');
+        if (ReflectApply(urlUsername, url, []) !== '' || ReflectApply(urlPassword, url, []) !== '') {
+          throw new TypeError('Request cannot be constructed from a URL that includes credentials');
         }
-        this.#url = apply(urlHref, url, []);
+        this.#url = ReflectApply(urlHref, url, []);
       }
       this.#method = options.method !== undefined ? requestMethod(options.method) : source !== null ? source.#method : 'GET';
       this.#headers = new Headers(options.headers !== undefined ? options.headers : source !== null ? source.#headers : undefined);
-      const redirect = options.redirect !== undefined ? StringCtor(options.redirect) : source !== null ? source.#redirect : 'follow';
-      if (redirectModes[redirect] !== true) throw new TypeErrorCtor(`'${redirect}' is not a valid redirect mode`);
+      const redirect = options.redirect !== undefined ? String(options.redirect) : source !== null ? source.#redirect : 'follow';
+      if (redirectModes[redirect] !== true) throw new TypeError(`'${redirect}' is not a valid redirect mode`);
       this.#redirect = redirect;
       const signal = 'signal' in options ? options.signal : source !== null ? source.#signal : null;
-      if (signal !== null && signal !== undefined && !isSignal(signal)) throw new TypeErrorCtor("Request: 'signal' must be an AbortSignal");
+      if (signal !== null && signal !== undefined && !isSignal(signal)) throw new TypeError("Request: 'signal' must be an AbortSignal");
       this.#signal = signal ?? null;
 
       let body = { bytes: null, used: false };
@@ -347,15 +323,15 @@
         if (extracted.type !== null && !this.#headers.has('content-type')) this.#headers.append('content-type', extracted.type);
       } else if (source !== null && options.body === undefined) {
         const sourceBody = bodyState(source);
-        if (sourceBody.used) throw new TypeErrorCtor('Cannot construct a Request with a Request object that has already been used');
+        if (sourceBody.used) throw new TypeError('Cannot construct a Request with a Request object that has already been used');
         body = { bytes: sourceBody.bytes, used: false };
         // The body moves to the new request, as the standard says.
         if (sourceBody.bytes !== null) sourceBody.used = true;
       }
       if (body.bytes !== null && (this.#method === 'GET' || this.#method === 'HEAD')) {
-        throw new TypeErrorCtor('Request with GET/HEAD method cannot have body');
+        throw new TypeError('Request with GET/HEAD method cannot have body');
       }
-      apply(weakMapSet, bodies, [this, body]);
+      WeakMapPrototypeSet(bodies, this, body);
     }
 
     get url() { return this.#url; }
@@ -371,9 +347,9 @@
     }
     clone() {
       const state = bodyState(this);
-      if (state.used) throw new TypeErrorCtor('Request.clone: the body has already been read');
+      if (state.used) throw new TypeError('Request.clone: the body has already been read');
       const copy = new Request(this, { body: null });
-      apply(weakMapSet, bodies, [copy, { bytes: state.bytes, used: false }]);
+      WeakMapPrototypeSet(bodies, copy, { bytes: state.bytes, used: false });
       return copy;
     }
 
@@ -388,7 +364,7 @@
     }
   }
   installBodyMethods(Request.prototype);
-  defineProperty(Request.prototype, toStringTag, { value: 'Request', configurable: true });
+  ObjectDefineProperty(Request.prototype, SymbolToStringTag, { value: 'Request', configurable: true });
 
   // ---- Response ------------------------------------------------------------------------------
 
@@ -408,23 +384,23 @@
 
     constructor(body = null, init = undefined) {
       const options = init === undefined || init === null ? {} : init;
-      const status = options.status === undefined ? 200 : NumberCtor(options.status);
-      if (!isInteger(status) || status < 200 || status > 599) {
-        throw new RangeErrorCtor(`Response: status ${StringCtor(options.status)} is outside the range [200, 599]`);
+      const status = options.status === undefined ? 200 : Number(options.status);
+      if (!NumberIsInteger(status) || status < 200 || status > 599) {
+        throw new RangeError(`Response: status ${String(options.status)} is outside the range [200, 599]`);
       }
-      const statusText = options.statusText === undefined ? '' : StringCtor(options.statusText);
-      if (!apply(regExpTest, reasonPhrase, [statusText])) throw new TypeErrorCtor('Response: invalid statusText');
+      const statusText = options.statusText === undefined ? '' : String(options.statusText);
+      if (!RegExpPrototypeTest(reasonPhrase, statusText)) throw new TypeError('Response: invalid statusText');
       this.#status = status;
       this.#statusText = statusText;
       this.#headers = new Headers(options.headers);
       let bytes = null;
       if (body !== null && body !== undefined) {
-        if (nullBodyStatuses[status] === true) throw new TypeErrorCtor(`Response with status ${status} cannot have a body`);
+        if (nullBodyStatuses[status] === true) throw new TypeError(`Response with status ${status} cannot have a body`);
         const extracted = extractBody(body);
         bytes = extracted.bytes;
         if (extracted.type !== null && !this.#headers.has('content-type')) this.#headers.append('content-type', extracted.type);
       }
-      apply(weakMapSet, bodies, [this, { bytes, used: false }]);
+      WeakMapPrototypeSet(bodies, this, { bytes, used: false });
     }
 
     static error() {
@@ -435,16 +411,16 @@
       return response;
     }
     static redirect(url, status = 302) {
-      const href = apply(urlHref, new URLCtor(url), []);
-      const code = NumberCtor(status);
-      if (redirectStatuses[code] !== true) throw new RangeErrorCtor(`Response.redirect: invalid status ${StringCtor(status)}`);
+      const href = ReflectApply(urlHref, new URLCtor(url), []);
+      const code = Number(status);
+      if (redirectStatuses[code] !== true) throw new RangeError(`Response.redirect: invalid status ${String(status)}`);
       const response = new Response(null, { status: code });
       response.#headers = makeHeaders([['location', href]], true);
       return response;
     }
     static json(data, init = undefined) {
-      const text = JSONstringify(data);
-      if (text === undefined) throw new TypeErrorCtor('Response.json: the data is not JSON-serializable');
+      const text = JSONStringify(data);
+      if (text === undefined) throw new TypeError('Response.json: the data is not JSON-serializable');
       const response = new Response(text, init);
       if (response.#headers.get('content-type') === 'text/plain;charset=UTF-8') response.#headers.set('content-type', 'application/json');
       return response;
@@ -459,7 +435,7 @@
     get headers() { return this.#headers; }
     clone() {
       const state = bodyState(this);
-      if (state.used) throw new TypeErrorCtor('Response.clone: the body has already been read');
+      if (state.used) throw new TypeError('Response.clone: the body has already been read');
       const copy = new Response(null);
       copy.#status = this.#status;
       copy.#statusText = this.#statusText;
@@ -467,7 +443,7 @@
       copy.#type = this.#type;
       copy.#url = this.#url;
       copy.#redirected = this.#redirected;
-      apply(weakMapSet, bodies, [copy, { bytes: state.bytes, used: false }]);
+      WeakMapPrototypeSet(bodies, copy, { bytes: state.bytes, used: false });
       return copy;
     }
 
@@ -476,18 +452,18 @@
       makeResponse = (answer) => {
         const response = new Response(null);
         response.#status = answer.status;
-        response.#statusText = StringCtor(answer.statusText);
+        response.#statusText = String(answer.statusText);
         response.#headers = makeHeaders(answer.headers, true);
         response.#type = 'basic';
-        response.#url = StringCtor(answer.url);
+        response.#url = String(answer.url);
         response.#redirected = answer.redirected === true;
-        apply(weakMapSet, bodies, [response, { bytes: StringCtor(answer.body), used: false }]);
+        WeakMapPrototypeSet(bodies, response, { bytes: String(answer.body), used: false });
         return response;
       };
     }
   }
   installBodyMethods(Response.prototype);
-  defineProperty(Response.prototype, toStringTag, { value: 'Response', configurable: true });
+  ObjectDefineProperty(Response.prototype, SymbolToStringTag, { value: 'Response', configurable: true });
 
   // ---- fetch ---------------------------------------------------------------------------------
 
@@ -498,12 +474,12 @@
     try {
       request = new Request(input, init);
     } catch (error) {
-      return promiseReject(error);
+      return PromiseReject(error);
     }
     const parts = requestParts(request);
     const body = bodyState(request);
     const signal = parts.signal;
-    if (signal !== null && apply(signalAborted, signal, [])) return promiseReject(apply(signalReason, signal, []));
+    if (signal !== null && ReflectApply(signalAborted, signal, [])) return PromiseReject(ReflectApply(signalReason, signal, []));
     const id = nextFetchId++;
     const wire = {
       id,
@@ -515,37 +491,34 @@
     };
     if (body.bytes !== null) body.used = true;
 
-    return new PromiseCtor((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       let settled = false;
       const onAbort = () => {
         if (settled) return;
         settled = true;
         kit.notify('fetch.abort', id);
-        reject(apply(signalReason, signal, []));
+        reject(ReflectApply(signalReason, signal, []));
       };
-      if (signal !== null) apply(addEventListener, signal, ['abort', onAbort, { once: true }]);
+      if (signal !== null) ReflectApply(addEventListener, signal, ['abort', onAbort, { once: true }]);
       const done = () => {
         settled = true;
-        if (signal !== null) apply(removeEventListener, signal, ['abort', onAbort, { once: true }]);
+        if (signal !== null) ReflectApply(removeEventListener, signal, ['abort', onAbort, { once: true }]);
       };
-      apply(promiseThen, kit.request('fetch.send', wire), [
-        (answer) => {
+      PromisePrototypeThen(kit.request('fetch.send', wire), (answer) => {
           if (settled) return;
           done();
           resolve(makeResponse(answer));
-        },
-        (error) => {
+        }, (error) => {
           if (settled) return;
           done();
           reject(error);
-        },
-      ]);
+        });
     });
   }
 
-  freeze(normalizedMethods);
-  freeze(forbiddenMethods);
-  freeze(redirectModes);
+  ObjectFreeze(normalizedMethods);
+  ObjectFreeze(forbiddenMethods);
+  ObjectFreeze(redirectModes);
   for (const Class of [Headers, Request, Response]) kit.platform.register(Class.prototype);
   expose('Headers', Headers);
   expose('Request', Request);

@@ -5,23 +5,15 @@
 (function installSubtle(global, kit, expose) {
   'use strict';
 
-  const { apply } = Reflect;
-  const { defineProperty, freeze } = Object;
-  const StringCtor = String;
-  const NumberCtor = Number;
-  const TypeErrorCtor = TypeError;
-  const JSONparse = JSON.parse;
-  const JSONstringify = JSON.stringify;
-  const isArray = Array.isArray;
-  const fromCharCode = String.fromCharCode;
-  const charCodeAt = String.prototype.charCodeAt;
-  const arrayPush = Array.prototype.push;
-  const toStringTag = Symbol.toStringTag;
+  const {
+    ArrayIsArray, ArrayPrototypePush, JSONParse, JSONStringify, Number, ObjectDefineProperty,
+    ObjectFreeze, String, SymbolToStringTag, TypeError,
+  } = kit.primordials;
   // Installed before this capability: crypto (the object `subtle` joins) and web (DOMException).
   const cryptoObject = global.crypto;
   // Read when first needed: DOMException belongs to a lazily installed capability (ext/web).
   const domException = (message, name) => new global.DOMException(message, name);
-  if (cryptoObject === null || typeof cryptoObject !== 'object') throw new TypeErrorCtor('subtle: the crypto capability must be installed first');
+  if (cryptoObject === null || typeof cryptoObject !== 'object') throw new TypeError('subtle: the crypto capability must be installed first');
 
   // ---- bytes: latin1 strings (one character per byte) are how they cross ---------------------
 
@@ -31,7 +23,7 @@
 
   function dataOf(value, what) {
     const bytes = bufferSourceBytes(value);
-    if (bytes === null) throw new TypeErrorCtor(`${what} must be an ArrayBuffer, a TypedArray or a DataView`);
+    if (bytes === null) throw new TypeError(`${what} must be an ArrayBuffer, a TypedArray or a DataView`);
     return bytesToLatin1(bytes);
   }
 
@@ -48,7 +40,7 @@
     #algorithm;
     #usages;
     constructor() {
-      if (!constructingKey) throw new TypeErrorCtor('Illegal constructor');
+      if (!constructingKey) throw new TypeError('Illegal constructor');
     }
     get type() { return this.#type; }
     get extractable() { return this.#extractable; }
@@ -64,22 +56,22 @@
           constructingKey = false;
         }
         key.#handle = described.handle;
-        key.#type = StringCtor(described.type);
+        key.#type = String(described.type);
         key.#extractable = described.extractable === true;
         const algorithm = described.algorithm;
         if (typeof algorithm.publicExponent === 'string') algorithm.publicExponent = latin1ToBytes(algorithm.publicExponent);
-        if (algorithm.hash !== null && typeof algorithm.hash === 'object') freeze(algorithm.hash);
-        key.#algorithm = freeze(algorithm);
-        key.#usages = freeze(described.usages);
+        if (algorithm.hash !== null && typeof algorithm.hash === 'object') ObjectFreeze(algorithm.hash);
+        key.#algorithm = ObjectFreeze(algorithm);
+        key.#usages = ObjectFreeze(described.usages);
         return key;
       };
       handleOf = (key, what) => {
-        if (key === null || typeof key !== 'object' || !(#handle in key)) throw new TypeErrorCtor(`${what} must be a CryptoKey`);
+        if (key === null || typeof key !== 'object' || !(#handle in key)) throw new TypeError(`${what} must be a CryptoKey`);
         return key.#handle;
       };
     }
   }
-  defineProperty(CryptoKey.prototype, toStringTag, { value: 'CryptoKey', configurable: true });
+  ObjectDefineProperty(CryptoKey.prototype, SymbolToStringTag, { value: 'CryptoKey', configurable: true });
 
   // ---- algorithms as plain data --------------------------------------------------------------
 
@@ -89,29 +81,29 @@
   /** An AlgorithmIdentifier as plain data: names as strings, bytes as latin1, keys as handles. */
   function wireAlgorithm(algorithm) {
     if (typeof algorithm === 'string') return { name: algorithm };
-    if (algorithm === null || typeof algorithm !== 'object') throw new TypeErrorCtor('the algorithm must be a name or an object with a name');
-    if (algorithm.name === undefined) throw new TypeErrorCtor('the algorithm must have a name');
-    const wire = { name: StringCtor(algorithm.name) };
+    if (algorithm === null || typeof algorithm !== 'object') throw new TypeError('the algorithm must be a name or an object with a name');
+    if (algorithm.name === undefined) throw new TypeError('the algorithm must have a name');
+    const wire = { name: String(algorithm.name) };
     const hash = algorithm.hash;
-    if (hash !== undefined) wire.hash = typeof hash === 'string' ? hash : StringCtor(hash !== null && typeof hash === 'object' ? hash.name : hash);
-    if (algorithm.namedCurve !== undefined) wire.namedCurve = StringCtor(algorithm.namedCurve);
-    for (const field of numberFields) if (algorithm[field] !== undefined) wire[field] = NumberCtor(algorithm[field]);
+    if (hash !== undefined) wire.hash = typeof hash === 'string' ? hash : String(hash !== null && typeof hash === 'object' ? hash.name : hash);
+    if (algorithm.namedCurve !== undefined) wire.namedCurve = String(algorithm.namedCurve);
+    for (const field of numberFields) if (algorithm[field] !== undefined) wire[field] = Number(algorithm[field]);
     for (const field of byteFields) if (algorithm[field] !== undefined) wire[field] = dataOf(algorithm[field], `algorithm.${field}`);
     if (algorithm.public !== undefined) wire.public = handleOf(algorithm.public, 'algorithm.public');
     return wire;
   }
 
   function usagesOf(usages) {
-    if (usages === null || typeof usages !== 'object') throw new TypeErrorCtor('keyUsages must be an array of strings');
+    if (usages === null || typeof usages !== 'object') throw new TypeError('keyUsages must be an array of strings');
     const list = [];
-    for (const usage of usages) apply(arrayPush, list, [StringCtor(usage)]);
+    for (const usage of usages) ArrayPrototypePush(list, String(usage));
     return list;
   }
 
   /** The host answers DOMException-type failures as data; they become guest DOMExceptions. */
   function answer(reply) {
     if (reply !== null && typeof reply === 'object' && reply.error !== undefined) {
-      throw domException(StringCtor(reply.error.message), StringCtor(reply.error.name));
+      throw domException(String(reply.error.message), String(reply.error.name));
     }
     return reply.value;
   }
@@ -125,23 +117,23 @@
 
   class SubtleCrypto {
     constructor() {
-      if (!constructingSubtle) throw new TypeErrorCtor('Illegal constructor');
+      if (!constructingSubtle) throw new TypeError('Illegal constructor');
     }
     async digest(algorithm, data) {
       return latin1ToBytes(answer(await kit.request('subtle.digest', wireAlgorithm(algorithm), dataOf(data, 'data')))).buffer;
     }
     async importKey(format, keyData, algorithm, extractable, keyUsages) {
-      const kind = StringCtor(format);
+      const kind = String(format);
       let material;
       if (kind === 'jwk') {
-        if (keyData === null || typeof keyData !== 'object' || isArray(keyData)) throw new TypeErrorCtor('a JWK must be an object');
+        if (keyData === null || typeof keyData !== 'object' || ArrayIsArray(keyData)) throw new TypeError('a JWK must be an object');
         // Plain data only: getters run here, in the guest, and nothing but JSON values crosses.
-        material = JSONparse(JSONstringify(keyData));
+        material = JSONParse(JSONStringify(keyData));
       } else material = dataOf(keyData, 'keyData');
       return makeKey(answer(await kit.request('subtle.importKey', kind, material, wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages))));
     }
     async exportKey(format, key) {
-      const kind = StringCtor(format);
+      const kind = String(format);
       const exported = answer(await kit.request('subtle.exportKey', kind, handleOf(key, 'key')));
       return kind === 'jwk' ? exported : latin1ToBytes(exported).buffer;
     }
@@ -161,7 +153,7 @@
       return latin1ToBytes(answer(await kit.request('subtle.decrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
     }
     async deriveBits(algorithm, baseKey, length = null) {
-      const bits = length === null || length === undefined ? null : NumberCtor(length);
+      const bits = length === null || length === undefined ? null : Number(length);
       return latin1ToBytes(answer(await kit.request('subtle.deriveBits', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), bits))).buffer;
     }
     async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
@@ -170,11 +162,11 @@
       );
     }
   }
-  defineProperty(SubtleCrypto.prototype, toStringTag, { value: 'SubtleCrypto', configurable: true });
+  ObjectDefineProperty(SubtleCrypto.prototype, SymbolToStringTag, { value: 'SubtleCrypto', configurable: true });
   const subtle = new SubtleCrypto();
   constructingSubtle = false;
 
-  defineProperty(cryptoObject, 'subtle', { value: subtle, enumerable: true, writable: false, configurable: false });
+  ObjectDefineProperty(cryptoObject, 'subtle', { value: subtle, enumerable: true, writable: false, configurable: false });
   for (const Class of [CryptoKey, SubtleCrypto]) kit.platform.register(Class.prototype);
   expose('CryptoKey', CryptoKey);
   expose('SubtleCrypto', SubtleCrypto);

@@ -5,37 +5,19 @@
 (function installWeb(global, kit, expose) {
   'use strict';
 
-  const { apply } = Reflect;
-  const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf, keys: objectKeys } = Object;
-  const ErrorCtor = Error;
-  const StringCtor = String;
-  const NumberCtor = Number;
-  const TypeErrorCtor = TypeError;
-  const MapCtor = Map;
-  const SetCtor = Set;
-  const PromiseCtor = Promise;
-  const ObjectCtor = Object;
-  const ArrayCtor = Array;
-  const ArrayBufferCtor = ArrayBuffer;
-  const Uint8ArrayCtor = Uint8Array;
-  const DataViewCtor = DataView;
-  const DateCtor = Date;
-  const RegExpCtor = RegExp;
-  const BooleanCtor = Boolean;
-  const WeakMapCtor = WeakMap;
-  const toStringTag = Symbol.toStringTag;
-  const maxSafeInteger = Number.MAX_SAFE_INTEGER;
-  const isArray = Array.isArray;
+  const {
+    Array, ArrayBuffer, ArrayBufferPrototypeSlice, ArrayBufferPrototypeTransfer, ArrayIsArray,
+    ArrayPrototypePush, ArrayPrototypeSlice, ArrayPrototypeSplice, Boolean, DataView, Error,
+    Map, MapPrototypeForEach, MapPrototypeGet, MapPrototypeSet, Number,
+    NumberMAX_SAFE_INTEGER, Object, ObjectDefineProperty, ObjectFreeze,
+    ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, Promise, PromisePrototypeThen,
+    PromiseResolve, ReflectApply, RegExp, Set, SetPrototypeAdd, SetPrototypeForEach,
+    SetPrototypeHas, String, SymbolPrototype, SymbolToStringTag, TypeError, Uint8Array,
+    Uint8ArrayPrototypeSet, WeakMap,
+  } = kit.primordials;
+  // Not a primordial: V8 adds Error.isError to each context made from the snapshot (probe.js).
   const isError = Error.isError;
-  const arrayPush = Array.prototype.push;
-  const arraySlice = Array.prototype.slice;
-  const arraySplice = Array.prototype.splice;
-  const mapGet = Map.prototype.get;
-  const mapSet = Map.prototype.set;
-  const setAdd = Set.prototype.add;
-  const setHas = Set.prototype.has;
-  const promiseThen = Promise.prototype.then;
-  const promiseResolve = Promise.resolve.bind(Promise);
+  const DateCtor = Date;
   const dateNow = Date.now;
   // Timers are installed before this capability; AbortSignal.timeout uses them.
   const setTimeoutFn = typeof global.setTimeout === 'function' ? global.setTimeout : null;
@@ -50,15 +32,15 @@
     QuotaExceededError: 22, TimeoutError: 23, InvalidNodeTypeError: 24, DataCloneError: 25,
   };
 
-  class DOMException extends ErrorCtor {
+  class DOMException extends Error {
     #name;
     #message;
     constructor(message = '', options = 'Error') {
-      const text = StringCtor(message);
+      const text = String(message);
       const hasCause = options !== null && typeof options === 'object' && 'cause' in options;
       super(text, hasCause ? { cause: options.cause } : undefined);
       this.#message = text;
-      this.#name = options !== null && typeof options === 'object' ? StringCtor(options.name ?? 'Error') : StringCtor(options);
+      this.#name = options !== null && typeof options === 'object' ? String(options.name ?? 'Error') : String(options);
     }
     get name() {
       return this.#name;
@@ -70,14 +52,14 @@
       return legacyCodes[this.#name] ?? 0;
     }
   }
-  defineProperty(DOMException.prototype, toStringTag, { value: 'DOMException', configurable: true });
+  ObjectDefineProperty(DOMException.prototype, SymbolToStringTag, { value: 'DOMException', configurable: true });
   for (const [name, code] of [
     ['INDEX_SIZE_ERR', 1], ['NOT_FOUND_ERR', 8], ['NOT_SUPPORTED_ERR', 9], ['INVALID_STATE_ERR', 11],
     ['SYNTAX_ERR', 12], ['INVALID_ACCESS_ERR', 15], ['SECURITY_ERR', 18], ['NETWORK_ERR', 19],
     ['ABORT_ERR', 20], ['QUOTA_EXCEEDED_ERR', 22], ['TIMEOUT_ERR', 23], ['DATA_CLONE_ERR', 25],
   ]) {
-    defineProperty(DOMException, name, { value: code, enumerable: true });
-    defineProperty(DOMException.prototype, name, { value: code, enumerable: true });
+    ObjectDefineProperty(DOMException, name, { value: code, enumerable: true });
+    ObjectDefineProperty(DOMException.prototype, name, { value: code, enumerable: true });
   }
 
   // ---- Event and EventTarget -----------------------------------------------------------------
@@ -96,8 +78,8 @@
     #dispatching = false;
     #timeStamp = dateNow();
     constructor(type, init = undefined) {
-      if (arguments.length === 0) throw new TypeErrorCtor("Failed to construct 'Event': 1 argument required");
-      this.#type = StringCtor(type);
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required");
+      this.#type = String(type);
       const options = init ?? {};
       this.#bubbles = !!options.bubbles;
       this.#cancelable = !!options.cancelable;
@@ -135,16 +117,16 @@
     }
   }
   for (const [name, value] of [['NONE', 0], ['CAPTURING_PHASE', 1], ['AT_TARGET', 2], ['BUBBLING_PHASE', 3]]) {
-    defineProperty(Event, name, { value, enumerable: true });
-    defineProperty(Event.prototype, name, { value, enumerable: true });
+    ObjectDefineProperty(Event, name, { value, enumerable: true });
+    ObjectDefineProperty(Event.prototype, name, { value, enumerable: true });
   }
-  defineProperty(Event.prototype, toStringTag, { value: 'Event', configurable: true });
-  const eventType = getOwnPropertyDescriptor(Event.prototype, 'type').get;
-  const eventImmediateStop = getOwnPropertyDescriptor(Event.prototype, 'cancelBubble').get;
+  ObjectDefineProperty(Event.prototype, SymbolToStringTag, { value: 'Event', configurable: true });
+  const eventType = ObjectGetOwnPropertyDescriptor(Event.prototype, 'type').get;
+  const eventImmediateStop = ObjectGetOwnPropertyDescriptor(Event.prototype, 'cancelBubble').get;
 
   function isEvent(value) {
     try {
-      apply(eventType, value, []);
+      ReflectApply(eventType, value, []);
       return true;
     } catch {
       return false;
@@ -161,64 +143,64 @@
   let signalAborted;
 
   class EventTarget {
-    #listeners = new MapCtor();
+    #listeners = new Map();
     addEventListener(type, callback, options = undefined) {
       if (callback === null || callback === undefined) return;
       if (typeof callback !== 'function' && typeof callback !== 'object') {
-        throw new TypeErrorCtor("EventTarget.addEventListener: the listener must be a function or an object with handleEvent");
+        throw new TypeError("EventTarget.addEventListener: the listener must be a function or an object with handleEvent");
       }
       const { capture, once, signal } = listenerOptions(options);
       if (signal !== undefined && signalAborted(signal)) return;
-      const name = StringCtor(type);
-      let list = apply(mapGet, this.#listeners, [name]);
+      const name = String(type);
+      let list = MapPrototypeGet(this.#listeners, name);
       if (list === undefined) {
         list = [];
-        apply(mapSet, this.#listeners, [name, list]);
+        MapPrototypeSet(this.#listeners, name, list);
       }
       for (const entry of list) if (entry.callback === callback && entry.capture === capture) return;
       const entry = { callback, capture, once, removed: false };
-      apply(arrayPush, list, [entry]);
+      ArrayPrototypePush(list, entry);
       if (signal !== undefined) addAbortAlgorithm(signal, () => this.removeEventListener(name, callback, { capture }));
     }
     removeEventListener(type, callback, options = undefined) {
-      const list = apply(mapGet, this.#listeners, [StringCtor(type)]);
+      const list = MapPrototypeGet(this.#listeners, String(type));
       if (list === undefined) return;
       const { capture } = listenerOptions(options);
       for (let i = 0; i < list.length; i++) {
         if (list[i].callback === callback && list[i].capture === capture) {
           list[i].removed = true;
-          apply(arraySplice, list, [i, 1]);
+          ArrayPrototypeSplice(list, i, 1);
           return;
         }
       }
     }
     dispatchEvent(event) {
-      if (!isEvent(event)) throw new TypeErrorCtor('EventTarget.dispatchEvent: the argument must be an Event');
+      if (!isEvent(event)) throw new TypeError('EventTarget.dispatchEvent: the argument must be an Event');
       setEventDispatch(event, this, true);
       try {
-        const list = apply(mapGet, this.#listeners, [apply(eventType, event, [])]);
+        const list = MapPrototypeGet(this.#listeners, ReflectApply(eventType, event, []));
         if (list !== undefined) {
           // Listeners added during dispatch wait for the next event, as the standard says.
-          for (const entry of apply(arraySlice, list, [])) {
+          for (const entry of ArrayPrototypeSlice(list)) {
             if (entry.removed) continue;
-            if (entry.once) this.removeEventListener(apply(eventType, event, []), entry.callback, { capture: entry.capture });
+            if (entry.once) this.removeEventListener(ReflectApply(eventType, event, []), entry.callback, { capture: entry.capture });
             invokeListener(entry.callback, this, event);
-            if (apply(eventImmediateStop, event, [])) break;
+            if (ReflectApply(eventImmediateStop, event, [])) break;
           }
         }
-        const handlerName = `on${apply(eventType, event, [])}`;
+        const handlerName = `on${ReflectApply(eventType, event, [])}`;
         const handler = getOwnHandler(this, handlerName);
-        if (typeof handler === 'function' && !apply(eventImmediateStop, event, [])) invokeListener(handler, this, event);
+        if (typeof handler === 'function' && !ReflectApply(eventImmediateStop, event, [])) invokeListener(handler, this, event);
       } finally {
         setEventDispatch(event, this, false);
       }
       return !event.defaultPrevented;
     }
   }
-  defineProperty(EventTarget.prototype, toStringTag, { value: 'EventTarget', configurable: true });
+  ObjectDefineProperty(EventTarget.prototype, SymbolToStringTag, { value: 'EventTarget', configurable: true });
 
   // `onabort` and friends are stored per target by the classes that have them.
-  const handlers = new WeakMapCtor();
+  const handlers = new WeakMap();
   function getOwnHandler(target, name) {
     const table = handlers.get(target);
     return table === undefined ? undefined : table[name];
@@ -236,8 +218,8 @@
   // uncaught exception in Node or Deno would.
   function invokeListener(callback, target, event) {
     try {
-      if (typeof callback === 'function') apply(callback, target, [event]);
-      else if (callback !== null && typeof callback.handleEvent === 'function') apply(callback.handleEvent, callback, [event]);
+      if (typeof callback === 'function') ReflectApply(callback, target, [event]);
+      else if (callback !== null && typeof callback.handleEvent === 'function') ReflectApply(callback.handleEvent, callback, [event]);
     } catch (error) {
       kit.uncaught(error);
     }
@@ -254,14 +236,14 @@
     #reason = undefined;
     #algorithms = [];
     constructor() {
-      if (!constructing) throw new TypeErrorCtor('Illegal constructor: use new AbortController().signal or AbortSignal.abort()');
+      if (!constructing) throw new TypeError('Illegal constructor: use new AbortController().signal or AbortSignal.abort()');
       super();
     }
     get aborted() {
       return this.#aborted;
     }
     get reason() {
-      if (!(#aborted in this)) throw new TypeErrorCtor('Illegal invocation');
+      if (!(#aborted in this)) throw new TypeError('Illegal invocation');
       return this.#reason;
     }
     throwIfAborted() {
@@ -271,7 +253,7 @@
       return getOwnHandler(this, 'onabort') ?? null;
     }
     set onabort(value) {
-      if (!(#aborted in this)) throw new TypeErrorCtor('Illegal invocation');
+      if (!(#aborted in this)) throw new TypeError('Illegal invocation');
       setOwnHandler(this, 'onabort', value);
     }
     static abort(reason = undefined) {
@@ -281,22 +263,22 @@
       return signal;
     }
     static timeout(ms) {
-      const delay = NumberCtor(ms);
-      if (!(delay >= 0) || delay > maxSafeInteger) {
-        throw new TypeErrorCtor('AbortSignal.timeout: the delay must be a non-negative number');
+      const delay = Number(ms);
+      if (!(delay >= 0) || delay > NumberMAX_SAFE_INTEGER) {
+        throw new TypeError('AbortSignal.timeout: the delay must be a non-negative number');
       }
-      if (setTimeoutFn === null) throw new TypeErrorCtor('AbortSignal.timeout: timers are not available');
+      if (setTimeoutFn === null) throw new TypeError('AbortSignal.timeout: timers are not available');
       const signal = createSignal();
-      apply(setTimeoutFn, undefined, [() => abortSignal(signal, new DOMException('The operation timed out.', 'TimeoutError')), delay]);
+      ReflectApply(setTimeoutFn, undefined, [() => abortSignal(signal, new DOMException('The operation timed out.', 'TimeoutError')), delay]);
       return signal;
     }
     static any(signals) {
       const list = [];
       for (const signal of signals) {
         if (!(signal !== null && typeof signal === 'object' && #aborted in signal)) {
-          throw new TypeErrorCtor('AbortSignal.any: every element must be an AbortSignal');
+          throw new TypeError('AbortSignal.any: every element must be an AbortSignal');
         }
-        apply(arrayPush, list, [signal]);
+        ArrayPrototypePush(list, signal);
       }
       const combined = createSignal();
       for (const signal of list) {
@@ -306,7 +288,7 @@
           return combined;
         }
       }
-      for (const signal of list) apply(arrayPush, signal.#algorithms, [() => abortSignal(combined, signal.#reason)]);
+      for (const signal of list) ArrayPrototypePush(signal.#algorithms, () => abortSignal(combined, signal.#reason));
       return combined;
     }
     static {
@@ -320,13 +302,13 @@
       };
       signalAborted = (signal) => {
         if (!(signal !== null && typeof signal === 'object' && #aborted in signal)) {
-          throw new TypeErrorCtor('the signal option must be an AbortSignal');
+          throw new TypeError('the signal option must be an AbortSignal');
         }
         return signal.#aborted;
       };
       // Internal subscribers (fetch, listeners registered with { signal }) run before the event.
       addAbortAlgorithm = (signal, algorithm) => {
-        if (!signal.#aborted) apply(arrayPush, signal.#algorithms, [algorithm]);
+        if (!signal.#aborted) ArrayPrototypePush(signal.#algorithms, algorithm);
       };
       abortSignal = (signal, reason) => {
         if (signal.#aborted) return;
@@ -345,7 +327,7 @@
       };
     }
   }
-  defineProperty(AbortSignal.prototype, toStringTag, { value: 'AbortSignal', configurable: true });
+  ObjectDefineProperty(AbortSignal.prototype, SymbolToStringTag, { value: 'AbortSignal', configurable: true });
 
   class AbortController {
     #signal = createSignal();
@@ -353,11 +335,11 @@
       return this.#signal;
     }
     abort(reason = undefined) {
-      if (!(#signal in this)) throw new TypeErrorCtor('Illegal invocation');
+      if (!(#signal in this)) throw new TypeError('Illegal invocation');
       abortSignal(this.#signal, reason);
     }
   }
-  defineProperty(AbortController.prototype, toStringTag, { value: 'AbortController', configurable: true });
+  ObjectDefineProperty(AbortController.prototype, SymbolToStringTag, { value: 'AbortController', configurable: true });
 
   // ---- structuredClone -----------------------------------------------------------------------
   // The HTML structured clone algorithm for the types that exist here: primitives, wrappers,
@@ -365,14 +347,14 @@
   // shared and circular references kept. Anything else (functions, symbols, promises, weak
   // collections, class instances with private state) is refused with a DataCloneError.
 
-  const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype);
-  const getter = (object, key) => getOwnPropertyDescriptor(object, key).get;
+  const typedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
+  const getter = (object, key) => ObjectGetOwnPropertyDescriptor(object, key).get;
   const brand = {
     arrayBufferLength: getter(ArrayBuffer.prototype, 'byteLength'),
     arrayBufferResizable: getter(ArrayBuffer.prototype, 'resizable'),
     arrayBufferMax: getter(ArrayBuffer.prototype, 'maxByteLength'),
     arrayBufferDetached: getter(ArrayBuffer.prototype, 'detached'),
-    typedArrayTag: getter(typedArrayPrototype, toStringTag),
+    typedArrayTag: getter(typedArrayPrototype, SymbolToStringTag),
     typedArrayBuffer: getter(typedArrayPrototype, 'buffer'),
     typedArrayOffset: getter(typedArrayPrototype, 'byteOffset'),
     typedArrayLength: getter(typedArrayPrototype, 'length'),
@@ -384,19 +366,13 @@
     regExpSource: getter(RegExp.prototype, 'source'),
     regExpFlags: getter(RegExp.prototype, 'flags'),
   };
-  const arrayBufferSlice = ArrayBuffer.prototype.slice;
-  const arrayBufferTransfer = ArrayBuffer.prototype.transfer;
-  const uint8Set = Uint8Array.prototype.set;
-  const mapForEach = Map.prototype.forEach;
-  const setForEach = Set.prototype.forEach;
   const dateGetTime = Date.prototype.getTime;
   const valueOfs = [
-    ['Boolean', Boolean.prototype.valueOf, (v) => new BooleanCtor(v)],
-    ['Number', Number.prototype.valueOf, (v) => ObjectCtor(v)],
-    ['String', String.prototype.valueOf, (v) => ObjectCtor(v)],
-    ['BigInt', BigInt.prototype.valueOf, (v) => ObjectCtor(v)],
+    ['Boolean', Boolean.prototype.valueOf, (v) => new Boolean(v)],
+    ['Number', Number.prototype.valueOf, (v) => Object(v)],
+    ['String', String.prototype.valueOf, (v) => Object(v)],
+    ['BigInt', BigInt.prototype.valueOf, (v) => Object(v)],
   ];
-  const symbolValueOf = Symbol.prototype.valueOf;
   const weakThings = [WeakMap.prototype.has, WeakSet.prototype.has, WeakRef.prototype.deref];
   const typedArrayCtors = {
     Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
@@ -409,7 +385,7 @@
 
   function has(slotGetter, value) {
     try {
-      apply(slotGetter, value, []);
+      ReflectApply(slotGetter, value, []);
       return true;
     } catch {
       return false;
@@ -421,91 +397,91 @@
   }
 
   function cloneArrayBuffer(buffer) {
-    if (apply(brand.arrayBufferDetached, buffer, [])) throw cloneError('An ArrayBuffer is detached and could not be cloned.');
-    const length = apply(brand.arrayBufferLength, buffer, []);
-    if (apply(brand.arrayBufferResizable, buffer, [])) {
-      const copy = new ArrayBufferCtor(length, { maxByteLength: apply(brand.arrayBufferMax, buffer, []) });
-      apply(uint8Set, new Uint8ArrayCtor(copy), [new Uint8ArrayCtor(buffer, 0, length)]);
+    if (ReflectApply(brand.arrayBufferDetached, buffer, [])) throw cloneError('An ArrayBuffer is detached and could not be cloned.');
+    const length = ReflectApply(brand.arrayBufferLength, buffer, []);
+    if (ReflectApply(brand.arrayBufferResizable, buffer, [])) {
+      const copy = new ArrayBuffer(length, { maxByteLength: ReflectApply(brand.arrayBufferMax, buffer, []) });
+      Uint8ArrayPrototypeSet(new Uint8Array(copy), new Uint8Array(buffer, 0, length));
       return copy;
     }
     // A transferred buffer is copied now and detached once the whole clone has succeeded.
-    return apply(arrayBufferSlice, buffer, [0, length]);
+    return ArrayBufferPrototypeSlice(buffer, 0, length);
   }
 
   function cloneValue(value, memory) {
     if (typeof value === 'symbol') throw cloneError('Symbol values cannot be cloned.');
     if (typeof value === 'function') throw cloneError(`${describeFunction(value)} could not be cloned.`);
     if (value === null || typeof value !== 'object') return value;
-    const known = apply(mapGet, memory, [value]);
+    const known = MapPrototypeGet(memory, value);
     if (known !== undefined) return known;
 
     const remember = (copy) => {
-      apply(mapSet, memory, [value, copy]);
+      MapPrototypeSet(memory, value, copy);
       return copy;
     };
 
     for (const [, valueOf, wrap] of valueOfs) {
-      if (has(valueOf, value)) return remember(wrap(apply(valueOf, value, [])));
+      if (has(valueOf, value)) return remember(wrap(ReflectApply(valueOf, value, [])));
     }
-    if (has(symbolValueOf, value)) throw cloneError('Symbol objects cannot be cloned.');
-    if (has(dateGetTime, value)) return remember(new DateCtor(apply(dateGetTime, value, [])));
+    if (has(SymbolPrototype.valueOf, value)) throw cloneError('Symbol objects cannot be cloned.');
+    if (has(dateGetTime, value)) return remember(new DateCtor(ReflectApply(dateGetTime, value, [])));
     // RegExp.prototype.source throws for anything but a RegExp (and RegExp.prototype itself).
     if (value !== RegExp.prototype && has(brand.regExpSource, value)) {
-      return remember(new RegExpCtor(apply(brand.regExpSource, value, []), apply(brand.regExpFlags, value, [])));
+      return remember(new RegExp(ReflectApply(brand.regExpSource, value, []), ReflectApply(brand.regExpFlags, value, [])));
     }
     if (has(brand.arrayBufferLength, value)) return remember(cloneArrayBuffer(value));
-    const tag = apply(brand.typedArrayTag, value, []);
+    const tag = ReflectApply(brand.typedArrayTag, value, []);
     if (tag !== undefined) {
-      const buffer = cloneValue(apply(brand.typedArrayBuffer, value, []), memory);
+      const buffer = cloneValue(ReflectApply(brand.typedArrayBuffer, value, []), memory);
       const Ctor = typedArrayCtors[tag];
-      return remember(new Ctor(buffer, apply(brand.typedArrayOffset, value, []), apply(brand.typedArrayLength, value, [])));
+      return remember(new Ctor(buffer, ReflectApply(brand.typedArrayOffset, value, []), ReflectApply(brand.typedArrayLength, value, [])));
     }
     if (has(brand.dataViewBuffer, value)) {
-      const buffer = cloneValue(apply(brand.dataViewBuffer, value, []), memory);
-      return remember(new DataViewCtor(buffer, apply(brand.dataViewOffset, value, []), apply(brand.dataViewLength, value, [])));
+      const buffer = cloneValue(ReflectApply(brand.dataViewBuffer, value, []), memory);
+      return remember(new DataView(buffer, ReflectApply(brand.dataViewOffset, value, []), ReflectApply(brand.dataViewLength, value, [])));
     }
     if (has(brand.mapSize, value)) {
-      const copy = remember(new MapCtor());
+      const copy = remember(new Map());
       const entries = [];
-      apply(mapForEach, value, [(v, k) => apply(arrayPush, entries, [k, v])]);
+      MapPrototypeForEach(value, (v, k) => ArrayPrototypePush(entries, k, v));
       for (let i = 0; i < entries.length; i += 2) {
-        apply(mapSet, copy, [cloneValue(entries[i], memory), cloneValue(entries[i + 1], memory)]);
+        MapPrototypeSet(copy, cloneValue(entries[i], memory), cloneValue(entries[i + 1], memory));
       }
       return copy;
     }
     if (has(brand.setSize, value)) {
-      const copy = remember(new SetCtor());
+      const copy = remember(new Set());
       const items = [];
-      apply(setForEach, value, [(v) => apply(arrayPush, items, [v])]);
-      for (const item of items) apply(setAdd, copy, [cloneValue(item, memory)]);
+      SetPrototypeForEach(value, (v) => ArrayPrototypePush(items, v));
+      for (const item of items) SetPrototypeAdd(copy, cloneValue(item, memory));
       return copy;
     }
     for (const weak of weakThings) {
       if (has(weak, value)) throw cloneError('A weak collection or reference could not be cloned.');
     }
-    if (value instanceof PromiseCtor) throw cloneError('#<Promise> could not be cloned.');
+    if (value instanceof Promise) throw cloneError('#<Promise> could not be cloned.');
     if (isDOMException(value)) {
-      return remember(new DOMException(apply(domExceptionMessage, value, []), apply(domExceptionName, value, [])));
+      return remember(new DOMException(ReflectApply(domExceptionMessage, value, []), ReflectApply(domExceptionName, value, [])));
     }
     if (isPlatformObject(value)) throw cloneError(`${describeObject(value)} could not be cloned.`);
     if (isError(value)) {
-      const name = StringCtor(value.name);
-      const Ctor = errorCtors[name] ?? ErrorCtor;
+      const name = String(value.name);
+      const Ctor = errorCtors[name] ?? Error;
       const copy = remember(new Ctor());
-      const messageDescriptor = getOwnPropertyDescriptor(value, 'message');
+      const messageDescriptor = ObjectGetOwnPropertyDescriptor(value, 'message');
       if (messageDescriptor && 'value' in messageDescriptor) {
-        defineProperty(copy, 'message', { value: StringCtor(messageDescriptor.value), writable: true, configurable: true });
+        ObjectDefineProperty(copy, 'message', { value: String(messageDescriptor.value), writable: true, configurable: true });
       }
-      if (typeof value.stack === 'string') defineProperty(copy, 'stack', { value: value.stack, writable: true, configurable: true });
-      const causeDescriptor = getOwnPropertyDescriptor(value, 'cause');
+      if (typeof value.stack === 'string') ObjectDefineProperty(copy, 'stack', { value: value.stack, writable: true, configurable: true });
+      const causeDescriptor = ObjectGetOwnPropertyDescriptor(value, 'cause');
       if (causeDescriptor && 'value' in causeDescriptor) {
-        defineProperty(copy, 'cause', { value: cloneValue(causeDescriptor.value, memory), writable: true, configurable: true });
+        ObjectDefineProperty(copy, 'cause', { value: cloneValue(causeDescriptor.value, memory), writable: true, configurable: true });
       }
       return copy;
     }
-    const copy = remember(isArray(value) ? new ArrayCtor(value.length) : {});
-    for (const key of objectKeys(value)) {
-      defineProperty(copy, key, { value: cloneValue(value[key], memory), writable: true, enumerable: true, configurable: true });
+    const copy = remember(ArrayIsArray(value) ? new Array(value.length) : {});
+    for (const key of ObjectKeys(value)) {
+      ObjectDefineProperty(copy, key, { value: cloneValue(value[key], memory), writable: true, enumerable: true, configurable: true });
     }
     return copy;
   }
@@ -517,7 +493,7 @@
 
   function describeFunction(fn) {
     try {
-      return `function ${StringCtor(fn.name) || '(anonymous)'}`;
+      return `function ${String(fn.name) || '(anonymous)'}`;
     } catch {
       return 'A function';
     }
@@ -525,48 +501,46 @@
 
   function describeObject(value) {
     try {
-      return `#<${StringCtor(value[toStringTag] ?? getPrototypeOf(value).constructor.name)}>`;
+      return `#<${String(value[SymbolToStringTag] ?? ObjectGetPrototypeOf(value).constructor.name)}>`;
     } catch {
       return 'An object';
     }
   }
 
   function structuredClone(value, options = undefined) {
-    if (arguments.length === 0) throw new TypeErrorCtor("structuredClone: 1 argument required, but only 0 present");
-    const transferSet = new SetCtor();
+    if (arguments.length === 0) throw new TypeError("structuredClone: 1 argument required, but only 0 present");
+    const transferSet = new Set();
     if (options !== undefined && options !== null) {
       const transfer = options.transfer;
       if (transfer !== undefined) {
         for (const item of transfer) {
           if (!has(brand.arrayBufferLength, item)) throw cloneError('Only ArrayBuffers can be transferred here.');
-          if (apply(setHas, transferSet, [item])) throw cloneError('An ArrayBuffer is listed twice in the transfer list.');
-          if (apply(brand.arrayBufferDetached, item, [])) throw cloneError('An ArrayBuffer is detached and could not be transferred.');
-          apply(setAdd, transferSet, [item]);
+          if (SetPrototypeHas(transferSet, item)) throw cloneError('An ArrayBuffer is listed twice in the transfer list.');
+          if (ReflectApply(brand.arrayBufferDetached, item, [])) throw cloneError('An ArrayBuffer is detached and could not be transferred.');
+          SetPrototypeAdd(transferSet, item);
         }
       }
     }
-    const result = cloneValue(value, new MapCtor());
-    for (const buffer of transferSet) apply(arrayBufferTransfer, buffer, [0]);
+    const result = cloneValue(value, new Map());
+    for (const buffer of transferSet) ArrayBufferPrototypeTransfer(buffer, 0);
     return result;
   }
 
   // ---- queueMicrotask ------------------------------------------------------------------------
 
   function queueMicrotask(callback) {
-    if (typeof callback !== 'function') throw new TypeErrorCtor('queueMicrotask: the callback must be a function');
-    apply(promiseThen, promiseResolve(), [
-      () => {
+    if (typeof callback !== 'function') throw new TypeError('queueMicrotask: the callback must be a function');
+    PromisePrototypeThen(PromiseResolve(), () => {
         try {
           callback();
         } catch (error) {
           kit.uncaught(error);
         }
-      },
-    ]);
+      });
   }
 
   for (const Class of [DOMException, Event, EventTarget, AbortSignal, AbortController]) kit.platform.register(Class.prototype);
-  freeze(legacyCodes);
+  ObjectFreeze(legacyCodes);
 
   expose('DOMException', DOMException);
   expose('Event', Event);
