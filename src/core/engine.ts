@@ -20,7 +20,7 @@ import { webCapability } from './ext/web/index.ts';
 import { ExecutionFailure } from './failure.ts';
 import { checkLimit, LimitError, resolveLimits, type LimitName, type Limits } from './limits.ts';
 import { encodeParams } from './params.ts';
-import { WarmPool, type SandboxSource, type WarmPoolStats } from './pool.ts';
+import { WarmPool, type SandboxSource, type WarmPoolStats } from './warm-pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
 import { moduleSetOf } from './module-set.ts';
 import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
