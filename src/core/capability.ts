@@ -38,15 +38,15 @@ export interface GuestChannel {
 
 type Handler<R> = (...args: unknown[]) => R;
 
-/** The kinds of host operation, by how the guest waits for them (see guest/runtime.js's kit). */
+/** The kinds of host operation, by how the guest waits for them (see the `runtime` object guest/runtime.js hands to installers). */
 export interface OperationKinds<T> {
-  /** Synchronous operations (the guest waits; keep them cheap): `kit.call`. */
+  /** Synchronous operations (the guest waits; keep them cheap): `runtime.call`. */
   calls?: T;
-  /** Operations whose host side is asynchronous but whose guest API is synchronous: `kit.wait`. */
+  /** Operations whose host side is asynchronous but whose guest API is synchronous: `runtime.wait`. */
   waits?: T;
-  /** Asynchronous operations, the guest gets a promise: `kit.request`. */
+  /** Asynchronous operations, the guest gets a promise: `runtime.request`. */
   requests?: T;
-  /** One-way notices from the guest: `kit.notify`. */
+  /** One-way notices from the guest: `runtime.notify`. */
   notices?: T;
 }
 export type OperationKind = keyof OperationKinds<unknown>;
@@ -77,7 +77,7 @@ export interface Capability {
   readonly name: string;
   /**
    * The guest installer: a file that is one function expression
-   * `(global, kit, expose, limits) => void`, strict from inside (`'use strict'` opens its body:
+   * `(global, runtime, expose, limits) => void`, strict from inside (`'use strict'` opens its body:
    * the file is loaded into the startup snapshot as `part = <file>`, where a file-level directive
    * would not be one; see snapshot.ts).
    */
@@ -95,7 +95,7 @@ export interface Capability {
   readonly after: readonly string[];
   /** The names of its host operations (without the `name.` prefix), by kind. */
   readonly operations: Readonly<OperationKinds<readonly string[]>>;
-  /** Events the host delivers into the guest (`channel.emit`, `kit.listen`), full names. */
+  /** Events the host delivers into the guest (`channel.emit`, `runtime.listen`), full names. */
   readonly events: readonly string[];
   /** Written once, here: the host checks them, and the installer gets them as `limits`. */
   readonly limits: CapabilityLimits;

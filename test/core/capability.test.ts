@@ -14,15 +14,15 @@ import { slowCapability } from '../support/slow/index.ts';
 const engine = new Engine({ capabilities: [slowCapability({ started: 0, released: 0 })] });
 after(() => engine.close());
 
-/** How a guest reaches each kind: `kit.call('console.write', ...)` is a call. */
-const kitMethods: Record<string, OperationKind | 'events'> = { call: 'calls', wait: 'waits', request: 'requests', notify: 'notices', listen: 'events' };
+/** How a guest reaches each kind: `runtime.call('console.write', ...)` is a call. */
+const runtimeMethods: Record<string, OperationKind | 'events'> = { call: 'calls', wait: 'waits', request: 'requests', notify: 'notices', listen: 'events' };
 
-/** Every `kit.<method>(...)` in a guest file: its kind and the operation it names (null: not a string literal). */
-function kitUses(source: string): Array<{ kind: OperationKind | 'events'; op: string | null; at: string }> {
+/** Every `runtime.<method>(...)` in a guest file: its kind and the operation it names (null: not a string literal). */
+function operationUses(source: string): Array<{ kind: OperationKind | 'events'; op: string | null; at: string }> {
   const uses = [];
-  for (const match of source.matchAll(/\bkit\.(call|wait|request|notify|listen)\(\s*(?:'([^'\n]*)'|"([^"\n]*)"|([^\s,)]+))/g)) {
+  for (const match of source.matchAll(/\bruntime\.(call|wait|request|notify|listen)\(\s*(?:'([^'\n]*)'|"([^"\n]*)"|([^\s,)]+))/g)) {
     const line = source.slice(0, match.index).split('\n').length;
-    uses.push({ kind: kitMethods[match[1]!]!, op: match[2] ?? match[3] ?? null, at: `line ${line}: ${match[0]}` });
+    uses.push({ kind: runtimeMethods[match[1]!]!, op: match[2] ?? match[3] ?? null, at: `line ${line}: ${match[0]}` });
   }
   return uses;
 }
@@ -46,7 +46,7 @@ function scopeForTest(): ExecutionScope {
 describe('every capability matches its declaration', () => {
   for (const capability of engine.capabilities) {
     test(`${capability.name}: the operations its guest file names are declared, with their kind`, () => {
-      const uses = kitUses(capability.guestSource);
+      const uses = operationUses(capability.guestSource);
       const used = new Map<string, Set<string>>();
       for (const use of uses) {
         assert.notEqual(use.op, null, `${capability.guestFilename} ${use.at}: name the operation with a string literal`);
@@ -132,7 +132,7 @@ describe('a declaration the code contradicts', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const guestFile = (name: string, body: string) => {
     const file = path.join(dir, `${name}.js`);
-    writeFileSync(file, `(function install(global, kit, expose, limits) {\n'use strict';\n${body}\n});\n`);
+    writeFileSync(file, `(function install(global, runtime, expose, limits) {\n'use strict';\n${body}\n});\n`);
     return pathToFileURL(file);
   };
 

@@ -16,7 +16,7 @@
 // - The object and every function it makes are frozen (the built-ins by the harden step, as the
 //   rest); it holds only built-ins of this isolate,
 //   never a host object (a snapshot can hold none), and no global leads to it: the runtime hands
-//   it to installers as `kit.primordials`, which no installer exposes.
+//   it to installers as `runtime.primordials`, which no installer exposes.
 (function primordials() {
   'use strict';
 

@@ -134,7 +134,7 @@
     },
   });
 
-  const kit = ObjectFreeze({
+  const runtime = ObjectFreeze({
     /** Synchronous host call; `args` are primitives. Throws a guest error on refusal. */
     call(op, ...args) {
       return unwrap(ReflectApply(hostCall, undefined, [op, ...args]));
@@ -209,7 +209,7 @@
       state = 'installing';
       try {
         const given = [];
-        install(pristine, kit, (name, value) => {
+        install(pristine, runtime, (name, value) => {
           MapPrototypeSet(values, name, value);
           ArrayPrototypePush(given, name);
         }, limits);
@@ -275,7 +275,7 @@
       continue;
     }
     const before = exposed.length;
-    installers[i](global, kit, expose, limits);
+    installers[i](global, runtime, expose, limits);
     checkExposed(declaration, ArrayPrototypeSlice(exposed, before));
   }
   const hardened = harden(global, exposed, options.v8Changes);
@@ -333,7 +333,7 @@
     const error = describe(raw);
     const envelope = { ok: false, name: 'Error', message: '', stack: '', code: undefined };
     try {
-      envelope.code = kit.codeOf(error);
+      envelope.code = runtime.codeOf(error);
       envelope.name = bounded(error.name, 256);
       envelope.message = bounded(error.message, maxErrorChars);
       envelope.stack = guestStack(error.stack);

@@ -1,13 +1,13 @@
 // Guest side of `console`: formats arguments into one string inside the isolate (so no guest
 // object ever crosses) and hands it to the host, which bounds and records it.
-(function installConsole(global, kit, expose, limits) {
+(function installConsole(global, runtime, expose, limits) {
   'use strict';
 
   const {
     ArrayIsArray, ArrayPrototypeJoin, ArrayPrototypePush, ArrayPrototypeSlice, Error, JSONStringify,
     ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ReflectApply, Set, SetPrototypeAdd,
     SetPrototypeDelete, SetPrototypeHas, String, StringPrototypeSlice,
-  } = kit.primordials;
+  } = runtime.primordials;
   const functionToStringTag = (value) => ReflectApply(ObjectPrototype.toString, value, []);
 
   const maxDepth = 4;
@@ -82,7 +82,7 @@
   for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
     const method = {
       [level](...args) {
-        kit.call('console.write', level, formatAll(args));
+        runtime.call('console.write', level, formatAll(args));
       },
     }[level];
     consoleObject[level] = method;

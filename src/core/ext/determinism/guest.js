@@ -8,13 +8,13 @@
 // The wrapper Date constructs real Date objects: Date.prototype and everything on it are the
 // built-in ones, `new Date() instanceof Date` holds and Date.prototype.constructor is the
 // wrapper.
-(function installDeterminism(global, kit) {
+(function installDeterminism(global, runtime) {
   'use strict';
 
   const {
     Number, NumberParseInt, ReflectApply, ReflectConstruct, ReflectDefineProperty,
     StringPrototypeIndexOf, StringPrototypeSlice,
-  } = kit.primordials;
+  } = runtime.primordials;
   // From `global`: inside this function the name Date is the wrapper's own.
   const RealDate = global.Date;
   const realNow = RealDate.now;
@@ -26,7 +26,7 @@
 
   function mode() {
     if (state === undefined) {
-      const config = kit.call('determinism.config');
+      const config = runtime.call('determinism.config');
       if (config === '') state = null;
       else {
         // "<32 hex digits of seed>:<start time in ms>"

@@ -1,7 +1,7 @@
 // Guest side of text and base64 encoding: TextEncoder, TextDecoder (UTF-8, UTF-16LE/BE and
 // windows-1252, as the Encoding Standard decodes them), atob and btoa (forgiving base64).
 // Plain JavaScript inside the isolate: no host call, nothing crosses.
-(function installEncoding(global, kit, expose) {
+(function installEncoding(global, runtime, expose) {
   'use strict';
 
   const {
@@ -9,13 +9,13 @@
     StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeReplace, StringPrototypeSlice,
     StringPrototypeToLowerCase, SymbolToStringTag, TypeError, Uint16Array,
     Uint16ArrayPrototypeSubarray, Uint8Array, Uint8ArrayPrototypeSet, Uint8ArrayPrototypeSlice,
-  } = kit.primordials;
+  } = runtime.primordials;
   // DOMException comes from the web capability, installed before this one.
   const DOMExceptionCtor = global.DOMException;
 
   // ---- bytes of a BufferSource, read through the intrinsics (own properties cannot lie) ----
 
-  const { of: bufferSourceBytes, typedArrayTag: typedArrayTagOf } = kit.bytes;
+  const { of: bufferSourceBytes, typedArrayTag: typedArrayTagOf } = runtime.bytes;
 
   /** A string of `count` UTF-16 code units from `units`, without one huge argument list. */
   function codeUnitsToString(units, start, count) {
@@ -355,7 +355,7 @@
     return codeUnitsToString(out.units, 0, out.count);
   }
 
-  for (const Class of [TextEncoder, TextDecoder]) kit.platform.register(Class.prototype);
+  for (const Class of [TextEncoder, TextDecoder]) runtime.platform.register(Class.prototype);
   expose('TextEncoder', TextEncoder);
   expose('TextDecoder', TextDecoder);
   expose('atob', atob);

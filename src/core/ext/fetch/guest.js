@@ -2,7 +2,7 @@
 // request leaves the isolate as plain data (URL, method, header pairs, body bytes as a latin1
 // string) and the host answers with plain data; no host object ever arrives here. Bodies are
 // buffered (the host has already bounded them), so there is no ReadableStream `body`.
-(function installFetch(global, kit, expose) {
+(function installFetch(global, runtime, expose) {
   'use strict';
 
   const {
@@ -14,7 +14,7 @@
     StringPrototypeToLowerCase, StringPrototypeToUpperCase, StringPrototypeToWellFormed,
     SymbolIterator, SymbolToStringTag, TypeError, WeakMap, WeakMapPrototypeGet, WeakMapPrototypeSet,
     decodeURIComponent, encodeURIComponent, escape, unescape,
-  } = kit.primordials;
+  } = runtime.primordials;
 
   // Installed before this capability: web (AbortSignal), encoding (TextDecoder), url (URL).
   const URLCtor = global.URL;
@@ -45,7 +45,7 @@
 
   // ---- bytes: latin1 strings (one character per byte) are how bodies cross -----------------
 
-  const { of: bufferSourceBytes, toLatin1: bytesToLatin1, fromLatin1: latin1ToBytes } = kit.bytes;
+  const { of: bufferSourceBytes, toLatin1: bytesToLatin1, fromLatin1: latin1ToBytes } = runtime.bytes;
 
 
 
@@ -496,7 +496,7 @@
       const onAbort = () => {
         if (settled) return;
         settled = true;
-        kit.notify('fetch.abort', id);
+        runtime.notify('fetch.abort', id);
         reject(ReflectApply(signalReason, signal, []));
       };
       if (signal !== null) ReflectApply(addEventListener, signal, ['abort', onAbort, { once: true }]);
@@ -504,7 +504,7 @@
         settled = true;
         if (signal !== null) ReflectApply(removeEventListener, signal, ['abort', onAbort, { once: true }]);
       };
-      PromisePrototypeThen(kit.request('fetch.send', wire), (answer) => {
+      PromisePrototypeThen(runtime.request('fetch.send', wire), (answer) => {
           if (settled) return;
           done();
           resolve(makeResponse(answer));
@@ -519,7 +519,7 @@
   ObjectFreeze(normalizedMethods);
   ObjectFreeze(forbiddenMethods);
   ObjectFreeze(redirectModes);
-  for (const Class of [Headers, Request, Response]) kit.platform.register(Class.prototype);
+  for (const Class of [Headers, Request, Response]) runtime.platform.register(Class.prototype);
   expose('Headers', Headers);
   expose('Request', Request);
   expose('Response', Response);

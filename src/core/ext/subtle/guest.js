@@ -2,13 +2,13 @@
 // done on the host by Node's webcrypto; what crosses is plain data: algorithm parameters with
 // bytes as latin1 strings, and for keys an opaque handle number that only means something to
 // this execution's host side. A guest CryptoKey never holds key material or a host object.
-(function installSubtle(global, kit, expose) {
+(function installSubtle(global, runtime, expose) {
   'use strict';
 
   const {
     ArrayIsArray, ArrayPrototypePush, JSONParse, JSONStringify, Number, ObjectDefineProperty,
     ObjectFreeze, String, SymbolToStringTag, TypeError,
-  } = kit.primordials;
+  } = runtime.primordials;
   // Installed before this capability: crypto (the object `subtle` joins) and web (DOMException).
   const cryptoObject = global.crypto;
   // Read when first needed: DOMException belongs to a lazily installed capability (ext/web).
@@ -17,7 +17,7 @@
 
   // ---- bytes: latin1 strings (one character per byte) are how they cross ---------------------
 
-  const { of: bufferSourceBytes, toLatin1: bytesToLatin1, fromLatin1: latin1ToBytes } = kit.bytes;
+  const { of: bufferSourceBytes, toLatin1: bytesToLatin1, fromLatin1: latin1ToBytes } = runtime.bytes;
 
 
 
@@ -120,7 +120,7 @@
       if (!constructingSubtle) throw new TypeError('Illegal constructor');
     }
     async digest(algorithm, data) {
-      return latin1ToBytes(answer(await kit.request('subtle.digest', wireAlgorithm(algorithm), dataOf(data, 'data')))).buffer;
+      return latin1ToBytes(answer(await runtime.request('subtle.digest', wireAlgorithm(algorithm), dataOf(data, 'data')))).buffer;
     }
     async importKey(format, keyData, algorithm, extractable, keyUsages) {
       const kind = String(format);
@@ -130,35 +130,35 @@
         // Plain data only: getters run here, in the guest, and nothing but JSON values crosses.
         material = JSONParse(JSONStringify(keyData));
       } else material = dataOf(keyData, 'keyData');
-      return makeKey(answer(await kit.request('subtle.importKey', kind, material, wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages))));
+      return makeKey(answer(await runtime.request('subtle.importKey', kind, material, wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages))));
     }
     async exportKey(format, key) {
       const kind = String(format);
-      const exported = answer(await kit.request('subtle.exportKey', kind, handleOf(key, 'key')));
+      const exported = answer(await runtime.request('subtle.exportKey', kind, handleOf(key, 'key')));
       return kind === 'jwk' ? exported : latin1ToBytes(exported).buffer;
     }
     async generateKey(algorithm, extractable, keyUsages) {
-      return keyOrPair(answer(await kit.request('subtle.generateKey', wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages))));
+      return keyOrPair(answer(await runtime.request('subtle.generateKey', wireAlgorithm(algorithm), extractable === true, usagesOf(keyUsages))));
     }
     async sign(algorithm, key, data) {
-      return latin1ToBytes(answer(await kit.request('subtle.sign', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
+      return latin1ToBytes(answer(await runtime.request('subtle.sign', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
     }
     async verify(algorithm, key, signature, data) {
-      return (answer(await kit.request('subtle.verify', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(signature, 'signature'), dataOf(data, 'data')))) === true;
+      return (answer(await runtime.request('subtle.verify', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(signature, 'signature'), dataOf(data, 'data')))) === true;
     }
     async encrypt(algorithm, key, data) {
-      return latin1ToBytes(answer(await kit.request('subtle.encrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
+      return latin1ToBytes(answer(await runtime.request('subtle.encrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
     }
     async decrypt(algorithm, key, data) {
-      return latin1ToBytes(answer(await kit.request('subtle.decrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
+      return latin1ToBytes(answer(await runtime.request('subtle.decrypt', wireAlgorithm(algorithm), handleOf(key, 'key'), dataOf(data, 'data')))).buffer;
     }
     async deriveBits(algorithm, baseKey, length = null) {
       const bits = length === null || length === undefined ? null : Number(length);
-      return latin1ToBytes(answer(await kit.request('subtle.deriveBits', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), bits))).buffer;
+      return latin1ToBytes(answer(await runtime.request('subtle.deriveBits', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), bits))).buffer;
     }
     async deriveKey(algorithm, baseKey, derivedKeyType, extractable, keyUsages) {
       return makeKey(
-        answer(await kit.request('subtle.deriveKey', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), wireAlgorithm(derivedKeyType), extractable === true, usagesOf(keyUsages))),
+        answer(await runtime.request('subtle.deriveKey', wireAlgorithm(algorithm), handleOf(baseKey, 'baseKey'), wireAlgorithm(derivedKeyType), extractable === true, usagesOf(keyUsages))),
       );
     }
   }
@@ -167,7 +167,7 @@
   constructingSubtle = false;
 
   ObjectDefineProperty(cryptoObject, 'subtle', { value: subtle, enumerable: true, writable: false, configurable: false });
-  for (const Class of [CryptoKey, SubtleCrypto]) kit.platform.register(Class.prototype);
+  for (const Class of [CryptoKey, SubtleCrypto]) runtime.platform.register(Class.prototype);
   expose('CryptoKey', CryptoKey);
   expose('SubtleCrypto', SubtleCrypto);
 });

@@ -1,13 +1,13 @@
 // Guest side of timers. The host owns the clock: it schedules each timer, clamps its delay to
 // what remains of the execution, and clears every timer when the execution ends, so no timer
 // outlives it. Callbacks run here, in the guest; one that throws ends the execution.
-(function installTimers(global, kit, expose) {
+(function installTimers(global, runtime, expose) {
   'use strict';
 
   const {
     Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, Number, NumberIsFinite, ReflectApply,
     StringPrototypeSplit,
-  } = kit.primordials;
+  } = runtime.primordials;
 
   const active = new Map();
   let nextId = 1;
@@ -19,7 +19,7 @@
     const ms = Number(delay);
     const id = nextId++;
     MapPrototypeSet(active, id, { callback, args, repeat: kind === 'setInterval' });
-    kit.call('timers.start', id, NumberIsFinite(ms) && ms > 0 ? ms : 0, kind === 'setInterval');
+    runtime.call('timers.start', id, NumberIsFinite(ms) && ms > 0 ? ms : 0, kind === 'setInterval');
     return id;
   }
 
@@ -27,7 +27,7 @@
     const key = Number(id);
     if (MapPrototypeGet(active, key) === undefined) return;
     MapPrototypeDelete(active, key);
-    kit.notify('timers.cancel', key);
+    runtime.notify('timers.cancel', key);
   }
 
   function fire(id) {
@@ -38,13 +38,13 @@
     try {
       ReflectApply(timer.callback, undefined, timer.args);
     } catch (error) {
-      kit.uncaught(error);
+      runtime.uncaught(error);
     }
   }
 
   // The host delivers every timer that came due in one turn as a list of ids ("3,7,8"). Between
   // two callbacks the promise jobs of the first one run, as they would between two host timers.
-  kit.listen('timers.fire', async (list) => {
+  runtime.listen('timers.fire', async (list) => {
     const ids = StringPrototypeSplit(`${list}`, ',');
     for (let i = 0; i < ids.length; i++) {
       if (i > 0) await undefined;

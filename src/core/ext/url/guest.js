@@ -2,7 +2,7 @@
 // arrives as plain strings; a setter asks the host for the new components. URLSearchParams is
 // the standard's application/x-www-form-urlencoded list, kept here, and written back into its
 // URL's query whenever it changes.
-(function installUrl(global, kit, expose) {
+(function installUrl(global, runtime, expose) {
   'use strict';
 
   const {
@@ -11,7 +11,7 @@
     ReflectOwnKeys, String, StringPrototypeIndexOf, StringPrototypeReplace, StringPrototypeSlice,
     StringPrototypeSplit, StringPrototypeToWellFormed, SymbolIterator, SymbolToStringTag, TypeError,
     decodeURIComponent, encodeURIComponent,
-  } = kit.primordials;
+  } = runtime.primordials;
   // The encoding capability is installed before this one.
   const TextEncoderCtor = global.TextEncoder;
   const TextDecoderCtor = global.TextDecoder;
@@ -207,7 +207,7 @@
   let writeQuery;
 
   function parse(url, base) {
-    return kit.call('url.parse', usv(url), base === undefined ? null : usv(base));
+    return runtime.call('url.parse', usv(url), base === undefined ? null : usv(base));
   }
 
   // URL.parse makes its instance from components it already has, without a second host call.
@@ -237,7 +237,7 @@
     }
 
     #set(key, value) {
-      const parts = kit.call('url.set', this.#parts.href, key, usv(value));
+      const parts = runtime.call('url.set', this.#parts.href, key, usv(value));
       if (parts === null) throw new TypeError(`Invalid URL: ${shorten(usv(value))}`);
       this.#parts = parts;
       if (this.#query !== null && (key === 'href' || key === 'search')) replaceQueryList(this.#query, parts.search);
@@ -281,13 +281,13 @@
     static {
       // URLSearchParams writes back through here; an empty list leaves no "?" behind.
       writeQuery = (url, serialized) => {
-        url.#parts = kit.call('url.set', url.#parts.href, 'search', serialized);
+        url.#parts = runtime.call('url.set', url.#parts.href, 'search', serialized);
       };
     }
   }
   ObjectDefineProperty(URL.prototype, SymbolToStringTag, { value: 'URL', configurable: true });
 
-  for (const Class of [URL, URLSearchParams]) kit.platform.register(Class.prototype);
+  for (const Class of [URL, URLSearchParams]) runtime.platform.register(Class.prototype);
   expose('URL', URL);
   expose('URLSearchParams', URLSearchParams);
 });

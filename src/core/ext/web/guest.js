@@ -2,7 +2,7 @@
 // EventTarget, AbortController/AbortSignal, structuredClone and queueMicrotask. All of it is
 // plain JavaScript inside the isolate; none of it needs the host. Private class fields (#x)
 // give every class a brand check that guest code cannot forge.
-(function installWeb(global, kit, expose) {
+(function installWeb(global, runtime, expose) {
   'use strict';
 
   const {
@@ -14,7 +14,7 @@
     PromiseResolve, ReflectApply, RegExp, Set, SetPrototypeAdd, SetPrototypeForEach,
     SetPrototypeHas, String, SymbolPrototype, SymbolToStringTag, TypeError, Uint8Array,
     Uint8ArrayPrototypeSet, WeakMap,
-  } = kit.primordials;
+  } = runtime.primordials;
   // Not a primordial: V8 adds Error.isError to each context made from the snapshot (probe.js).
   const isError = Error.isError;
   const DateCtor = Date;
@@ -221,7 +221,7 @@
       if (typeof callback === 'function') ReflectApply(callback, target, [event]);
       else if (callback !== null && typeof callback.handleEvent === 'function') ReflectApply(callback.handleEvent, callback, [event]);
     } catch (error) {
-      kit.uncaught(error);
+      runtime.uncaught(error);
     }
   }
 
@@ -320,7 +320,7 @@
           try {
             algorithm();
           } catch (error) {
-            kit.uncaught(error);
+            runtime.uncaught(error);
           }
         }
         signal.dispatchEvent(new Event('abort'));
@@ -488,8 +488,8 @@
 
   // A guest's own class instances are cloned as plain objects (their own data), as the
   // standard says; instances of platform classes (this file's, URL, Headers, TextDecoder,
-  // CryptoKey...: every capability registers its classes with kit.platform) are refused.
-  const isPlatformObject = kit.platform.is;
+  // CryptoKey...: every capability registers its classes with runtime.platform) are refused.
+  const isPlatformObject = runtime.platform.is;
 
   function describeFunction(fn) {
     try {
@@ -534,12 +534,12 @@
         try {
           callback();
         } catch (error) {
-          kit.uncaught(error);
+          runtime.uncaught(error);
         }
       });
   }
 
-  for (const Class of [DOMException, Event, EventTarget, AbortSignal, AbortController]) kit.platform.register(Class.prototype);
+  for (const Class of [DOMException, Event, EventTarget, AbortSignal, AbortController]) runtime.platform.register(Class.prototype);
   ObjectFreeze(legacyCodes);
 
   expose('DOMException', DOMException);
