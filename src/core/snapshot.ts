@@ -1,10 +1,9 @@
 // The startup snapshot every sandbox is made from: a V8 heap in which the runtime has already
-// installed the capabilities and hardened the built-ins (guest/snapshot.js). Building that heap
-// in every sandbox took 2 to 3 ms of CPU; an isolate and context made from it cost about 0.7 ms
-// more than bare ones (isolated-vm deserializes it twice: for its own default context and for
-// ours). One snapshot per process and capability set, built on first use from our own
-// files only, before any guest code runs in this process: a snapshot holds compiled code, so it
-// must never come from anywhere else.
+// installed the capabilities and hardened the built-ins (guest/snapshot.js), so that no sandbox
+// builds that heap itself (what each way costs: docs/bench.md, "Where a sandbox's time goes").
+// One snapshot per process and capability set, built on first use from our own files only,
+// before any guest code runs in this process: a snapshot holds compiled code, so it must never
+// come from anywhere else.
 import ivm from 'isolated-vm';
 import type { Capability } from './capability.ts';
 import { guestScript } from './capability.ts';

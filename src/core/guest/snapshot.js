@@ -1,8 +1,8 @@
 // Runs once per process, last of the scripts that make the startup snapshot every sandbox is
 // created from (see ../snapshot.ts). Before it, each of the runtime's own files ran as a script
 // of its own, `__teejsParts.<name> = <the file>`, so each part is the function its file is. This
-// runs the whole bootstrap that used to run in each sandbox (capability installers, harden,
-// runtime): a sandbox starts hardened and only has to be connected to its host. That is what
+// runs the whole bootstrap (primordials, capability installers, harden, runtime) once per
+// process: a sandbox starts hardened and only has to be connected to its host. That is what
 // `__teejsAttach` does, once, before any guest code exists, removing itself first.
 //
 // No host object exists in this isolate: a snapshot can hold none. The host's channel functions
