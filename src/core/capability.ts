@@ -76,13 +76,13 @@ export interface Capability {
   /** Prefix of its operation names: `console` serves `console.write`. */
   readonly name: string;
   /**
-   * The guest installer: a file that is one function expression
-   * `(global, runtime, expose, limits) => void`, strict from inside (`'use strict'` opens its body:
-   * the file is loaded into the startup snapshot as `part = <file>`, where a file-level directive
-   * would not be one; see snapshot.ts).
+   * The guest installer, in one or more files run in order: each is one function expression
+   * `(global, runtime, expose, limits, shared) => void`, strict from inside (`'use strict'` opens
+   * its body: the file is loaded into the startup snapshot as `part = <file>`, where a
+   * file-level directive would not be one; see snapshot.ts). `shared` is an object of this
+   * installation only, through which one file hands the next what it made (a class, a helper).
    */
-  readonly guestSource: string;
-  readonly guestFilename: string;
+  readonly guest: readonly GuestScript[];
   /** The globals its installer exposes at bootstrap. */
   readonly globals: readonly string[];
   /**
@@ -112,8 +112,8 @@ export type InstanceFor<O extends OperationKinds<readonly string[]>> = {
 /** A capability's declaration, as written in its ext/<name>/index.ts. */
 export interface CapabilityDeclaration<O extends OperationKinds<readonly string[]>, L extends CapabilityLimits> {
   name: string;
-  /** Its guest installer, beside the host module: `new URL('./guest.js', import.meta.url)`. */
-  guest: URL;
+  /** Its guest installer, beside the host module: `new URL('./guest.js', import.meta.url)`, or its files in order. */
+  guest: URL | readonly URL[];
   globals?: readonly string[];
   lazyGlobals?: readonly string[];
   after?: readonly string[];
@@ -145,7 +145,7 @@ export function defineCapability<const O extends OperationKinds<readonly string[
   for (const kind of operationKinds) if (operations[kind]) declared[kind] = Object.freeze([...operations[kind]]);
   return Object.freeze({
     name,
-    ...guestScript(guest),
+    guest: Object.freeze((guest instanceof URL ? [guest] : guest).map(guestScript)),
     globals: Object.freeze([...globals]),
     ...(lazyGlobals ? { lazyGlobals: Object.freeze([...lazyGlobals]) } : {}),
     after: Object.freeze([...after]),
@@ -185,8 +185,14 @@ export function orderCapabilities(capabilities: readonly Capability[]): Capabili
   return ordered;
 }
 
+/** The text of one of the runtime's scripts, and the name its stack frames show. */
+export interface GuestScript {
+  readonly guestSource: string;
+  readonly guestFilename: string;
+}
+
 /** Reads a guest script that sits beside the host module (e.g. `new URL('./guest.js', import.meta.url)`). */
-export function guestScript(url: URL): { guestSource: string; guestFilename: string } {
+export function guestScript(url: URL): GuestScript {
   const parts = url.pathname.split('/');
   return {
     guestSource: readFileSync(url, 'utf8'),

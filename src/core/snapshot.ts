@@ -5,8 +5,7 @@
 // before any guest code runs in this process: a snapshot holds compiled code, so it must never
 // come from anywhere else.
 import ivm from 'isolated-vm';
-import type { Capability } from './capability.ts';
-import { guestScript } from './capability.ts';
+import { guestScript, type Capability, type GuestScript } from './capability.ts';
 
 export const internalFilePrefix = 'teejs:internal/';
 
@@ -45,7 +44,7 @@ export function chooseOverrideTaming(choice: OverrideTaming): void {
 export function startupSnapshot(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
   const known = byList.get(capabilities);
   if (known !== undefined) return known;
-  const key = JSON.stringify(capabilities.map((c) => [c.name, c.guestFilename, c.guestSource, c.globals, c.lazyGlobals ?? null, c.limits]));
+  const key = JSON.stringify(capabilities.map((c) => [c.name, c.guest, c.globals, c.lazyGlobals ?? null, c.limits]));
   let snapshot = snapshots.get(key);
   if (snapshot === undefined) {
     snapshot = build(capabilities);
@@ -61,7 +60,7 @@ export function startupSnapshot(capabilities: readonly Capability[]): ivm.Extern
  * guest/snapshot.js picks it up. Scripts rather than eval, so that the warm-up's compiled code is
  * shared with the snapshot's context.
  */
-function part(name: string, script: { guestSource: string; guestFilename: string }): ivm.SnapshotScriptInfo {
+function part(name: string, script: GuestScript): ivm.SnapshotScriptInfo {
   return { code: `globalThis.__teejsParts.${name} = ${script.guestSource}`, filename: script.guestFilename };
 }
 
@@ -71,6 +70,7 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
     internalFilePrefix,
     installers: capabilities.map((capability) => ({
       name: capability.name,
+      parts: capability.guest.length,
       // The bootstrap refuses an installer that exposes anything else (guest/runtime.js).
       globals: [...capability.globals],
       lazy: capability.lazyGlobals ? [...capability.lazyGlobals] : null,
@@ -89,7 +89,7 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
       part('runtime', runtime),
       part('intrinsics', intrinsics),
       part('harden', harden),
-      ...capabilities.map((capability, i) => part(`installer${i}`, capability)),
+      ...capabilities.flatMap((capability, i) => capability.guest.map((script, j) => part(`installer${i}_${j}`, script))),
       { code: driver.guestSource, filename: driver.guestFilename },
     ],
     warmup.guestSource,

@@ -46,15 +46,15 @@ function scopeForTest(): ExecutionScope {
 describe('every capability matches its declaration', () => {
   for (const capability of engine.capabilities) {
     test(`${capability.name}: the operations its guest file names are declared, with their kind`, () => {
-      const uses = operationUses(capability.guestSource);
+      const uses = capability.guest.flatMap((script) => operationUses(script.guestSource).map((use) => ({ ...use, at: `${script.guestFilename} ${use.at}` })));
       const used = new Map<string, Set<string>>();
       for (const use of uses) {
-        assert.notEqual(use.op, null, `${capability.guestFilename} ${use.at}: name the operation with a string literal`);
+        assert.notEqual(use.op, null, `${use.at}: name the operation with a string literal`);
         const prefix = `${capability.name}.`;
-        assert.ok(use.op!.startsWith(prefix), `${capability.guestFilename} ${use.at}: another capability's operation`);
+        assert.ok(use.op!.startsWith(prefix), `${use.at}: another capability's operation`);
         const name = use.kind === 'events' ? use.op! : use.op!.slice(prefix.length);
         const declared = use.kind === 'events' ? capability.events : (capability.operations[use.kind] ?? []);
-        assert.ok(declared.includes(name), `${capability.guestFilename} ${use.at}: ${name} is not declared among its ${use.kind}`);
+        assert.ok(declared.includes(name), `${use.at}: ${name} is not declared among its ${use.kind}`);
         if (!used.has(use.kind)) used.set(use.kind, new Set());
         used.get(use.kind)!.add(name);
       }
@@ -93,8 +93,7 @@ describe('every capability matches its declaration', () => {
 describe('orderCapabilities', () => {
   const stub = (name: string, after: string[] = []): Capability => ({
     name,
-    guestSource: '',
-    guestFilename: '',
+    guest: [],
     globals: [],
     after,
     operations: {},

@@ -267,15 +267,24 @@
     }
   }
 
+  // A capability's installer files run in order, with one `shared` object of their own.
+  function installerOf(parts) {
+    return (target, services, exposeTo, limits) => {
+      const shared = ObjectCreate(null);
+      for (let j = 0; j < parts.length; j++) parts[j](target, services, exposeTo, limits, shared);
+    };
+  }
+
   for (let i = 0; i < installers.length; i++) {
     const declaration = options.installers[i];
     const limits = ObjectFreeze(declaration.limits);
+    const install = installerOf(installers[i]);
     if (declaration.lazy) {
-      defineLazy(installers[i], declaration, limits);
+      defineLazy(install, declaration, limits);
       continue;
     }
     const before = exposed.length;
-    installers[i](global, runtime, expose, limits);
+    install(global, runtime, expose, limits);
     checkExposed(declaration, ArrayPrototypeSlice(exposed, before));
   }
   const hardened = harden(global, exposed, options.v8Changes);

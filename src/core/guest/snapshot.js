@@ -24,7 +24,11 @@
   }
 
   const installers = [];
-  for (let i = 0; i < options.installers.length; i++) installers.push(part(`installer${i}`));
+  for (let i = 0; i < options.installers.length; i++) {
+    const parts = [];
+    for (let j = 0; j < options.installers[i].parts; j++) parts.push(part(`installer${i}_${j}`));
+    installers.push(parts);
+  }
   // First: the built-ins the runtime and the installers use, captured before any of them runs.
   const primordials = part('primordials')();
   const hidden = part('intrinsics')();
