@@ -1,4 +1,5 @@
-// fetch: the guest's web-standard fetch, Headers, Request and Response (guest.js), with every
+// fetch: the guest's web-standard fetch, Headers, Request and Response (headers.js, body.js,
+// request.js, response.js, fetch.js, installed in that order), with every
 // request made here, on the host side of the isolate, by undici under the network policy:
 // allowed hosts, https only unless allowed, no private addresses (checked on the address
 // connected to), bounded counts, sizes and times, each request recorded in `network`.
@@ -11,7 +12,7 @@ export function fetchCapability(options: NetworkOptions = {}): Capability {
   const policy = resolveNetworkPolicy(options);
   return defineCapability({
     name: 'fetch',
-    guest: new URL('./guest.js', import.meta.url),
+    guest: ['headers.js', 'body.js', 'request.js', 'response.js', 'fetch.js'].map((file) => new URL(`./${file}`, import.meta.url)),
     lazyGlobals: ['Headers', 'Request', 'Response', 'fetch'],
     // It reads URL, URLSearchParams, AbortSignal, EventTarget and TextDecoder while installing.
     after: ['web', 'encoding', 'url'],
