@@ -1,22 +1,10 @@
 // TextEncoder, TextDecoder, atob and btoa in the guest (ext/encoding), checked against Node's
 // implementation of the same standards: the same inputs go through both, and both answers must be equal.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Engine } from '../../src/core/index.ts';
-import { makeEngine, moduleOf, run, succeeded } from '../support/engine.ts';
+import { describe, test } from 'node:test';
+import { engineOfFile } from '../support/engine.ts';
 
-let engine: Engine;
-before(() => {
-  engine = makeEngine();
-});
-after(async () => {
-  await engine.drain();
-});
-
-/** Runs `body` with `params` in the guest and returns its (JSON) result. */
-async function inGuest(body: string, params: unknown = {}): Promise<unknown> {
-  return succeeded(await run(engine, moduleOf(body), { params }));
-}
+const { inGuest } = engineOfFile();
 
 describe('TextEncoder and TextDecoder', () => {
   const byteCases: number[][] = [

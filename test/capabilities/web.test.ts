@@ -5,20 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Engine } from '../../src/core/index.ts';
-import { failed, makeEngine, moduleOf, run, succeeded } from '../support/engine.ts';
+import { engineOfFile, failed, makeEngine, moduleOf, run, succeeded } from '../support/engine.ts';
 
-let engine: Engine;
-before(() => {
-  engine = makeEngine();
-});
-after(async () => {
-  await engine.drain();
-});
-
-/** Runs `body` with `params` in the guest and returns its (JSON) result. */
-async function inGuest(body: string, params: unknown = {}): Promise<unknown> {
-  return succeeded(await run(engine, moduleOf(body), { params }));
-}
+const { engine, inGuest } = engineOfFile();
 
 describe('structuredClone', () => {
   test('clones the supported types, keeps shared and circular references', async () => {

@@ -169,6 +169,18 @@
     bytes,
     /** The built-ins captured before any guest code ran (guest/primordials.js). */
     primordials,
+    /**
+     * Whether `getter` (an intrinsic's or a platform class's accessor) accepts `value` as its
+     * receiver: a brand check that own properties and prototypes set by guest code cannot forge.
+     */
+    accepts(getter, value) {
+      try {
+        ReflectApply(getter, value, []);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     platform,
     codeOf(error) {
       return WeakSetPrototypeHas(codedErrors, error) ? MapPrototypeGet(errorCodes, error) : undefined;

@@ -17,15 +17,7 @@
   const textDecode = TextDecoderCtor.prototype.decode;
   let lenientDecoder = null;
 
-  const isBrand = (slotGetter, value) => {
-    try {
-      ReflectApply(slotGetter, value, []);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const isSearchParams = (value) => value !== null && typeof value === 'object' && isBrand(searchParamsToString, value);
+  const isSearchParams = (value) => value !== null && typeof value === 'object' && runtime.accepts(searchParamsToString, value);
 
   const { of: bufferSourceBytes, toLatin1: bytesToLatin1, fromLatin1: latin1ToBytes } = runtime.bytes;
 
@@ -106,5 +98,5 @@
     for (const key of ReflectOwnKeys(bodyMethods)) ObjectDefineProperty(prototype, key, ObjectGetOwnPropertyDescriptor(bodyMethods, key));
   }
 
-  Object.assign(shared, { isBrand, bodies, bodyState, extractBody, installBodyMethods });
+  Object.assign(shared, { bodies, bodyState, extractBody, installBodyMethods });
 });

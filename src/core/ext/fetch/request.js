@@ -8,7 +8,7 @@
     RegExpPrototypeTest, String, StringPrototypeSlice, StringPrototypeToUpperCase,
     SymbolToStringTag, TypeError, WeakMapPrototypeSet,
   } = runtime.primordials;
-  const { Headers, headersList, tokenPattern, isBrand, bodies, bodyState, extractBody, installBodyMethods } = shared;
+  const { Headers, headersList, tokenPattern, bodies, bodyState, extractBody, installBodyMethods } = shared;
   // Installed before this capability: url (URL), web (AbortSignal, AbortController).
   const URLCtor = global.URL;
   const urlHref = ObjectGetOwnPropertyDescriptor(URLCtor.prototype, 'href').get;
@@ -17,7 +17,7 @@
   const AbortSignalCtor = global.AbortSignal;
   const AbortControllerCtor = global.AbortController;
   const signalAborted = ObjectGetOwnPropertyDescriptor(AbortSignalCtor.prototype, 'aborted').get;
-  const isSignal = (value) => value !== null && typeof value === 'object' && isBrand(signalAborted, value);
+  const isSignal = (value) => value !== null && typeof value === 'object' && runtime.accepts(signalAborted, value);
 
   const normalizedMethods = { DELETE: 'DELETE', GET: 'GET', HEAD: 'HEAD', OPTIONS: 'OPTIONS', POST: 'POST', PUT: 'PUT' };
   const forbiddenMethods = { CONNECT: true, TRACE: true, TRACK: true };

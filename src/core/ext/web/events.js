@@ -73,14 +73,7 @@
   const eventType = ObjectGetOwnPropertyDescriptor(Event.prototype, 'type').get;
   const eventImmediateStop = ObjectGetOwnPropertyDescriptor(Event.prototype, 'cancelBubble').get;
 
-  function isEvent(value) {
-    try {
-      ReflectApply(eventType, value, []);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  const isEvent = (value) => runtime.accepts(eventType, value);
 
   function listenerOptions(options) {
     if (typeof options === 'boolean') return { capture: options, once: false, signal: undefined };

@@ -56,14 +56,7 @@
   const domExceptionMessage = getter(DOMException.prototype, 'message');
   const isDOMException = (value) => has(domExceptionName, value);
 
-  function has(slotGetter, value) {
-    try {
-      ReflectApply(slotGetter, value, []);
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  const has = runtime.accepts;
 
   function cloneError(message) {
     return new DOMException(message, 'DataCloneError');
