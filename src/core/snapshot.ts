@@ -11,6 +11,8 @@ export const internalFilePrefix = 'teejs:internal/';
 
 const primordials = guestScript(new URL('./guest/primordials.js', import.meta.url));
 const runtime = guestScript(new URL('./guest/runtime.js', import.meta.url));
+const bytes = guestScript(new URL('./guest/bytes.js', import.meta.url));
+const envelope = guestScript(new URL('./guest/envelope.js', import.meta.url));
 const harden = guestScript(new URL('./guest/harden.js', import.meta.url));
 const driver = guestScript(new URL('./guest/snapshot.js', import.meta.url));
 const warmup = guestScript(new URL('./guest/warmup.js', import.meta.url));
@@ -87,6 +89,8 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
       },
       part('primordials', primordials),
       part('runtime', runtime),
+      part('bytes', bytes),
+      part('envelopes', envelope),
       part('intrinsics', intrinsics),
       part('harden', harden),
       ...capabilities.flatMap((capability, i) => capability.guest.map((script, j) => part(`installer${i}_${j}`, script))),

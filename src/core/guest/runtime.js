@@ -1,12 +1,15 @@
-// The first part of every sandbox's startup snapshot (see guest/snapshot.js). It evaluates to
+// The runtime of every sandbox's startup snapshot (see guest/snapshot.js). It evaluates to
 // `bootstrap`, which runs once per process, inside the snapshot, with the capability installers
-// (ext/*/guest.js) and the harden step. It returns `attach`, which each sandbox calls once, before
+// (each capability's guest files), the harden step, the primordials and its helpers (bytes.js,
+// handed to installers as runtime.bytes; envelope.js, which writes an execution's outcome for the
+// host). It gives installers the `runtime` object (host operations, events, errors with codes),
+// installs the capabilities, eagerly or on first use, and returns `attach`, which each sandbox calls once, before
 // any guest code exists, with its three host channel functions; `attach` returns the one
 // `control` function that only the host holds. Nothing here is ever reachable from a global.
 //
 // Everything crossing the host channel is a primitive or a plain copied object, so no host
 // object (Reference, Callback, host Error) is ever kept where guest code can see it.
-(function bootstrap(harden, options, installers, primordials) {
+(function bootstrap(harden, options, installers, primordials, helpers) {
   'use strict';
 
   const {
@@ -72,52 +75,7 @@
       throw makeError('RangeError', `${String(op)}: arguments of ${chars} characters, over the limit of ${maxWaitArgumentChars}`);
     }
   }
-  const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
-  const intrinsicGetter = (object, key) => Object.getOwnPropertyDescriptor(object, key).get;
-  const arrayBufferLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
-  const typedArrayTag = intrinsicGetter(typedArrayPrototype, Symbol.toStringTag);
-  const typedArrayBuffer = intrinsicGetter(typedArrayPrototype, 'buffer');
-  const typedArrayOffset = intrinsicGetter(typedArrayPrototype, 'byteOffset');
-  const typedArrayByteLength = intrinsicGetter(typedArrayPrototype, 'byteLength');
-  const dataViewBuffer = intrinsicGetter(DataView.prototype, 'buffer');
-  const dataViewOffset = intrinsicGetter(DataView.prototype, 'byteOffset');
-  const dataViewLength = intrinsicGetter(DataView.prototype, 'byteLength');
-
-  const bytes = ObjectFreeze({
-    /** A Uint8Array over the same memory as an ArrayBuffer or view, or null for anything else. */
-    of(value) {
-      if (value === null || typeof value !== 'object') return null;
-      try {
-        return new Uint8Array(value, 0, ReflectApply(arrayBufferLength, value, []));
-      } catch {
-        // not an ArrayBuffer
-      }
-      if (ReflectApply(typedArrayTag, value, []) !== undefined) {
-        return new Uint8Array(ReflectApply(typedArrayBuffer, value, []), ReflectApply(typedArrayOffset, value, []), ReflectApply(typedArrayByteLength, value, []));
-      }
-      try {
-        return new Uint8Array(ReflectApply(dataViewBuffer, value, []), ReflectApply(dataViewOffset, value, []), ReflectApply(dataViewLength, value, []));
-      } catch {
-        return null;
-      }
-    },
-    /** The typed array's tag (e.g. 'Uint8Array'), or undefined for anything that is not one. */
-    typedArrayTag(value) {
-      return ReflectApply(typedArrayTag, value, []);
-    },
-    toLatin1(view) {
-      const parts = [];
-      for (let i = 0; i < view.length; i += 8192) {
-        ArrayPrototypePush(parts, ReflectApply(StringFromCharCode, undefined, Uint8ArrayPrototypeSubarray(view, i, i + 8192)));
-      }
-      return ArrayPrototypeJoin(parts, '');
-    },
-    fromLatin1(text) {
-      const view = new Uint8Array(text.length);
-      for (let i = 0; i < text.length; i++) view[i] = StringPrototypeCharCodeAt(text, i);
-      return view;
-    },
-  });
+  const bytes = helpers.bytes(primordials);
 
   // Platform classes (URL, Headers, TextDecoder, CryptoKey...): structuredClone refuses their
   // instances with a DataCloneError, as browsers do, whichever capability made them.
@@ -309,102 +267,7 @@
 
   // ---- running the guest function ----------------------------------------------------------
 
-  function describe(value) {
-    try {
-      if (value instanceof Error) return value;
-    } catch {
-      // A revoked Proxy throws on instanceof; fall through.
-    }
-    try {
-      return makeError('Error', `Uncaught ${typeof value === 'string' ? value : describeValue(value)}`);
-    } catch {
-      return makeError('Error', 'Uncaught exception');
-    }
-  }
-
-  function describeValue(value) {
-    try {
-      const json = JSONStringify(value);
-      if (typeof json === 'string') return json;
-    } catch {
-      // fall through to String()
-    }
-    return String(value);
-  }
-
-  // Error text is the guest's to choose, so it is bounded like logs and results: a 50 MB message
-  // copied into the stack, split, joined and wrapped again could exhaust the isolate's heap inside
-  // V8 itself, which isolated-vm reports as a catastrophic error that takes the host down.
-  const maxErrorChars = 16 * 1024;
-
-  function bounded(text, max) {
-    const string = String(text);
-    if (string.length <= max) return string;
-    return `${StringPrototypeSlice(string, 0, max)}... [truncated: ${string.length - max} more characters]`;
-  }
-
-  // Only the guest's own frames: internal runtime frames say nothing useful to the user.
-  function guestStack(stack) {
-    const lines = StringPrototypeSplit(bounded(stack, 2 * maxErrorChars), '\n');
-    const kept = ArrayPrototypeFilter(lines, (line) => !StringPrototypeIncludes(line, internalFile));
-    return ArrayPrototypeJoin(kept, '\n');
-  }
-
-  function serializeError(raw) {
-    const error = describe(raw);
-    const envelope = { ok: false, name: 'Error', message: '', stack: '', code: undefined };
-    try {
-      envelope.code = runtime.codeOf(error);
-      envelope.name = bounded(error.name, 256);
-      envelope.message = bounded(error.message, maxErrorChars);
-      envelope.stack = guestStack(error.stack);
-    } catch {
-      // An error object with throwing getters: report what we have.
-    }
-    return JSONStringify(envelope);
-  }
-
-  // Deeper results are refused: the host, and whatever serializes the result after it (an HTTP
-  // reply, a log line, a database), recurses once per level on a stack far smaller than the
-  // isolate's, and a few thousand levels would overflow it there.
-  const maxResultDepth = 256;
-
-  function nestedTooDeep(json) {
-    // A JSON text needs two characters per level: short ones cannot be too deep.
-    if (json.length < 2 * maxResultDepth) return false;
-    let depth = 0;
-    let inString = false;
-    for (let i = 0; i < json.length; i++) {
-      const c = StringPrototypeCharCodeAt(json, i);
-      if (inString) {
-        if (c === 0x5c) i++; // a backslash escapes the next character
-        else if (c === 0x22) inString = false;
-      } else if (c === 0x22) {
-        inString = true;
-      } else if (c === 0x5b || c === 0x7b) {
-        if (++depth > maxResultDepth) return true;
-      } else if (c === 0x5d || c === 0x7d) {
-        depth--;
-      }
-    }
-    return false;
-  }
-
-  function serializeResult(value, limit) {
-    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
-      throw makeError('TypeError', `the function returned a ${typeof value}, which is not JSON-serialisable`, 'RUNTIME_ERROR');
-    }
-    const json = value === undefined ? 'null' : JSONStringify(value);
-    const text = json === undefined ? 'null' : json;
-    // Characters, a lower bound of the UTF-8 bytes the host counts exactly.
-    if (text.length > limit) {
-      throw makeError('RangeError', `result is ${text.length} bytes of JSON, over the limit of ${limit}`, 'RESULT_TOO_LARGE');
-    }
-    if (nestedTooDeep(text)) {
-      throw makeError('RangeError', `result is nested deeper than the limit of ${maxResultDepth} levels`, 'RESULT_TOO_LARGE');
-    }
-    return JSONStringify({ ok: true, json: text });
-  }
+  const envelope = helpers.envelopes(primordials, makeError, runtime.codeOf, internalFile);
 
   function prepare(paramsJson, contextJson, kind) {
     if (kind === 'module') {
@@ -448,9 +311,9 @@
       const namespace = kind === 'module' ? (await namespaceReady).namespace : null;
       const entry = pickEntry(kind, namespace);
       const value = await Promise.race([ReflectApply(entry, undefined, [params, context]), uncaught]);
-      return serializeResult(value, resultLimit);
+      return envelope.result(value, resultLimit);
     } catch (error) {
-      return serializeError(error);
+      return envelope.error(error);
     }
   }
 

@@ -34,7 +34,8 @@
   const hidden = part('intrinsics')();
   const harden = part('harden');
   const hardenWithIntrinsics = (target, exposed, v8Changes) => harden(target, exposed, v8Changes, hidden, options.overrides);
-  const attach = part('runtime')(hardenWithIntrinsics, options, installers, primordials);
+  const helpers = { bytes: part('bytes'), envelopes: part('envelopes') };
+  const attach = part('runtime')(hardenWithIntrinsics, options, installers, primordials, helpers);
 
   Object.defineProperty(global, '__teejsAttach', {
     configurable: true,
