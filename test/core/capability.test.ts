@@ -189,4 +189,38 @@ describe('a declaration the code contradicts', () => {
       await own.close();
     }
   });
+
+  test('installers share frozen primordials, captured before any guest code: a guest that replaces a built-in changes nothing', async () => {
+    const capability = defineCapability({
+      name: 'primordialsProbe',
+      guest: guestFile(
+        'primordials-probe',
+        `const { ArrayPrototypePush, ObjectFreeze } = runtime.primordials;
+        const values = Object.values(runtime.primordials);
+        expose('probe', {
+          frozen: Object.isFrozen(runtime.primordials) && Object.getPrototypeOf(runtime.primordials) === null,
+          count: values.length,
+          push(list, item) { ArrayPrototypePush(list, item); return list; },
+          freeze: ObjectFreeze,
+        });`,
+      ),
+      globals: ['probe'],
+      start: () => ({}),
+    });
+    const own = new Engine({ capabilities: [capability] });
+    try {
+      const result = await own.execute({
+        source: `export default () => {
+          // Built-ins are frozen: a guest cannot replace Array.prototype.push; it can shadow it on its own array.
+          const list = [];
+          Object.defineProperty(list, 'push', { value: () => 'guest', writable: true });
+          return { frozen: probe.frozen, many: probe.count > 50, pushed: probe.push(list, 1).length, freeze: probe.freeze === Object.freeze };
+        }`,
+      });
+      assert.equal(result.status, 'success', JSON.stringify(result.error));
+      assert.deepEqual(result.result, { frozen: true, many: true, pushed: 1, freeze: true });
+    } finally {
+      await own.close();
+    }
+  });
 });
