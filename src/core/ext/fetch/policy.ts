@@ -51,12 +51,12 @@ export interface NetworkPolicy {
   readonly lookup: LookupFunction | undefined;
 }
 
-export const defaultMethods: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const defaultMethods: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 // ---- host patterns ----------------------------------------------------------------------------
 
 /** The host part of a URL as the allow-list compares it: lower case, no trailing dot. */
-export function comparableHost(hostname: string): string {
+function comparableHost(hostname: string): string {
   const host = hostname.toLowerCase();
   return host.endsWith('.') ? host.slice(0, -1) : host;
 }
