@@ -9,8 +9,7 @@
 //   execution refuses fetch) and only the secrets the caller gives.
 // - It never throws for a malformed result: problems are failure lines, as in verify.ts.
 import path from 'node:path';
-import { InMemorySecretStore } from '../core/ext/secrets/store.ts';
-import type { ExecutionResult } from '../core/types.ts';
+import { InMemorySecretStore, type ExecutionResult } from '../core/index.ts';
 import { ExecutorPool } from '../executor/index.ts';
 import { jcsSha256 } from './hash.ts';
 import { paramsSha256, sourceSha256Of } from './receipt.ts';

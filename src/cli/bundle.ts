@@ -3,7 +3,7 @@
 // --out or stdout; what it holds and any warning go to stderr, or as JSON with --json.
 import { writeFileSync } from 'node:fs';
 import { bundleFunction, BundleError, type Bundle } from '../bundle/index.ts';
-import { defaultLimits } from '../core/limits.ts';
+import { defaultLimits } from '../core/index.ts';
 import { exitStatus, parseCommandLine, UsageError } from './usage.ts';
 
 export const bundleHelp = (): number => {

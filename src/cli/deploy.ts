@@ -8,7 +8,7 @@ import path from 'node:path';
 import { unwrap, type CreateFunctionBody, type FunctionRecord } from '../client/index.ts';
 import { envOf } from './env-args.ts';
 import { moduleFilesOf, type ModuleFiles } from './module-files.ts';
-import { staticImports } from '../core/source.ts';
+import { staticImports } from '../core/index.ts';
 import { commonOptions, connect, findFunction, parseCommand, positionalArgs, printHelp, withService, writeJson } from './service/session.ts';
 import { CommandError, exitStatus, UsageError } from './usage.ts';
 

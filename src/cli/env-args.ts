@@ -1,8 +1,7 @@
 // --env NAME=VALUE and --env-file FILE, as `teejs deploy` and `teejs run` take them: the env
 // a function reads as context.env (src/core/env.ts judges it, as the engine and the service do).
 import { readFileSync } from 'node:fs';
-import { checkedEnv } from '../core/env.ts';
-import { ExecutionFailure } from '../core/failure.ts';
+import { checkedEnv, ExecutionFailure } from '../core/index.ts';
 import { UsageError } from './usage.ts';
 
 /** --env-file's lines, then each --env: the env to deploy, or undefined when neither was given. */

@@ -4,8 +4,7 @@
 // import (a package, a path outside) is left for the engine to refuse with its own words.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { maxModules } from '../core/module-set.ts';
-import { staticImports } from '../core/source.ts';
+import { maxModules, staticImports } from '../core/index.ts';
 
 export interface ModuleFiles {
   /** The entry's path within the set: its base name. */

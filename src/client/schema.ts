@@ -5047,7 +5047,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name: string;
             };
             cookie?: never;
@@ -5146,7 +5146,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name: string;
             };
             cookie?: never;
@@ -5270,7 +5270,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name: string;
             };
             cookie?: never;
@@ -5440,7 +5440,7 @@ export interface operations {
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
-                /** @description letters, digits, _ . -, at most 128 */
+                /** @description letters, digits, _ . -, at most 256 */
                 name?: string;
             };
             header?: never;

@@ -4,13 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { processSigningKey, type SigningKey } from '../attestation/keys.ts';
 import { signResult } from '../attestation/receipt.ts';
-import type { Capability, ExecutionScope, LogSink } from './capability.ts';
+import { orderCapabilities, type Capability, type ExecutionScope, type LogSink } from './capability.ts';
 import { consoleCapability } from './ext/console/index.ts';
 import { cryptoCapability } from './ext/crypto/index.ts';
 import { determinismCapability } from './ext/determinism/index.ts';
 import { encodingCapability } from './ext/encoding/index.ts';
 import { fetchCapability } from './ext/fetch/index.ts';
-import { parseFunctionNetwork, type NetworkOptions } from './ext/fetch/policy.ts';
+import { parseFunctionNetwork, type HostPattern, type NetworkOptions } from './ext/fetch/policy.ts';
 import { secretsCapability } from './ext/secrets/index.ts';
 import { InMemorySecretStore, type SecretStore } from './ext/secrets/store.ts';
 import { subtleCapability } from './ext/subtle/index.ts';
@@ -20,17 +20,12 @@ import { webCapability } from './ext/web/index.ts';
 import { ExecutionFailure } from './failure.ts';
 import { checkLimit, LimitError, resolveLimits, type LimitName, type Limits } from './limits.ts';
 import { encodeParams } from './params.ts';
-import { WarmPool, type WarmPoolStats } from './pool.ts';
+import { WarmPool, type SandboxSource, type WarmPoolStats } from './warm-pool.ts';
 import { Sandbox, type SandboxJob } from './sandbox.ts';
 import { checkedEnv } from './env.ts';
 import { moduleSetOf } from './module-set.ts';
 import { detectForm, detectLanguage, displayFilename, stripTypes } from './source.ts';
 import type { ExecutionError, ExecutionObserver, ExecutionRequest, ExecutionResult, LogEntry } from './types.ts';
-
-/** Where sandboxes come from: made on demand, or taken from a warm pool. */
-export interface SandboxSource {
-  acquire(memoryMb: number): Promise<Sandbox>;
-}
 
 export interface EngineOptions {
   /** Secret values for secrets.get; an empty in-memory store by default. */
@@ -65,21 +60,23 @@ export class Engine {
   constructor(options: EngineOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
     this.#signingKey = options.signingKey === undefined ? processSigningKey() : options.signingKey;
-    this.capabilities = Object.freeze([
-      // First: its Math.random and Date wrappers are what every later capability captures.
-      determinismCapability,
-      consoleCapability,
-      secretsCapability(options.secrets ?? new InMemorySecretStore()),
-      cryptoCapability,
-      timersCapability,
-      // Order matters: each of these uses globals of the ones before it.
-      webCapability,
-      encodingCapability,
-      urlCapability,
-      fetchCapability(options.network),
-      subtleCapability,
-      ...(options.capabilities ?? []),
-    ]);
+    // Installed in this order, except where a capability's `after` asks for a later place.
+    // Determinism leads: its Math.random and Date wrappers are what the others capture.
+    this.capabilities = Object.freeze(
+      orderCapabilities([
+        determinismCapability,
+        consoleCapability,
+        secretsCapability(options.secrets ?? new InMemorySecretStore()),
+        cryptoCapability,
+        timersCapability,
+        webCapability,
+        encodingCapability,
+        urlCapability,
+        fetchCapability(options.network),
+        subtleCapability,
+        ...(options.capabilities ?? []),
+      ]),
+    );
     this.#pool = options.pool
       ? new WarmPool(this.capabilities, {
           memoryMb: this.limits.memoryMb,
@@ -163,8 +160,9 @@ export class Engine {
 
     if (unreadable) return finish({ ok: false, error: unreadable });
     let job: SandboxJob;
+    let functionHosts: HostPattern[] | null;
     try {
-      job = this.#prepare(request, executionId, functionId, userId, startedAt, { json: paramsJson, error: paramsError });
+      ({ job, functionHosts } = this.#prepare(request, executionId, functionId, userId, startedAt, { json: paramsJson, error: paramsError }));
     } catch (error) {
       return finish({ ok: false, error: asExecutionError(error) });
     }
@@ -185,7 +183,7 @@ export class Engine {
       deadline: Date.now() + job.timeoutMs,
       maxTimers: this.limits.maxTimers,
       allowedSecrets: request.allowedSecrets ? new Set(request.allowedSecrets) : null,
-      networkAllowHosts: request.network?.allowHosts ? [...request.network.allowHosts] : null,
+      networkAllowHosts: functionHosts,
       signal: abort.signal,
       deterministic: request.deterministic === true ? { startTime: startedAt.getTime() } : null,
       ...scopeParts,
@@ -230,7 +228,7 @@ export class Engine {
   }
 
   /** `params`: encodeParams' answer for the request's params, made once (the receipt hashes it too). */
-  #prepare(request: ExecutionRequest, executionId: string, functionId: string, userId: string, startedAt: Date, params: { json: string | null; error: unknown }): SandboxJob {
+  #prepare(request: ExecutionRequest, executionId: string, functionId: string, userId: string, startedAt: Date, params: { json: string | null; error: unknown }): { job: SandboxJob; functionHosts: HostPattern[] | null } {
     const limits = this.limits;
     if (typeof request.source !== 'string') throw new ExecutionFailure('VALIDATION_ERROR', 'source must be a string');
     const set = moduleSetOf(request.source, request.modules, request.entry, limits.maxSourceBytes);
@@ -243,8 +241,9 @@ export class Engine {
       if (request.deterministic !== true) throw new ExecutionFailure('VALIDATION_ERROR', 'startedAt may be given only for a deterministic execution');
       if (typeof request.startedAt !== 'string' || !Number.isFinite(Date.parse(request.startedAt))) throw new ExecutionFailure('VALIDATION_ERROR', 'startedAt must be an ISO 8601 date');
     }
+    let functionHosts: HostPattern[] | null;
     try {
-      parseFunctionNetwork(request.network);
+      functionHosts = parseFunctionNetwork(request.network);
     } catch (error) {
       throw new ExecutionFailure('VALIDATION_ERROR', (error as Error).message);
     }
@@ -263,7 +262,7 @@ export class Engine {
     const env = checkedEnv(request.env);
     const context = { functionId, userId, executionId, startTime: startedAt.getTime(), env };
     if (params.json === null) throw params.error;
-    return {
+    const job: SandboxJob = {
       source,
       modules,
       owner: userId,
@@ -276,6 +275,7 @@ export class Engine {
       memoryMb,
       maxResultBytes: limits.maxResultBytes,
     };
+    return { job, functionHosts };
   }
 }
 

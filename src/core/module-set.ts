@@ -15,7 +15,7 @@
 import { ExecutionFailure } from './failure.ts';
 
 export const maxModules = 100;
-export const maxPathLength = 200;
+const maxPathLength = 200;
 const defaultEntry = 'main.js';
 
 export interface ModuleSet {

@@ -1,15 +1,17 @@
 // A Sandbox is one V8 isolate with one context, made from the startup snapshot (capabilities
 // installed, intrinsics frozen: see snapshot.ts), attached to this host, used for exactly one
 // execution, then disposed. It can be made ahead of demand (the warm pool) because nothing about
-// the execution is known to it until `run`.
+// the execution is known to it until `run`. This file is the sandbox's lifecycle and its host
+// channel; outcome.ts translates what an execution ended with into its result or error.
 import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import type { Capability, CapabilityInstance, ExecutionScope, GuestChannel } from './capability.ts';
 import { cacheOptions, codeCacheKey, remember } from './code-cache.ts';
 import { ExecutionFailure, GuestError } from './failure.ts';
 import { checkGraph } from './module-set.ts';
+import { errorFromHost, memoryError, parseEnvelope, stopOutcome, thrownByGuest, type SandboxOutcome, type Stop } from './outcome.ts';
 import { internalFilePrefix, startupSnapshot } from './snapshot.ts';
-import type { ExecutionError, SourceForm } from './types.ts';
+import type { SourceForm } from './types.ts';
 
 const entrySource = readFileSync(new URL('./guest/entry.js', import.meta.url), 'utf8');
 const handoffSource = readFileSync(new URL('./guest/handoff.js', import.meta.url), 'utf8');
@@ -51,14 +53,7 @@ export interface SandboxJob {
   maxResultBytes: number;
 }
 
-export type SandboxOutcome = (
-  | { ok: true; json: string }
-  | { ok: false; error: ExecutionError }
-) & { cpuTimeMs: number; memoryUsedBytes: number };
-
 type Reply = { ok: true; value: unknown } | { ok: false; name: string; message: string; code?: string };
-
-type Stop = 'timeout' | 'memory';
 
 export class Sandbox {
   readonly memoryMb: number;
@@ -440,129 +435,3 @@ async function heapUsed(isolate: ivm.Isolate, pending: (request: Promise<unknown
   }
 }
 
-function stopOutcome(why: Stop, job: SandboxJob, cpuTimeMs: number): SandboxOutcome {
-  if (why === 'timeout') {
-    return {
-      ok: false,
-      error: { code: 'TIMEOUT', message: `execution timeout: the time limit of ${job.timeoutMs} ms was reached` },
-      cpuTimeMs,
-      memoryUsedBytes: 0,
-    };
-  }
-  return { ok: false, error: memoryError(job), cpuTimeMs, memoryUsedBytes: job.memoryMb * 1024 * 1024 };
-}
-
-interface Envelope {
-  ok: boolean;
-  json?: string;
-  name?: string;
-  message?: string;
-  stack?: string;
-  code?: string;
-}
-
-const guestCodes = new Set(['SECRET_NOT_FOUND', 'VALIDATION_ERROR', 'RESULT_TOO_LARGE', 'RUNTIME_ERROR']);
-
-function parseEnvelope(text: string, job: SandboxJob): { ok: true; json: string } | { ok: false; error: ExecutionError } {
-  const envelope = JSON.parse(text) as Envelope;
-  if (envelope.ok) {
-    // The guest counted characters; the limit is in UTF-8 bytes.
-    const json = envelope.json ?? 'null';
-    const bytes = Buffer.byteLength(json, 'utf8');
-    if (bytes > job.maxResultBytes) {
-      return {
-        ok: false,
-        error: { code: 'RESULT_TOO_LARGE', message: `RangeError: result is ${bytes} bytes of JSON, over the limit of ${job.maxResultBytes}` },
-      };
-    }
-    return { ok: true, json };
-  }
-  const message = `${envelope.name ?? 'Error'}: ${envelope.message ?? ''}`;
-  // V8 reports a failed ArrayBuffer allocation this way when the heap limit is near.
-  if (envelope.name === 'RangeError' && /Array buffer allocation failed/.test(envelope.message ?? '')) {
-    return { ok: false, error: { ...memoryError(job), message: `${memoryError(job).message} (${message})` } };
-  }
-  const code = envelope.code && guestCodes.has(envelope.code) ? envelope.code : 'RUNTIME_ERROR';
-  const error: ExecutionError = { code: code as ExecutionError['code'], message };
-  if (envelope.stack) error.stack = envelope.stack;
-  return { ok: false, error };
-}
-
-const positionPattern = /\s*\[([^\]]*):(\d+):(\d+)\]$/;
-
-/**
- * What the function's own top-level code threw (running the script, evaluating the module). Kept
- * apart from compile and runtime failures because its name, message and stack are the guest's
- * choice: it must never be read as a syntax error or an internal failure.
- */
-class TopLevelThrow {
-  readonly thrown: unknown;
-  constructor(thrown: unknown) {
-    this.thrown = thrown;
-  }
-}
-
-function thrownByGuest(error: unknown): never {
-  throw new TopLevelThrow(error);
-}
-
-/** Error text copied out of a guest's throw is bounded, like its logs and its result. */
-const maxErrorChars = 16 * 1024;
-
-function bounded(text: string, max = maxErrorChars): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... [truncated: ${text.length - max} more characters]`;
-}
-
-function topLevelError(thrown: unknown, job: SandboxJob): ExecutionError {
-  const raw = thrown instanceof Error ? thrown : new Error(String(thrown));
-  const message = String(raw.message ?? '');
-  if (/disposed during execution due to memory limit/.test(message)) return memoryError(job);
-  const name = bounded(String(raw.name ?? 'Error'), 256);
-  // isolated-vm's words for a thrown value that is not an Error say nothing to the user.
-  const bare = /was not an instance of `Error`/.test(message) ? 'Uncaught exception (a value that is not an Error)' : bounded(message);
-  const frames = bounded(String(raw.stack ?? ''), 2 * maxErrorChars)
-    .split('\n')
-    .filter((line) => line.includes(`(${job.filename}:`) || line.includes(` ${job.filename}:`))
-    .join('\n');
-  return {
-    code: 'RUNTIME_ERROR',
-    message: `${name}: ${bare}`,
-    ...(frames ? { stack: `${name}: ${bare}\n${frames}` } : {}),
-  };
-}
-
-/** Errors that reach the host from compile, instantiate or a top-level throw. */
-function errorFromHost(error: unknown, job: SandboxJob): ExecutionError {
-  if (error instanceof ExecutionFailure) return error.toExecutionError();
-  if (error instanceof TopLevelThrow) return topLevelError(error.thrown, job);
-  const raw = error instanceof Error ? error : new Error(String(error));
-  const message = raw.message ?? '';
-  if (/disposed during execution due to memory limit/.test(message)) {
-    return memoryError(job);
-  }
-  const position = positionPattern.exec(message);
-  const bare = position ? message.slice(0, position.index) : message;
-  if (raw.name === 'SyntaxError' && position && position[1] === job.filename) {
-    const line = Number(position[2]);
-    const column = Number(position[3]);
-    return { code: 'SYNTAX_ERROR', message: `SyntaxError: ${bare} (${job.filename}:${line}:${column})`, line, column };
-  }
-  if (position && position[1]?.startsWith(internalFilePrefix)) {
-    process.emitWarning(`teejs: internal script failed: ${raw.stack ?? message}`);
-    return { code: 'INTERNAL_ERROR', message: 'internal error while running the function' };
-  }
-  // A throw at the top level of the function's file, copied out of the isolate.
-  const stack = (raw.stack ?? '')
-    .split('\n')
-    .filter((line) => line.includes(`(${job.filename}:`) || line.includes(` ${job.filename}:`))
-    .join('\n');
-  return {
-    code: 'RUNTIME_ERROR',
-    message: `${raw.name}: ${bare}`,
-    ...(stack ? { stack: `${raw.name}: ${bare}\n${stack}` } : {}),
-  };
-}
-
-function memoryError(job: SandboxJob): ExecutionError {
-  return { code: 'MEMORY_LIMIT', message: `memory limit exceeded: the execution needed more than its ${job.memoryMb} MB` };
-}

@@ -1,17 +1,18 @@
 // The startup snapshot every sandbox is made from: a V8 heap in which the runtime has already
-// installed the capabilities and hardened the built-ins (guest/snapshot.js). Building that heap
-// in every sandbox took 2 to 3 ms of CPU; an isolate and context made from it cost about 0.7 ms
-// more than bare ones (isolated-vm deserializes it twice: for its own default context and for
-// ours). One snapshot per process and capability set, built on first use from our own
-// files only, before any guest code runs in this process: a snapshot holds compiled code, so it
-// must never come from anywhere else.
+// installed the capabilities and hardened the built-ins (guest/snapshot.js), so that no sandbox
+// builds that heap itself (what each way costs: docs/bench.md, "Where a sandbox's time goes").
+// One snapshot per process and capability set, built on first use from our own files only,
+// before any guest code runs in this process: a snapshot holds compiled code, so it must never
+// come from anywhere else.
 import ivm from 'isolated-vm';
-import type { Capability } from './capability.ts';
-import { guestScript } from './capability.ts';
+import { guestScript, type Capability, type GuestScript } from './capability.ts';
 
 export const internalFilePrefix = 'teejs:internal/';
 
+const primordials = guestScript(new URL('./guest/primordials.js', import.meta.url));
 const runtime = guestScript(new URL('./guest/runtime.js', import.meta.url));
+const bytes = guestScript(new URL('./guest/bytes.js', import.meta.url));
+const envelope = guestScript(new URL('./guest/envelope.js', import.meta.url));
 const harden = guestScript(new URL('./guest/harden.js', import.meta.url));
 const driver = guestScript(new URL('./guest/snapshot.js', import.meta.url));
 const warmup = guestScript(new URL('./guest/warmup.js', import.meta.url));
@@ -45,7 +46,7 @@ export function chooseOverrideTaming(choice: OverrideTaming): void {
 export function startupSnapshot(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffer> {
   const known = byList.get(capabilities);
   if (known !== undefined) return known;
-  const key = JSON.stringify(capabilities.map((c) => [c.name, c.guestFilename, c.guestSource, c.lazyGlobals ?? null]));
+  const key = JSON.stringify(capabilities.map((c) => [c.name, c.guest, c.globals, c.lazyGlobals ?? null, c.limits]));
   let snapshot = snapshots.get(key);
   if (snapshot === undefined) {
     snapshot = build(capabilities);
@@ -61,7 +62,7 @@ export function startupSnapshot(capabilities: readonly Capability[]): ivm.Extern
  * guest/snapshot.js picks it up. Scripts rather than eval, so that the warm-up's compiled code is
  * shared with the snapshot's context.
  */
-function part(name: string, script: { guestSource: string; guestFilename: string }): ivm.SnapshotScriptInfo {
+function part(name: string, script: GuestScript): ivm.SnapshotScriptInfo {
   return { code: `globalThis.__teejsParts.${name} = ${script.guestSource}`, filename: script.guestFilename };
 }
 
@@ -69,8 +70,14 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
   v8Changes ??= probeV8Changes();
   const options = {
     internalFilePrefix,
-    installers: capabilities.length,
-    lazy: capabilities.map((capability) => (capability.lazyGlobals ? [...capability.lazyGlobals] : null)),
+    installers: capabilities.map((capability) => ({
+      name: capability.name,
+      parts: capability.guest.length,
+      // The bootstrap refuses an installer that exposes anything else (guest/runtime.js).
+      globals: [...capability.globals],
+      lazy: capability.lazyGlobals ? [...capability.lazyGlobals] : null,
+      limits: capability.limits,
+    })),
     v8Changes,
     overrides: overrideTaming,
   };
@@ -80,10 +87,13 @@ function build(capabilities: readonly Capability[]): ivm.ExternalCopy<ArrayBuffe
         code: `globalThis.__teejsSnapshotInput = ${JSON.stringify({ options })}; globalThis.__teejsParts = {};`,
         filename: `${internalFilePrefix}snapshot-input.js`,
       },
+      part('primordials', primordials),
       part('runtime', runtime),
+      part('bytes', bytes),
+      part('envelopes', envelope),
       part('intrinsics', intrinsics),
       part('harden', harden),
-      ...capabilities.map((capability, i) => part(`installer${i}`, capability)),
+      ...capabilities.flatMap((capability, i) => capability.guest.map((script, j) => part(`installer${i}_${j}`, script))),
       { code: driver.guestSource, filename: driver.guestFilename },
     ],
     warmup.guestSource,

@@ -2,10 +2,9 @@
 // started with a clean environment and Node's permission model (no filesystem writes, no child
 // processes, no workers, reads only of its own code), and it never holds secrets beyond the
 // ones its current executions read: secrets.get asks the host, which checks the request.
-import { Engine } from '../core/engine.ts';
-import type { SecretStore } from '../core/ext/secrets/store.ts';
+import { Engine, type SecretStore } from '../core/index.ts';
 import { configureGuestHeaps } from './guest-heap.ts';
-import type { LogEntry } from '../core/types.ts';
+import type { LogEntry } from '../core/index.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 if (typeof process.send !== 'function') {

@@ -1,6 +1,6 @@
 // What runs executions, seen from the service: the in-process Engine and the ExecutorPool of
 // supervised processes both fit.
-import type { ExecutionObserver, ExecutionRequest, ExecutionResult } from '../core/types.ts';
+import type { ExecutionObserver, ExecutionRequest, ExecutionResult } from '../core/index.ts';
 
 export interface Executor {
   /**

@@ -1,9 +1,7 @@
 // Messages between the host and an executor process (Node IPC, structured clone). The host
 // validates everything an executor sends: an executor runs untrusted code and is treated as
 // possibly compromised.
-import type { EngineOptions } from '../core/engine.ts';
-import type { WarmPoolStats } from '../core/pool.ts';
-import type { ExecutionRequest, ExecutionResult, LogEntry } from '../core/types.ts';
+import type { EngineOptions, ExecutionRequest, ExecutionResult, LogEntry, WarmPoolStats } from '../core/index.ts';
 
 /** Engine settings an executor is started with: plain data only (it crosses a process boundary). */
 export type ExecutorEngineOptions = Pick<EngineOptions, 'limits' | 'pool'> & Record<string, unknown>;

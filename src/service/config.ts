@@ -3,8 +3,7 @@
 // database password) come only from the environment, never from flags visible in `ps`.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseHostPatterns } from '../core/ext/fetch/policy.ts';
-import { defaultLimits, limitBounds } from '../core/limits.ts';
+import { defaultLimits, limitBounds, parseHostPatterns } from '../core/index.ts';
 import { sharingModes, type Sharing } from '../executor/placement.ts';
 
 export interface ServiceConfig {

@@ -1,7 +1,6 @@
 // The one place the service makes its executor: the supervised process pool (guest code never
 // runs in the server process), or, with --executors 0, the in-process engine for development.
-import type { SecretStore } from '../core/ext/secrets/store.ts';
-import { Engine } from '../core/engine.ts';
+import { Engine, type SecretStore } from '../core/index.ts';
 import type { Executor } from '../executor/executor.ts';
 import { ExecutorPool } from '../executor/index.ts';
 import type { ServiceConfig } from './config.ts';

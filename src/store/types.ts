@@ -2,7 +2,7 @@
 // PostgreSQL backends both implement it and pass the same test suite. Every read and write of a
 // tenant's data takes the tenant's user id, so a query can never reach another tenant's rows.
 import type { Receipt } from '../attestation/receipt.ts';
-import type { ErrorCode, ExecutionError, ExecutionResult, LogEntry, NetworkRecord, SourceForm, SourceLanguage } from '../core/types.ts';
+import type { ErrorCode, ExecutionError, ExecutionResult, LogEntry, NetworkRecord, SourceForm, SourceLanguage } from '../core/index.ts';
 
 export interface User {
   id: string;

@@ -122,7 +122,7 @@ describe('teejs run', { concurrency: 2 }, () => {
   });
 
   test('--params-file, and the classic main() form', async () => {
-    const result = jsonDocument(await teejsRun(fixture('legacy-main.js'), '--json', '--params-file', fixture('params.json')));
+    const result = jsonDocument(await teejsRun(fixture('script-main.js'), '--json', '--params-file', fixture('params.json')));
     assert.equal(result.result, 42);
   });
 

@@ -1,6 +1,7 @@
-// Every bound of an execution: time (loops, timers, host calls), memory, params, source, console
-// output, result and error text, timers. Past a bound an execution ends with a clear code; the
-// host never crashes and the next execution works.
+// Every bound of an execution: time (loops, timers, host calls), memory, params, source, result
+// and error text, host call arguments. Past a bound an execution ends with a clear code; the host
+// never crashes and the next execution works. The bounds of one capability (console output,
+// timers) are tested with it, in test/capabilities/.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { decodeParamsJson } from '../../src/core/index.ts';
@@ -273,37 +274,6 @@ describe('source size', () => {
   });
 });
 
-describe('console output', () => {
-  test('keeps 1,000 entries, then a visible truncation marker', async () => {
-    const result = await run(engine, moduleOf('for (let i = 0; i < 1500; i++) console.log("line", i); return "done";'));
-    assert.equal(succeeded(result), 'done');
-    assert.equal(result.logs.length, 1001);
-    assert.equal(result.logs[999]!.message, 'line 999');
-    const marker = result.logs[1000]!;
-    assert.equal(marker.level, 'warn');
-    assert.match(marker.message, /truncated: 500 more entries dropped/);
-  });
-
-  test('keeps 1 MB of text, then a visible truncation marker', async () => {
-    const result = await run(engine, moduleOf('for (let i = 0; i < 3; i++) console.log("x".repeat(400 * 1024)); console.log("small"); return 1;'));
-    succeeded(result);
-    assert.equal(result.logs.length, 3);
-    assert.equal(result.logs[0]!.message.length, 400 * 1024);
-    assert.equal(result.logs[1]!.message.length, 400 * 1024);
-    assert.match(result.logs[2]!.message, /console output truncated: 2 more entries dropped/);
-  });
-
-  test('the bounds are the engine\'s to choose', async () => {
-    const small = makeEngine({ limits: { maxLogEntries: 3 } });
-    const result = await run(small, moduleOf('for (let i = 0; i < 10; i++) console.info(i); return 1;'));
-    assert.deepEqual(
-      result.logs.map((entry) => entry.message),
-      ['0', '1', '2', '[teejs: console output truncated: 7 more entries dropped (limits: 3 entries, 1048576 bytes)]'],
-    );
-    await small.drain();
-  });
-});
-
 describe('result', () => {
   test('over 1 MB of JSON is RESULT_TOO_LARGE, counted in UTF-8 bytes', async () => {
     assert.match(failed(await run(engine, moduleOf('return "r".repeat(1024 * 1024);')), 'RESULT_TOO_LARGE').message, /over the limit of 1048576/);
@@ -430,62 +400,4 @@ describe('the hosting process', () => {
       assert.equal(JSON.parse(child.stdout).error.code, 'MEMORY_LIMIT');
     },
   );
-});
-
-describe('timers', () => {
-  const activeTimeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-
-  test('never outlive the execution, however it ends', async () => {
-    const baseline = activeTimeouts();
-    // Limits with room for a busy machine, but for the ending that is about time.
-    const endings: Array<[string, string, number]> = [
-      ['success', 'setTimeout(() => console.log("late"), 60_000); setInterval(() => {}, 5); return 1;', 30_000],
-      ['error', 'setTimeout(() => {}, 60_000); throw new Error("ends");', 30_000],
-      ['timeout', 'setTimeout(() => {}, 60_000); setInterval(() => {}, 1); for (;;) {}', 200],
-    ];
-    for (const [ending, body, timeoutMs] of endings) {
-      const result = await run(engine, moduleOf(body, { async: false }), { timeoutMs });
-      assert.equal(result.status === 'success' ? 'success' : result.error?.code === 'TIMEOUT' ? 'timeout' : 'error', ending);
-      assert.equal(activeTimeouts(), baseline, `a host timer outlived an execution that ended in ${ending}`);
-    }
-  });
-
-  test('timers that come due together keep their order, their promise jobs and their cancellations', async () => {
-    const result = await run(
-      engine,
-      moduleOf(`
-        const order = [];
-        setTimeout(() => { order.push('a'); Promise.resolve().then(() => order.push('a: promise job')); }, 5);
-        setTimeout(() => { order.push('b'); clearTimeout(c); }, 5);
-        const c = setTimeout(() => order.push('c: cleared, must not run'), 5);
-        setTimeout((x, y) => order.push('d ' + x + y), 5, 'with', 'args');
-        let ticks = 0;
-        const interval = setInterval(() => { if (++ticks === 3) clearInterval(interval); }, 1);
-        await new Promise((resolve) => setTimeout(resolve, 60));
-        return { order, ticks };
-      `),
-    );
-    assert.deepEqual(succeeded(result), { order: ['a', 'a: promise job', 'b', 'd withargs'], ticks: 3 });
-  });
-
-  test('an uncaught error in a timer callback ends the execution', async () => {
-    const result = await run(engine, moduleOf('await new Promise(() => setTimeout(() => { throw new RangeError("in a timer"); }, 5));'));
-    assert.match(failed(result, 'RUNTIME_ERROR').message, /RangeError: in a timer/);
-  });
-
-  test('at most 1,000 timers at once; cleared ones free their place', async () => {
-    const result = await run(
-      engine,
-      moduleOf(`
-        const ids = [];
-        for (let i = 0; i < 1000; i++) ids.push(setTimeout(() => {}, 60_000));
-        let refused;
-        try { setTimeout(() => {}, 1); } catch (e) { refused = e.name + ': ' + e.message; }
-        clearTimeout(ids[0]);
-        setTimeout(() => {}, 1);
-        return refused;
-      `, { async: false }),
-    );
-    assert.equal(succeeded(result), 'RangeError: too many active timers (limit 1000)');
-  });
 });

@@ -1,5 +1,6 @@
 // The ExecutionResult model: error codes with positions and guest stacks, the context a function
-// sees, logs, measurements, and both forms of source (ES module and classic script with main()).
+// sees, measurements, and both forms of source (ES module and classic script with main()). Logs
+// are console's (test/capabilities/console.test.ts), SECRET_NOT_FOUND secrets' (secrets.test.ts).
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { failed, makeEngine, moduleOf, run, succeeded } from '../support/engine.ts';
@@ -105,31 +106,6 @@ describe('RUNTIME_ERROR', () => {
   });
 });
 
-describe('SECRET_NOT_FOUND', () => {
-  test("is the same for a missing secret, a forbidden one and another user's", async () => {
-    const source = (name: string) => moduleOf(`return secrets.get(${JSON.stringify(name)});`, { async: false });
-    const outcomes = [
-      await run(engine, source('missing-xx'), { userId: 'user-1' }),
-      await run(engine, source('db-password'), { userId: 'user-1', allowedSecrets: ['api-key'] }),
-      await run(engine, source('only-user-2'), { userId: 'user-1' }),
-    ];
-    const names = ['missing-xx', 'db-password', 'only-user-2'];
-    const errors = outcomes.map((result, i) => {
-      const error = failed(result, 'SECRET_NOT_FOUND');
-      return JSON.parse(JSON.stringify(error).replaceAll(names[i]!, 'NAME'));
-    });
-    assert.deepEqual(errors[1], errors[0]);
-    assert.deepEqual(errors[2], errors[0]);
-    assert.equal(errors[0].message, 'Error: secret not found: NAME');
-    for (const result of outcomes) assert.deepEqual(result.secretsRead, []);
-  });
-
-  test('an empty allow-list forbids every secret; no allow-list allows all of the user\'s', async () => {
-    failed(await run(engine, moduleOf("return secrets.get('api-key');"), { allowedSecrets: [] }), 'SECRET_NOT_FOUND');
-    assert.equal(succeeded(await run(engine, moduleOf("return secrets.get('db-password');"), { allowedSecrets: null })), 'pw-of-user-1');
-  });
-});
-
 describe('identity and context', () => {
   test('executionId is unique per run and is the one the function sees', async () => {
     const ids = new Set<string>();
@@ -180,36 +156,6 @@ describe('identity and context', () => {
     const numeric = await engine.execute({ source: moduleOf('return typeof context.userId;'), userId: 7 as unknown as string });
     assert.equal(succeeded(numeric), 'string');
     assert.equal(numeric.userId, '7');
-  });
-});
-
-describe('logs', () => {
-  test('every level, in order, with times inside the execution', async () => {
-    const result = await run(
-      engine,
-      moduleOf(`
-        console.log('plain', 1, true, null, undefined);
-        console.info({ a: [1, 2], nested: { deep: { deeper: { deepest: {} } } } });
-        console.warn('quoted inside:', ['x', "y"]);
-        console.error(new RangeError('logged error'));
-        console.debug(10n, Symbol('s'), function named() {}, () => {});
-        return 'logged';
-      `),
-    );
-    assert.equal(succeeded(result), 'logged');
-    assert.deepEqual(
-      result.logs.map((entry) => entry.level),
-      ['log', 'info', 'warn', 'error', 'debug'],
-    );
-    const [plain, info, warn, error, debug] = result.logs.map((entry) => entry.message);
-    assert.equal(plain, 'plain 1 true null undefined');
-    assert.equal(info, '{ a: [ 1, 2 ], nested: { deep: { deeper: { deepest: [Object] } } } }');
-    assert.equal(warn, 'quoted inside: [ "x", "y" ]');
-    assert.match(error!, /^RangeError: logged error\n    at default \(function\.mjs:6:23\)/);
-    assert.equal(debug, '10n Symbol(s) [Function named] [Function (anonymous)]');
-    const start = Date.parse(result.startedAt);
-    const end = Date.parse(result.finishedAt);
-    for (const entry of result.logs) assert.ok(entry.time >= start && entry.time <= end, `log time ${entry.time}`);
   });
 });
 

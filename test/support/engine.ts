@@ -1,6 +1,7 @@
 // Shared helpers for tests of the isolation core: one engine per test file with known secrets,
 // and assertions that print the whole ExecutionResult when an expectation fails.
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { Engine, InMemorySecretStore, type EngineOptions } from '../../src/core/index.ts';
 import type { ErrorCode, ExecutionError, ExecutionRequest, ExecutionResult } from '../../src/core/types.ts';
 
@@ -19,6 +20,16 @@ export function makeEngine(options: EngineOptions = {}): Engine {
     // seconds to fill even a small heap, and must still end MEMORY_LIMIT).
     limits: { timeoutMs: 60_000, ...options.limits },
   });
+}
+
+/**
+ * The engine of one test file (drained after its tests) and `inGuest`, which runs a module body
+ * with `params` on it and returns the (JSON) result of a successful execution.
+ */
+export function engineOfFile(options: EngineOptions = {}): { engine: Engine; inGuest: (body: string, params?: unknown) => Promise<unknown> } {
+  const engine = makeEngine(options);
+  after(() => engine.drain());
+  return { engine, inGuest: async (body, params = {}) => succeeded(await run(engine, moduleOf(body), { params })) };
 }
 
 /** Runs `source` as user-1 unless the request says otherwise. */

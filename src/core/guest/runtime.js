@@ -1,37 +1,28 @@
-// The first part of every sandbox's startup snapshot (see guest/snapshot.js). It evaluates to
+// The runtime of every sandbox's startup snapshot (see guest/snapshot.js). It evaluates to
 // `bootstrap`, which runs once per process, inside the snapshot, with the capability installers
-// (ext/*/guest.js) and the harden step. It returns `attach`, which each sandbox calls once, before
+// (each capability's guest files), the harden step, the primordials and its helpers (bytes.js,
+// handed to installers as runtime.bytes; envelope.js, which writes an execution's outcome for the
+// host). It gives installers the `runtime` object (host operations, events, errors with codes),
+// installs the capabilities, eagerly or on first use, and returns `attach`, which each sandbox calls once, before
 // any guest code exists, with its three host channel functions; `attach` returns the one
 // `control` function that only the host holds. Nothing here is ever reachable from a global.
 //
 // Everything crossing the host channel is a primitive or a plain copied object, so no host
 // object (Reference, Callback, host Error) is ever kept where guest code can see it.
-(function bootstrap(harden, options, installers) {
+(function bootstrap(harden, options, installers, primordials, helpers) {
   'use strict';
 
+  const {
+    ArrayPrototypeFilter, ArrayPrototypeIncludes, ArrayPrototypeJoin, ArrayPrototypePush,
+    ArrayPrototypeSlice, Error, JSONParse, JSONStringify, Map, MapPrototypeDelete, MapPrototypeGet,
+    MapPrototypeSet, ObjectCreate, ObjectDefineProperty, ObjectFreeze,
+    ObjectGetOwnPropertyDescriptor, ObjectGetOwnPropertyNames, ObjectGetPrototypeOf, ObjectHasOwn,
+    Promise, ReflectApply, String, StringFromCharCode, StringPrototypeCharCodeAt,
+    StringPrototypeIncludes, StringPrototypeSlice, StringPrototypeSplit, Uint8Array,
+    Uint8ArrayPrototypeSubarray, WeakSet, WeakSetPrototypeAdd, WeakSetPrototypeHas,
+  } = primordials;
+
   const global = globalThis;
-  // Captured before any guest code runs; the harden step freezes these anyway.
-  const { create, defineProperty, freeze, getOwnPropertyDescriptor, getOwnPropertyNames, getPrototypeOf, hasOwn } = Object;
-  const { apply } = Reflect;
-  const JSONparse = JSON.parse;
-  const JSONstringify = JSON.stringify;
-  const StringCtor = String;
-  const ErrorCtor = Error;
-  const MapCtor = Map;
-  const WeakSetCtor = WeakSet;
-  const PromiseCtor = Promise;
-  const weakSetHas = WeakSet.prototype.has;
-  const weakSetAdd = WeakSet.prototype.add;
-  const mapGet = Map.prototype.get;
-  const mapSet = Map.prototype.set;
-  const mapDelete = Map.prototype.delete;
-  const arrayPush = Array.prototype.push;
-  const stringSplit = String.prototype.split;
-  const stringIncludes = String.prototype.includes;
-  const stringSlice = String.prototype.slice;
-  const charCodeAt = String.prototype.charCodeAt;
-  const arrayJoin = Array.prototype.join;
-  const arrayFilter = Array.prototype.filter;
   const errorTypes = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
   const internalFile = options.internalFilePrefix;
 
@@ -42,16 +33,16 @@
 
   // Errors the runtime raises on behalf of the host (a missing secret, a validation failure)
   // carry a machine-readable code. Guest code cannot forge membership of this set.
-  const codedErrors = new WeakSetCtor();
-  const errorCodes = new MapCtor();
+  const codedErrors = new WeakSet();
+  const errorCodes = new Map();
 
   function makeError(name, message, code) {
-    const Ctor = errorTypes[name] || ErrorCtor;
-    const error = new Ctor(StringCtor(message));
+    const Ctor = errorTypes[name] || Error;
+    const error = new Ctor(String(message));
     if (code) {
-      apply(weakSetAdd, codedErrors, [error]);
-      apply(mapSet, errorCodes, [error, code]);
-      defineProperty(error, 'code', { value: code, writable: true, enumerable: false, configurable: true });
+      WeakSetPrototypeAdd(codedErrors, error);
+      MapPrototypeSet(errorCodes, error, code);
+      ObjectDefineProperty(error, 'code', { value: code, writable: true, enumerable: false, configurable: true });
     }
     return error;
   }
@@ -64,8 +55,8 @@
 
   // Async host operations: the guest posts a request id; the host answers through
   // control('settle', id, reply). Events (timer ticks) arrive through control('event', ...).
-  const pending = new MapCtor();
-  const listeners = new MapCtor();
+  const pending = new Map();
+  const listeners = new Map();
   let nextRequest = 1;
   let reportUncaught = null;
 
@@ -81,103 +72,51 @@
       if (typeof args[i] === 'string') chars += args[i].length;
     }
     if (chars > maxWaitArgumentChars) {
-      throw makeError('RangeError', `${StringCtor(op)}: arguments of ${chars} characters, over the limit of ${maxWaitArgumentChars}`);
+      throw makeError('RangeError', `${String(op)}: arguments of ${chars} characters, over the limit of ${maxWaitArgumentChars}`);
     }
   }
-
-
-  // ---- bytes: BufferSource views, and latin1 strings (one character per byte), which is how
-  // bytes cross to the host. Read through the intrinsic getters: own properties cannot lie.
-  const Uint8ArrayCtor = Uint8Array;
-  const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
-  const intrinsicGetter = (object, key) => Object.getOwnPropertyDescriptor(object, key).get;
-  const arrayBufferLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
-  const typedArrayTag = intrinsicGetter(typedArrayPrototype, Symbol.toStringTag);
-  const typedArrayBuffer = intrinsicGetter(typedArrayPrototype, 'buffer');
-  const typedArrayOffset = intrinsicGetter(typedArrayPrototype, 'byteOffset');
-  const typedArrayByteLength = intrinsicGetter(typedArrayPrototype, 'byteLength');
-  const dataViewBuffer = intrinsicGetter(DataView.prototype, 'buffer');
-  const dataViewOffset = intrinsicGetter(DataView.prototype, 'byteOffset');
-  const dataViewLength = intrinsicGetter(DataView.prototype, 'byteLength');
-  const fromCharCode = String.fromCharCode;
-  const uint8Subarray = Uint8Array.prototype.subarray;
-
-  const bytes = freeze({
-    /** A Uint8Array over the same memory as an ArrayBuffer or view, or null for anything else. */
-    of(value) {
-      if (value === null || typeof value !== 'object') return null;
-      try {
-        return new Uint8ArrayCtor(value, 0, apply(arrayBufferLength, value, []));
-      } catch {
-        // not an ArrayBuffer
-      }
-      if (apply(typedArrayTag, value, []) !== undefined) {
-        return new Uint8ArrayCtor(apply(typedArrayBuffer, value, []), apply(typedArrayOffset, value, []), apply(typedArrayByteLength, value, []));
-      }
-      try {
-        return new Uint8ArrayCtor(apply(dataViewBuffer, value, []), apply(dataViewOffset, value, []), apply(dataViewLength, value, []));
-      } catch {
-        return null;
-      }
-    },
-    /** The typed array's tag (e.g. 'Uint8Array'), or undefined for anything that is not one. */
-    typedArrayTag(value) {
-      return apply(typedArrayTag, value, []);
-    },
-    toLatin1(view) {
-      const parts = [];
-      for (let i = 0; i < view.length; i += 8192) {
-        apply(arrayPush, parts, [apply(fromCharCode, undefined, apply(uint8Subarray, view, [i, i + 8192]))]);
-      }
-      return apply(arrayJoin, parts, ['']);
-    },
-    fromLatin1(text) {
-      const view = new Uint8ArrayCtor(text.length);
-      for (let i = 0; i < text.length; i++) view[i] = apply(charCodeAt, text, [i]);
-      return view;
-    },
-  });
+  const bytes = helpers.bytes(primordials);
 
   // Platform classes (URL, Headers, TextDecoder, CryptoKey...): structuredClone refuses their
   // instances with a DataCloneError, as browsers do, whichever capability made them.
-  const platformPrototypes = new WeakSetCtor();
-  const platform = freeze({
+  const platformPrototypes = new WeakSet();
+  const platform = ObjectFreeze({
     register(prototype) {
-      apply(weakSetAdd, platformPrototypes, [prototype]);
+      WeakSetPrototypeAdd(platformPrototypes, prototype);
     },
     is(value) {
-      for (let proto = getPrototypeOf(value); proto !== null; proto = getPrototypeOf(proto)) {
-        if (apply(weakSetHas, platformPrototypes, [proto])) return true;
+      for (let proto = ObjectGetPrototypeOf(value); proto !== null; proto = ObjectGetPrototypeOf(proto)) {
+        if (WeakSetPrototypeHas(platformPrototypes, proto)) return true;
       }
       return false;
     },
   });
 
-  const kit = freeze({
+  const runtime = ObjectFreeze({
     /** Synchronous host call; `args` are primitives. Throws a guest error on refusal. */
     call(op, ...args) {
-      return unwrap(apply(hostCall, undefined, [op, ...args]));
+      return unwrap(ReflectApply(hostCall, undefined, [op, ...args]));
     },
     /** Synchronous call to an asynchronous host handler: the isolate waits for the answer. */
     wait(op, ...args) {
       checkWaitArguments(op, args);
       // The answer comes back as JSON text: applySyncPromise copies only primitives.
-      return unwrap(JSONparse(hostWait.applySyncPromise(undefined, [op, ...args], { arguments: { copy: true } })));
+      return unwrap(JSONParse(hostWait.applySyncPromise(undefined, [op, ...args], { arguments: { copy: true } })));
     },
     /** Asynchronous host call; resolves or rejects with a guest value. */
     request(op, ...args) {
       const id = nextRequest++;
-      return new PromiseCtor((resolve, reject) => {
-        apply(mapSet, pending, [id, { resolve, reject }]);
-        apply(hostPost, undefined, [op, id, ...args]);
+      return new Promise((resolve, reject) => {
+        MapPrototypeSet(pending, id, { resolve, reject });
+        ReflectApply(hostPost, undefined, [op, id, ...args]);
       });
     },
     /** Fire-and-forget notice to the host. */
     notify(op, ...args) {
-      apply(hostPost, undefined, [op, 0, ...args]);
+      ReflectApply(hostPost, undefined, [op, 0, ...args]);
     },
     listen(event, handler) {
-      apply(mapSet, listeners, [event, handler]);
+      MapPrototypeSet(listeners, event, handler);
     },
     /** An error nobody can catch (a timer callback threw): it ends the execution. */
     uncaught(error) {
@@ -186,45 +125,65 @@
     error: makeError,
     /** Byte helpers shared by the capabilities that move bytes (fetch, encoding, subtle). */
     bytes,
+    /** The built-ins captured before any guest code ran (guest/primordials.js). */
+    primordials,
+    /**
+     * Whether `getter` (an intrinsic's or a platform class's accessor) accepts `value` as its
+     * receiver: a brand check that own properties and prototypes set by guest code cannot forge.
+     */
+    accepts(getter, value) {
+      try {
+        ReflectApply(getter, value, []);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     platform,
     codeOf(error) {
-      return apply(weakSetHas, codedErrors, [error]) ? apply(mapGet, errorCodes, [error]) : undefined;
+      return WeakSetPrototypeHas(codedErrors, error) ? MapPrototypeGet(errorCodes, error) : undefined;
     },
   });
 
   // What lazily installed capabilities see as `global`: the bindings as the runtime made them
   // (standard built-ins, other capabilities), not whatever the guest has put on its global since.
-  const pristine = create(null);
-  for (const name of getOwnPropertyNames(global)) {
-    const descriptor = getOwnPropertyDescriptor(global, name);
-    if (hasOwn(descriptor, 'value')) defineProperty(pristine, name, { value: descriptor.value, configurable: true });
+  const pristine = ObjectCreate(null);
+  for (const name of ObjectGetOwnPropertyNames(global)) {
+    const descriptor = ObjectGetOwnPropertyDescriptor(global, name);
+    if (ObjectHasOwn(descriptor, 'value')) ObjectDefineProperty(pristine, name, { value: descriptor.value, configurable: true });
   }
 
   const exposed = [];
   function expose(name, value) {
-    defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
-    defineProperty(pristine, name, { value, configurable: true });
-    apply(arrayPush, exposed, [name]);
+    ObjectDefineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
+    ObjectDefineProperty(pristine, name, { value, configurable: true });
+    ArrayPrototypePush(exposed, name);
   }
 
-  // A lazy capability (options.lazy[i] lists its globals) is installed when one of its globals is
+  // A lazy capability (its declaration's `lazy` lists its globals) is installed when one of its globals is
   // first read: executions that never use fetch or URL do not pay for building and freezing them.
   // Its installer gets the runtime's own bindings (`pristine`) as `global`, so a guest that put
   // its own `URL` on the global does not change how its fetch works. (A guest that replaces a
   // standard global such as Uint8Array before first use changes only its own copy of the
   // capability, which has no more authority than the guest itself: the host checks every call.)
   let freezeReachable = null;
-  function defineLazy(install, names) {
+  function defineLazy(install, declaration, limits) {
+    const names = declaration.lazy;
     let state = 'pending';
     let failure = null;
-    const values = new MapCtor();
-    const accessors = new MapCtor();
+    const values = new Map();
+    const accessors = new Map();
     function installNow() {
       if (state === 'failed') throw failure;
       if (state !== 'pending') return;
       state = 'installing';
       try {
-        install(pristine, kit, (name, value) => apply(mapSet, values, [name, value]));
+        const given = [];
+        install(pristine, runtime, (name, value) => {
+          MapPrototypeSet(values, name, value);
+          ArrayPrototypePush(given, name);
+        }, limits);
+        checkExposed(declaration, given);
       } catch (error) {
         state = 'failed';
         failure = error;
@@ -232,12 +191,12 @@
       }
       state = 'installed';
       for (const name of names) {
-        const value = apply(mapGet, values, [name]);
+        const value = MapPrototypeGet(values, name);
         // Before hardening (an eager installer used it) the harden walk freezes it with the rest.
         if (freezeReachable) freezeReachable(value);
-        const current = getOwnPropertyDescriptor(global, name);
-        if (current && current.get === apply(mapGet, accessors, [name])) {
-          defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
+        const current = ObjectGetOwnPropertyDescriptor(global, name);
+        if (current && current.get === MapPrototypeGet(accessors, name)) {
+          ObjectDefineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
         }
       }
     }
@@ -245,19 +204,19 @@
       const get = {
         get [name]() {
           installNow();
-          return apply(mapGet, values, [name]);
+          return MapPrototypeGet(values, name);
         },
       };
       const set = {
         set [name](value) {
-          defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
+          ObjectDefineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
         },
       };
-      const getter = getOwnPropertyDescriptor(get, name).get;
-      apply(mapSet, accessors, [name, getter]);
-      defineProperty(global, name, { get: getter, set: getOwnPropertyDescriptor(set, name).set, enumerable: false, configurable: true });
-      defineProperty(pristine, name, { get: getter });
-      apply(arrayPush, exposed, [name]);
+      const getter = ObjectGetOwnPropertyDescriptor(get, name).get;
+      MapPrototypeSet(accessors, name, getter);
+      ObjectDefineProperty(global, name, { get: getter, set: ObjectGetOwnPropertyDescriptor(set, name).set, enumerable: false, configurable: true });
+      ObjectDefineProperty(pristine, name, { get: getter });
+      ArrayPrototypePush(exposed, name);
     }
   }
 
@@ -267,136 +226,67 @@
   // from the snapshot gets its own global in place of the snapshot's, here too.
   expose('self', global);
 
+  // Each capability declares what its installer exposes (capability.ts); an installer that
+  // exposes anything else stops the snapshot build here (a lazy one, its first use).
+  function checkExposed(declaration, names) {
+    const declared = declaration.lazy || declaration.globals;
+    let same = names.length === declared.length;
+    for (let i = 0; same && i < names.length; i++) same = ArrayPrototypeIncludes(declared, names[i]);
+    if (!same) {
+      throw new Error(`capability ${declaration.name} exposed [${ArrayPrototypeJoin(names, ', ')}] but declares [${ArrayPrototypeJoin(declared, ', ')}]`);
+    }
+  }
+
+  // A capability's installer files run in order, with one `shared` object of their own.
+  function installerOf(parts) {
+    return (target, services, exposeTo, limits) => {
+      const shared = ObjectCreate(null);
+      for (let j = 0; j < parts.length; j++) parts[j](target, services, exposeTo, limits, shared);
+    };
+  }
+
   for (let i = 0; i < installers.length; i++) {
-    const lazyNames = options.lazy && options.lazy[i];
-    if (lazyNames) defineLazy(installers[i], lazyNames);
-    else installers[i](global, kit, expose);
+    const declaration = options.installers[i];
+    const limits = ObjectFreeze(declaration.limits);
+    const install = installerOf(installers[i]);
+    if (declaration.lazy) {
+      defineLazy(install, declaration, limits);
+      continue;
+    }
+    const before = exposed.length;
+    install(global, runtime, expose, limits);
+    checkExposed(declaration, ArrayPrototypeSlice(exposed, before));
   }
   const hardened = harden(global, exposed, options.v8Changes);
   freezeReachable = hardened.freezeReachable;
 
   // What hardening removed from the global (V8's extras) is gone for lazy installers too.
-  for (const name of getOwnPropertyNames(pristine)) {
-    if (!hasOwn(global, name)) delete pristine[name];
+  for (const name of ObjectGetOwnPropertyNames(pristine)) {
+    if (!ObjectHasOwn(global, name)) delete pristine[name];
   }
 
   // ---- running the guest function ----------------------------------------------------------
 
-  function describe(value) {
-    try {
-      if (value instanceof ErrorCtor) return value;
-    } catch {
-      // A revoked Proxy throws on instanceof; fall through.
-    }
-    try {
-      return makeError('Error', `Uncaught ${typeof value === 'string' ? value : describeValue(value)}`);
-    } catch {
-      return makeError('Error', 'Uncaught exception');
-    }
-  }
-
-  function describeValue(value) {
-    try {
-      const json = JSONstringify(value);
-      if (typeof json === 'string') return json;
-    } catch {
-      // fall through to String()
-    }
-    return StringCtor(value);
-  }
-
-  // Error text is the guest's to choose, so it is bounded like logs and results: a 50 MB message
-  // copied into the stack, split, joined and wrapped again could exhaust the isolate's heap inside
-  // V8 itself, which isolated-vm reports as a catastrophic error that takes the host down.
-  const maxErrorChars = 16 * 1024;
-
-  function bounded(text, max) {
-    const string = StringCtor(text);
-    if (string.length <= max) return string;
-    return `${apply(stringSlice, string, [0, max])}... [truncated: ${string.length - max} more characters]`;
-  }
-
-  // Only the guest's own frames: internal runtime frames say nothing useful to the user.
-  function guestStack(stack) {
-    const lines = apply(stringSplit, bounded(stack, 2 * maxErrorChars), ['\n']);
-    const kept = apply(arrayFilter, lines, [(line) => !apply(stringIncludes, line, [internalFile])]);
-    return apply(arrayJoin, kept, ['\n']);
-  }
-
-  function serializeError(raw) {
-    const error = describe(raw);
-    const envelope = { ok: false, name: 'Error', message: '', stack: '', code: undefined };
-    try {
-      envelope.code = kit.codeOf(error);
-      envelope.name = bounded(error.name, 256);
-      envelope.message = bounded(error.message, maxErrorChars);
-      envelope.stack = guestStack(error.stack);
-    } catch {
-      // An error object with throwing getters: report what we have.
-    }
-    return JSONstringify(envelope);
-  }
-
-  // Deeper results are refused: the host, and whatever serializes the result after it (an HTTP
-  // reply, a log line, a database), recurses once per level on a stack far smaller than the
-  // isolate's, and a few thousand levels would overflow it there.
-  const maxResultDepth = 256;
-
-  function nestedTooDeep(json) {
-    // A JSON text needs two characters per level: short ones cannot be too deep.
-    if (json.length < 2 * maxResultDepth) return false;
-    let depth = 0;
-    let inString = false;
-    for (let i = 0; i < json.length; i++) {
-      const c = apply(charCodeAt, json, [i]);
-      if (inString) {
-        if (c === 0x5c) i++; // a backslash escapes the next character
-        else if (c === 0x22) inString = false;
-      } else if (c === 0x22) {
-        inString = true;
-      } else if (c === 0x5b || c === 0x7b) {
-        if (++depth > maxResultDepth) return true;
-      } else if (c === 0x5d || c === 0x7d) {
-        depth--;
-      }
-    }
-    return false;
-  }
-
-  function serializeResult(value, limit) {
-    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
-      throw makeError('TypeError', `the function returned a ${typeof value}, which is not JSON-serialisable`, 'RUNTIME_ERROR');
-    }
-    const json = value === undefined ? 'null' : JSONstringify(value);
-    const text = json === undefined ? 'null' : json;
-    // Characters, a lower bound of the UTF-8 bytes the host counts exactly.
-    if (text.length > limit) {
-      throw makeError('RangeError', `result is ${text.length} bytes of JSON, over the limit of ${limit}`, 'RESULT_TOO_LARGE');
-    }
-    if (nestedTooDeep(text)) {
-      throw makeError('RangeError', `result is nested deeper than the limit of ${maxResultDepth} levels`, 'RESULT_TOO_LARGE');
-    }
-    return JSONstringify({ ok: true, json: text });
-  }
+  const envelope = helpers.envelopes(primordials, makeError, runtime.codeOf, internalFile);
 
   function prepare(paramsJson, contextJson, kind) {
     if (kind === 'module') {
       // The host's private entry module (guest/entry.js) hands us the function module's
       // namespace once its evaluation, top-level await included, is done. The handoff global
       // lives only until guest/handoff.js, evaluated before any function code, removes it.
-      namespaceReady = new PromiseCtor((resolve) => {
+      namespaceReady = new Promise((resolve) => {
         // Wrapped, because a module that exports `then` has a thenable namespace, which resolve()
         // would call instead of delivering.
         const deliver = (namespace) => resolve({ namespace });
-        defineProperty(global, '__teejsHandoff', { value: deliver, writable: false, enumerable: false, configurable: true });
+        ObjectDefineProperty(global, '__teejsHandoff', { value: deliver, writable: false, enumerable: false, configurable: true });
       });
     }
-    const context = freeze(JSONparse(contextJson));
+    const context = ObjectFreeze(JSONParse(contextJson));
     // The function's env: a plain object parsed here, frozen like the context that holds it.
-    if (context.env !== null && typeof context.env === 'object') freeze(context.env);
-    const params = JSONparse(paramsJson);
-    defineProperty(global, 'params', { value: params, writable: true, enumerable: false, configurable: true });
-    defineProperty(global, 'executionContext', { value: context, writable: true, enumerable: false, configurable: true });
+    if (context.env !== null && typeof context.env === 'object') ObjectFreeze(context.env);
+    const params = JSONParse(paramsJson);
+    ObjectDefineProperty(global, 'params', { value: params, writable: true, enumerable: false, configurable: true });
+    ObjectDefineProperty(global, 'executionContext', { value: context, writable: true, enumerable: false, configurable: true });
     return context;
   }
 
@@ -416,23 +306,23 @@
   }
 
   async function run(kind, resultLimit) {
-    const uncaught = new PromiseCtor((_, reject) => {
+    const uncaught = new Promise((_, reject) => {
       reportUncaught = reject;
     });
     try {
       const namespace = kind === 'module' ? (await namespaceReady).namespace : null;
       const entry = pickEntry(kind, namespace);
-      const value = await PromiseCtor.race([apply(entry, undefined, [params, context]), uncaught]);
-      return serializeResult(value, resultLimit);
+      const value = await Promise.race([ReflectApply(entry, undefined, [params, context]), uncaught]);
+      return envelope.result(value, resultLimit);
     } catch (error) {
-      return serializeError(error);
+      return envelope.error(error);
     }
   }
 
   function settle(id, reply) {
-    const waiter = apply(mapGet, pending, [id]);
+    const waiter = MapPrototypeGet(pending, id);
     if (!waiter) return;
-    apply(mapDelete, pending, [id]);
+    MapPrototypeDelete(pending, id);
     if (reply && reply.ok === true) waiter.resolve(reply.value);
     else {
       const failure = reply || {};
@@ -441,8 +331,8 @@
   }
 
   function emit(event, ...args) {
-    const handler = apply(mapGet, listeners, [event]);
-    if (handler) apply(handler, undefined, args);
+    const handler = MapPrototypeGet(listeners, event);
+    if (handler) ReflectApply(handler, undefined, args);
   }
 
   function control(op, a, b, c) {
@@ -459,18 +349,18 @@
       case 'event':
         return emit(a, b, c);
       default:
-        throw new ErrorCtor('unknown control operation');
+        throw new Error('unknown control operation');
     }
   }
 
   return function attach(call, wait, post) {
-    if (hostCall !== null) throw new ErrorCtor('the sandbox is already attached');
+    if (hostCall !== null) throw new Error('the sandbox is already attached');
     hostCall = call;
     hostWait = wait;
     hostPost = post;
     const { added, removed } = hardened.finish();
     for (const name of removed) delete pristine[name];
-    for (const name of added) defineProperty(pristine, name, { value: global[name], configurable: true });
+    for (const name of added) ObjectDefineProperty(pristine, name, { value: global[name], configurable: true });
     return control;
   };
 });

@@ -1,8 +1,8 @@
 // Runs once per process, last of the scripts that make the startup snapshot every sandbox is
 // created from (see ../snapshot.ts). Before it, each of the runtime's own files ran as a script
 // of its own, `__teejsParts.<name> = <the file>`, so each part is the function its file is. This
-// runs the whole bootstrap that used to run in each sandbox (capability installers, harden,
-// runtime): a sandbox starts hardened and only has to be connected to its host. That is what
+// runs the whole bootstrap (primordials, capability installers, harden, runtime) once per
+// process: a sandbox starts hardened and only has to be connected to its host. That is what
 // `__teejsAttach` does, once, before any guest code exists, removing itself first.
 //
 // No host object exists in this isolate: a snapshot can hold none. The host's channel functions
@@ -24,11 +24,18 @@
   }
 
   const installers = [];
-  for (let i = 0; i < options.installers; i++) installers.push(part(`installer${i}`));
+  for (let i = 0; i < options.installers.length; i++) {
+    const parts = [];
+    for (let j = 0; j < options.installers[i].parts; j++) parts.push(part(`installer${i}_${j}`));
+    installers.push(parts);
+  }
+  // First: the built-ins the runtime and the installers use, captured before any of them runs.
+  const primordials = part('primordials')();
   const hidden = part('intrinsics')();
   const harden = part('harden');
   const hardenWithIntrinsics = (target, exposed, v8Changes) => harden(target, exposed, v8Changes, hidden, options.overrides);
-  const attach = part('runtime')(hardenWithIntrinsics, options, installers);
+  const helpers = { bytes: part('bytes'), envelopes: part('envelopes') };
+  const attach = part('runtime')(hardenWithIntrinsics, options, installers, primordials, helpers);
 
   Object.defineProperty(global, '__teejsAttach', {
     configurable: true,

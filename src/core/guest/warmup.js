@@ -1,7 +1,7 @@
 // isolated-vm's snapshot "warm-up" script: it runs in a throwaway context after the snapshot's
 // scripts ran there too, so that V8 compiles the functions an execution always calls (attach,
 // prepare, run, serializing a result or an error, console) and keeps their bytecode in the
-// snapshot. Without it every sandbox compiled them again on first call (about 0.3 ms). Nothing
+// snapshot: without it every sandbox compiled them again on first call (docs/bench.md). Nothing
 // of this context is kept: only compiled code, shared with the snapshot's own context.
 (function warmUp(global) {
   'use strict';

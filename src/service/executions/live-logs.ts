@@ -12,7 +12,7 @@
 // - a follower holds an index, never a copy of the lines: a slow client only makes the stream
 //   wait (the response's backpressure), the server buffers nothing for it.
 import type { FastifyBaseLogger } from 'fastify';
-import type { LogEntry } from '../../core/types.ts';
+import type { LogEntry } from '../../core/index.ts';
 import type { Store } from '../../store/index.ts';
 
 /** How often a batch of lines goes to the store (several nodes only). */

@@ -25,7 +25,7 @@
 import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { LogEntry } from '../../core/types.ts';
+import type { LogEntry } from '../../core/index.ts';
 import type { ExecutionRecord } from '../../store/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';

@@ -3,9 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ExecutionFailure } from '../../core/failure.ts';
-import { encodeParams } from '../../core/params.ts';
-import { defaultLimits } from '../../core/limits.ts';
+import { defaultLimits, encodeParams, ExecutionFailure } from '../../core/index.ts';
 import type { ExecutionRecord, FunctionRecord } from '../../store/index.ts';
 import { overOperatorMaxima } from '../functions/maxima.ts';
 import { Receipt } from '../attestation/schemas.ts';

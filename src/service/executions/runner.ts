@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SigningKey } from '../../attestation/keys.ts';
 import { signResult, type ReceiptInputs } from '../../attestation/receipt.ts';
-import type { ExecutionRequest, ExecutionResult, LogEntry } from '../../core/types.ts';
+import type { ExecutionRequest, ExecutionResult, LogEntry } from '../../core/index.ts';
 import type { Executor } from '../../executor/executor.ts';
 import type { ExecutionOutcome, ExecutionRecord, ExecutionTrigger, FunctionCode, FunctionRecord, FunctionVersion, QueuedUser, Store } from '../../store/index.ts';
 import type { ServiceConfig } from '../config.ts';

@@ -8,13 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { checkModuleSet, checkSyntax } from '../../core/compile-check.ts';
-import { checkedEnv, maxEnvEntries, maxEnvValueBytes } from '../../core/env.ts';
-import { ExecutionFailure } from '../../core/failure.ts';
-import { maxModules } from '../../core/module-set.ts';
-import { detectForm, detectLanguage } from '../../core/source.ts';
+import { checkedEnv, checkLimit, checkModuleSet, checkSyntax, detectForm, detectLanguage, ExecutionFailure, limitBounds, LimitError, maxEnvEntries, maxEnvValueBytes, maxModules, parseHostPattern, secretLimits, type LimitName } from '../../core/index.ts';
 import { overOperatorMaxima } from './maxima.ts';
-import { checkLimit, LimitError, limitBounds, type LimitName } from '../../core/limits.ts';
 import type { FunctionCode, FunctionPatch, FunctionRecord, FunctionVersion } from '../../store/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceConfig } from '../config.ts';
@@ -22,10 +17,13 @@ import type { ServiceContext } from '../context.ts';
 import { ApiError, notFound, quotaExceeded } from '../errors.ts';
 import { IdempotencyHeaders, idempotencyKeyOf, outstanding, reserve } from '../idempotency.ts';
 import { errors, Id, IntegerParam, noNul, nullable, PageQuery, pageOf, pageSize, stringEnum, Timestamp } from '../schemas.ts';
-import { parseHostPattern } from '../../core/ext/fetch/policy.ts';
 
 const FunctionName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'unique per user: letters, digits, . _ -, at most 64' });
-export const SecretName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: 'letters, digits, _ . -, at most 128' });
+// As long as the core lets a guest ask for (secretLimits, ext/secrets): a stored secret can always be read.
+export const SecretName = Type.String({
+  pattern: `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,${secretLimits.maxNameLength - 1}}$`,
+  description: `letters, digits, _ . -, at most ${secretLimits.maxNameLength}`,
+});
 const HostName = Type.String({
   minLength: 1,
   maxLength: 253,

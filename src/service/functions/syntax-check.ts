@@ -4,7 +4,7 @@
 // nothing runs: the source is only compiled, in a small throwaway isolate (core/compile-check).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { checkSyntax } from '../../core/compile-check.ts';
+import { checkSyntax } from '../../core/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';
 import { ApiError } from '../errors.ts';

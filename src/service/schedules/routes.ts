@@ -4,9 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { ExecutionFailure } from '../../core/failure.ts';
-import { defaultLimits } from '../../core/limits.ts';
-import { encodeParams } from '../../core/params.ts';
+import { defaultLimits, encodeParams, ExecutionFailure } from '../../core/index.ts';
 import type { Schedule, SchedulePatch } from '../../store/index.ts';
 import { userIdOf } from '../auth/plugin.ts';
 import type { ServiceContext } from '../context.ts';

@@ -1,7 +1,7 @@
 // Secret values a function logs, returns or puts in an error are replaced by [REDACTED] before
 // the execution is stored or answered. This protects against accidents (a token logged while
 // debugging), not against a function set on leaking: that one can always encode the value.
-import type { ExecutionResult } from '../../core/types.ts';
+import type { ExecutionResult } from '../../core/index.ts';
 
 export const redactedMarker = '[REDACTED]';
 

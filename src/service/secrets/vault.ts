@@ -1,6 +1,6 @@
 // The executor's view of the encrypted store: secrets.get(name) in a guest asks for the
 // executing user's secret, decrypted on demand and never cached.
-import type { SecretStore } from '../../core/ext/secrets/store.ts';
+import type { SecretStore } from '../../core/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { SecretCipher } from './cipher.ts';
 

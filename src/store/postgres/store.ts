@@ -3,7 +3,7 @@
 // claiming queued executions, an advisory lock around migrations.
 import pg from 'pg';
 import type { Receipt } from '../../attestation/receipt.ts';
-import type { ErrorCode, LogEntry } from '../../core/types.ts';
+import type { ErrorCode, LogEntry } from '../../core/index.ts';
 import { checkNotNewer, loadMigrations } from '../migrations.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';
 import type {

@@ -3,7 +3,7 @@
 // interleave with another request of this process.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Receipt } from '../../attestation/receipt.ts';
-import type { ErrorCode, LogEntry } from '../../core/types.ts';
+import type { ErrorCode, LogEntry } from '../../core/index.ts';
 import { checkNotNewer, loadMigrations } from '../migrations.ts';
 import { backstopPages, Checkpointer } from './checkpointer.ts';
 import { jsonText, pageOf, parseCursor, rowReaders } from '../rows.ts';

@@ -1,6 +1,6 @@
 // A real capability for tests: its operations answer after a delay, and it records whether the
 // execution's end released what was still pending.
-import { guestScript, type Capability } from '../../../src/core/capability.ts';
+import { defineCapability, type Capability } from '../../../src/core/capability.ts';
 import { GuestError } from '../../../src/core/failure.ts';
 
 export interface SlowRecord {
@@ -16,9 +16,11 @@ function delayOf(ms: unknown): number {
 }
 
 export function slowCapability(record: SlowRecord): Capability {
-  return {
+  return defineCapability({
     name: 'slow',
-    ...guestScript(new URL('./guest.js', import.meta.url)),
+    guest: new URL('./guest.js', import.meta.url),
+    globals: ['slow'],
+    operations: { requests: ['wait'], waits: ['block'] },
     start(scope) {
       const answerAfter = (ms: unknown) =>
         new Promise<string>((resolve) => {
@@ -36,5 +38,5 @@ export function slowCapability(record: SlowRecord): Capability {
         });
       return { requests: { wait: answerAfter }, waits: { block: answerAfter } };
     },
-  };
+  });
 }

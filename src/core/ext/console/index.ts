@@ -1,14 +1,22 @@
 // console: log, info, warn, error, debug, captured into the result's logs. The guest formats
 // its arguments; the host only bounds what it keeps (entries and bytes per execution).
-import { guestScript, type Capability } from '../../capability.ts';
+import { defineCapability } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
 import type { LogLevel } from '../../types.ts';
 
 const levels: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'debug']);
 
-export const consoleCapability: Capability = {
+export const consoleCapability = defineCapability({
   name: 'console',
-  ...guestScript(new URL('./guest.js', import.meta.url)),
+  guest: new URL('./guest.js', import.meta.url),
+  globals: ['console'],
+  operations: { calls: ['write'] },
+  limits: {
+    // One message is cut here rather than copied whole to the host, which keeps at most 1 MB
+    // of output per execution by default anyway: copying a 50 MB string took the host's thread
+    // for over 100 ms per call.
+    maxMessageChars: 1024 * 1024,
+  },
   start(scope) {
     return {
       calls: {
@@ -21,4 +29,4 @@ export const consoleCapability: Capability = {
       },
     };
   },
-};
+});

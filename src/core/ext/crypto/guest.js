@@ -1,19 +1,18 @@
 // Guest side of `crypto`: hashing and randomness are computed on the host (Node's crypto), and
 // only strings and numbers cross. getRandomValues fills the guest's own typed array in place.
-(function installCrypto(global, kit, expose) {
+(function installCrypto(global, runtime, expose, limits) {
   'use strict';
 
-  const { apply } = Reflect;
+  const {
+    NumberIsInteger, SetPrototypeHas, Uint8ArrayPrototypeSet,
+  } = runtime.primordials;
   const integerArrayTags = new Set([
     'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
     'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
   ]);
-  const setHas = Set.prototype.has;
-  const uint8Set = Uint8Array.prototype.set;
-  const isInteger = Number.isInteger;
-  // The host's bound (ext/crypto/index.ts), checked here first so that a longer string is never
+  // The host's bounds (ext/crypto/index.ts), checked here first so that a longer string is never
   // copied out of the isolate only to be refused.
-  const maxHashInputLength = 16 * 1024 * 1024;
+  const { maxHashInputLength, maxRandomBytes, maxRandomValuesBytes } = limits;
 
   const crypto = {
     sha256(data) {
@@ -21,30 +20,30 @@
       if (data.length > maxHashInputLength) {
         throw new RangeError(`crypto.sha256(data): data longer than ${maxHashInputLength} characters`);
       }
-      return kit.call('crypto.sha256', data);
+      return runtime.call('crypto.sha256', data);
     },
     randomBytes(n) {
-      if (typeof n !== 'number' || !isInteger(n) || n < 1 || n > 1024) {
-        throw new RangeError('crypto.randomBytes(n): n must be an integer from 1 to 1024');
+      if (typeof n !== 'number' || !NumberIsInteger(n) || n < 1 || n > maxRandomBytes) {
+        throw new RangeError(`crypto.randomBytes(n): n must be an integer from 1 to ${maxRandomBytes}`);
       }
-      return kit.call('crypto.randomBytes', n);
+      return runtime.call('crypto.randomBytes', n);
     },
     randomUUID() {
-      return kit.call('crypto.randomUUID');
+      return runtime.call('crypto.randomUUID');
     },
     getRandomValues(array) {
-      const tag = array === null || typeof array !== 'object' ? undefined : kit.bytes.typedArrayTag(array);
-      if (!apply(setHas, integerArrayTags, [tag])) {
+      const tag = array === null || typeof array !== 'object' ? undefined : runtime.bytes.typedArrayTag(array);
+      if (!SetPrototypeHas(integerArrayTags, tag)) {
         throw new TypeError('crypto.getRandomValues: argument must be an integer-typed array');
       }
       // Through the intrinsic getters: an own `byteLength` on the array cannot change the size.
-      const view = kit.bytes.of(array);
-      if (view.length > 65536) {
-        throw new RangeError(`crypto.getRandomValues: ${view.length} bytes requested, the limit is 65536`);
+      const view = runtime.bytes.of(array);
+      if (view.length > maxRandomValuesBytes) {
+        throw new RangeError(`crypto.getRandomValues: ${view.length} bytes requested, the limit is ${maxRandomValuesBytes}`);
       }
       if (view.length === 0) return array;
       // One byte per character (latin1): the cheapest primitive that carries raw bytes.
-      apply(uint8Set, view, [kit.bytes.fromLatin1(kit.call('crypto.randomBinary', view.length))]);
+      Uint8ArrayPrototypeSet(view, runtime.bytes.fromLatin1(runtime.call('crypto.randomBinary', view.length)));
       return array;
     },
   };

@@ -2,12 +2,16 @@
 // it computed by Node's crypto on the host; the guest gets strings.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { deterministicBytes } from '../determinism/index.ts';
-import { guestScript, type Capability } from '../../capability.ts';
+import { defineCapability } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
 
-/** Hashing a larger string would copy it across the boundary for little purpose. */
-export const maxHashInputLength = 16 * 1024 * 1024;
-const maxRandomValuesBytes = 65536;
+const cryptoLimits = Object.freeze({
+  /** Hashing a larger string would copy it across the boundary for little purpose. */
+  maxHashInputLength: 16 * 1024 * 1024,
+  maxRandomBytes: 1024,
+  /** getRandomValues, as the Web Crypto standard bounds it. */
+  maxRandomValuesBytes: 65536,
+});
 
 function byteCount(n: unknown, max: number, what: string): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max) {
@@ -16,10 +20,14 @@ function byteCount(n: unknown, max: number, what: string): number {
   return n;
 }
 
-export const cryptoCapability: Capability = {
+export const cryptoCapability = defineCapability({
   name: 'crypto',
-  ...guestScript(new URL('./guest.js', import.meta.url)),
+  guest: new URL('./guest.js', import.meta.url),
+  globals: ['crypto'],
+  operations: { calls: ['sha256', 'randomBytes', 'randomBinary', 'randomUUID'] },
+  limits: cryptoLimits,
   start(scope) {
+    const { maxHashInputLength, maxRandomBytes, maxRandomValuesBytes } = cryptoLimits;
     // A deterministic execution reads seeded bytes instead (ext/determinism).
     const seeded = deterministicBytes(scope);
     const bytes = seeded ?? ((n: number) => randomBytes(n));
@@ -33,7 +41,7 @@ export const cryptoCapability: Capability = {
           return createHash('sha256').update(data, 'utf8').digest('hex');
         },
         randomBytes(n) {
-          return bytes(byteCount(n, 1024, 'crypto.randomBytes')).toString('base64');
+          return bytes(byteCount(n, maxRandomBytes, 'crypto.randomBytes')).toString('base64');
         },
         randomBinary(n) {
           return bytes(byteCount(n, maxRandomValuesBytes, 'crypto.getRandomValues')).toString('latin1');
@@ -49,4 +57,4 @@ export const cryptoCapability: Capability = {
       },
     };
   },
-};
+});

@@ -8,33 +8,32 @@
 // The wrapper Date constructs real Date objects: Date.prototype and everything on it are the
 // built-in ones, `new Date() instanceof Date` holds and Date.prototype.constructor is the
 // wrapper.
-(function installDeterminism(global, kit) {
+(function installDeterminism(global, runtime) {
   'use strict';
 
-  const { apply, construct, defineProperty } = Reflect;
+  const {
+    Number, NumberParseInt, ReflectApply, ReflectConstruct, ReflectDefineProperty,
+    StringPrototypeIndexOf, StringPrototypeSlice,
+  } = runtime.primordials;
   // From `global`: inside this function the name Date is the wrapper's own.
   const RealDate = global.Date;
   const realNow = RealDate.now;
   const realRandom = Math.random;
   const realToString = RealDate.prototype.toString;
-  const parseInt = Number.parseInt;
-  const stringSlice = String.prototype.slice;
-  const stringIndexOf = String.prototype.indexOf;
-  const NumberCtor = Number;
 
   // undefined: not asked yet; null: not deterministic; else the PRNG state and the clock.
   let state;
 
   function mode() {
     if (state === undefined) {
-      const config = kit.call('determinism.config');
+      const config = runtime.call('determinism.config');
       if (config === '') state = null;
       else {
         // "<32 hex digits of seed>:<start time in ms>"
-        const colon = apply(stringIndexOf, config, [':']);
-        const seed = apply(stringSlice, config, [0, colon]);
-        const word = (i) => parseInt(apply(stringSlice, seed, [i * 8, i * 8 + 8]), 16) >>> 0;
-        state = { a: word(0), b: word(1), c: word(2), d: word(3), clock: NumberCtor(apply(stringSlice, config, [colon + 1])) };
+        const colon = StringPrototypeIndexOf(config, ':');
+        const seed = StringPrototypeSlice(config, 0, colon);
+        const word = (i) => NumberParseInt(StringPrototypeSlice(seed, i * 8, i * 8 + 8), 16) >>> 0;
+        state = { a: word(0), b: word(1), c: word(2), d: word(3), clock: Number(StringPrototypeSlice(config, colon + 1)) };
         // Mixes the seed in, as sfc32's authors advise.
         for (let i = 0; i < 12; i++) next(state);
       }
@@ -54,7 +53,7 @@
 
   function now() {
     const s = mode();
-    if (s === null) return apply(realNow, RealDate, []);
+    if (s === null) return ReflectApply(realNow, RealDate, []);
     const at = s.clock;
     s.clock += 1;
     return at;
@@ -63,20 +62,20 @@
   const random = {
     random() {
       const s = mode();
-      return s === null ? apply(realRandom, Math, []) : next(s) / 4294967296;
+      return s === null ? ReflectApply(realRandom, Math, []) : next(s) / 4294967296;
     },
   }.random;
 
   const Date = function Date(...args) {
-    if (new.target === undefined) return apply(realToString, new RealDate(now()), []);
-    return args.length === 0 ? construct(RealDate, [now()], new.target) : construct(RealDate, args, new.target);
+    if (new.target === undefined) return ReflectApply(realToString, new RealDate(now()), []);
+    return args.length === 0 ? ReflectConstruct(RealDate, [now()], new.target) : ReflectConstruct(RealDate, args, new.target);
   };
-  defineProperty(Date, 'length', { value: 7, configurable: true });
-  defineProperty(Date, 'prototype', { value: RealDate.prototype, writable: false, enumerable: false, configurable: false });
-  defineProperty(Date, 'now', { value: { now() { return now(); } }.now, writable: true, enumerable: false, configurable: true });
-  defineProperty(Date, 'parse', { value: RealDate.parse, writable: true, enumerable: false, configurable: true });
-  defineProperty(Date, 'UTC', { value: RealDate.UTC, writable: true, enumerable: false, configurable: true });
-  defineProperty(RealDate.prototype, 'constructor', { value: Date, writable: true, enumerable: false, configurable: true });
-  defineProperty(global, 'Date', { value: Date, writable: true, enumerable: false, configurable: true });
-  defineProperty(Math, 'random', { value: random, writable: true, enumerable: false, configurable: true });
+  ReflectDefineProperty(Date, 'length', { value: 7, configurable: true });
+  ReflectDefineProperty(Date, 'prototype', { value: RealDate.prototype, writable: false, enumerable: false, configurable: false });
+  ReflectDefineProperty(Date, 'now', { value: { now() { return now(); } }.now, writable: true, enumerable: false, configurable: true });
+  ReflectDefineProperty(Date, 'parse', { value: RealDate.parse, writable: true, enumerable: false, configurable: true });
+  ReflectDefineProperty(Date, 'UTC', { value: RealDate.UTC, writable: true, enumerable: false, configurable: true });
+  ReflectDefineProperty(RealDate.prototype, 'constructor', { value: Date, writable: true, enumerable: false, configurable: true });
+  ReflectDefineProperty(global, 'Date', { value: Date, writable: true, enumerable: false, configurable: true });
+  ReflectDefineProperty(Math, 'random', { value: random, writable: true, enumerable: false, configurable: true });
 });

@@ -7,11 +7,14 @@
 //   execution id and start time give the same random numbers, bytes, UUIDs and clock readings.
 // - Outside a deterministic execution the guest gets '' and uses the built-ins unchanged.
 import { createCipheriv, createHash, type Cipheriv } from 'node:crypto';
-import { guestScript, type Capability, type ExecutionScope } from '../../capability.ts';
+import { defineCapability, type ExecutionScope } from '../../capability.ts';
 
-export const determinismCapability: Capability = {
+export const determinismCapability = defineCapability({
   name: 'determinism',
-  ...guestScript(new URL('./guest.js', import.meta.url)),
+  guest: new URL('./guest.js', import.meta.url),
+  // No globals of its own: it replaces Math.random and Date, which every capability that reads
+  // the clock or randomness while installing must come after.
+  operations: { calls: ['config'] },
   start(scope) {
     return {
       calls: {
@@ -23,7 +26,7 @@ export const determinismCapability: Capability = {
       },
     };
   },
-};
+});
 
 /**
  * The seeded bytes of a deterministic execution: AES-256-CTR keystream under a key derived from

@@ -1,42 +1,30 @@
 // Guest side of text and base64 encoding: TextEncoder, TextDecoder (UTF-8, UTF-16LE/BE and
 // windows-1252, as the Encoding Standard decodes them), atob and btoa (forgiving base64).
 // Plain JavaScript inside the isolate: no host call, nothing crosses.
-(function installEncoding(global, kit, expose) {
+(function installEncoding(global, runtime, expose) {
   'use strict';
 
-  const { apply } = Reflect;
-  const { defineProperty } = Object;
-  const StringCtor = String;
-  const TypeErrorCtor = TypeError;
-  const RangeErrorCtor = RangeError;
-  const Uint8ArrayCtor = Uint8Array;
-  const fromCharCode = String.fromCharCode;
-  const charCodeAt = String.prototype.charCodeAt;
-  const toLowerCase = String.prototype.toLowerCase;
-  const stringReplace = String.prototype.replace;
-  const arrayJoin = Array.prototype.join;
-  const arrayPush = Array.prototype.push;
-  const Uint16ArrayCtor = Uint16Array;
-  const uint16Subarray = Uint16Array.prototype.subarray;
-  const stringSlice = String.prototype.slice;
-  const uint8Slice = Uint8Array.prototype.slice;
-  const uint8Set = Uint8Array.prototype.set;
-  const toStringTag = Symbol.toStringTag;
+  const {
+    ArrayPrototypeJoin, ArrayPrototypePush, ObjectDefineProperty, RangeError, ReflectApply, String,
+    StringFromCharCode, StringPrototypeCharCodeAt, StringPrototypeReplace, StringPrototypeSlice,
+    StringPrototypeToLowerCase, SymbolToStringTag, TypeError, Uint16Array,
+    Uint16ArrayPrototypeSubarray, Uint8Array, Uint8ArrayPrototypeSet, Uint8ArrayPrototypeSlice,
+  } = runtime.primordials;
   // DOMException comes from the web capability, installed before this one.
   const DOMExceptionCtor = global.DOMException;
 
   // ---- bytes of a BufferSource, read through the intrinsics (own properties cannot lie) ----
 
-  const { of: bufferSourceBytes, typedArrayTag: typedArrayTagOf } = kit.bytes;
+  const { of: bufferSourceBytes, typedArrayTag: typedArrayTagOf } = runtime.bytes;
 
   /** A string of `count` UTF-16 code units from `units`, without one huge argument list. */
   function codeUnitsToString(units, start, count) {
     const parts = [];
     for (let i = start; i < count; i += 8192) {
       const end = i + 8192 < count ? i + 8192 : count;
-      apply(arrayPush, parts, [apply(fromCharCode, undefined, apply(uint16Subarray, units, [i, end]))]);
+      ArrayPrototypePush(parts, ReflectApply(StringFromCharCode, undefined, Uint16ArrayPrototypeSubarray(units, i, end)));
     }
-    return apply(arrayJoin, parts, ['']);
+    return ArrayPrototypeJoin(parts, '');
   }
 
   // ---- UTF-8 ---------------------------------------------------------------------------------
@@ -44,16 +32,16 @@
   /** UTF-8 bytes of a string; lone surrogates become U+FFFD, as USVString conversion does. */
   function utf8Encode(text) {
     const length = text.length;
-    const out = new Uint8ArrayCtor(length * 3);
+    const out = new Uint8Array(length * 3);
     let n = 0;
     for (let i = 0; i < length; i++) {
-      let c = apply(charCodeAt, text, [i]);
+      let c = StringPrototypeCharCodeAt(text, i);
       if (c < 0x80) {
         out[n++] = c;
         continue;
       }
       if (c >= 0xd800 && c <= 0xdfff) {
-        const next = i + 1 < length ? apply(charCodeAt, text, [i + 1]) : 0;
+        const next = i + 1 < length ? StringPrototypeCharCodeAt(text, i + 1) : 0;
         if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
           c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
           i++;
@@ -75,7 +63,7 @@
         out[n++] = 0x80 | (c & 0x3f);
       }
     }
-    return apply(uint8Slice, out, [0, n]);
+    return Uint8ArrayPrototypeSlice(out, 0, n);
   }
 
   /**
@@ -84,10 +72,10 @@
    */
   function utf8Decode(bytes, state, flush, fatal) {
     // At most one unit per byte, plus a U+FFFD for a sequence left over from an earlier chunk.
-    const out = { units: new Uint16ArrayCtor(bytes.length + 2), count: 0 };
+    const out = { units: new Uint16Array(bytes.length + 2), count: 0 };
     let { needed, seen, codePoint, lower, upper } = state;
     const fail = () => {
-      if (fatal) throw new TypeErrorCtor('The encoded data was not valid for encoding utf-8');
+      if (fatal) throw new TypeError('The encoded data was not valid for encoding utf-8');
       out.units[out.count++] = 0xfffd;
     };
     for (let i = 0; i < bytes.length; i++) {
@@ -144,12 +132,12 @@
   }
 
   function utf16Decode(bytes, state, flush, fatal, bigEndian) {
-    const out = { units: new Uint16ArrayCtor(bytes.length + 3), count: 0 };
+    const out = { units: new Uint16Array(bytes.length + 3), count: 0 };
     let input = bytes;
     if (state.leftover !== null) {
-      const joined = new Uint8ArrayCtor(bytes.length + 1);
+      const joined = new Uint8Array(bytes.length + 1);
       joined[0] = state.leftover;
-      apply(uint8Set, joined, [bytes, 1]);
+      Uint8ArrayPrototypeSet(joined, bytes, 1);
       input = joined;
       state.leftover = null;
     }
@@ -164,12 +152,12 @@
           out.units[out.count++] = unit;
           continue;
         }
-        if (fatal) throw new TypeErrorCtor(`The encoded data was not valid for encoding utf-16${bigEndian ? 'be' : 'le'}`);
+        if (fatal) throw new TypeError(`The encoded data was not valid for encoding utf-16${bigEndian ? 'be' : 'le'}`);
         out.units[out.count++] = 0xfffd;
       }
       if (unit >= 0xd800 && unit <= 0xdbff) state.lead = unit;
       else if (unit >= 0xdc00 && unit <= 0xdfff) {
-        if (fatal) throw new TypeErrorCtor(`The encoded data was not valid for encoding utf-16${bigEndian ? 'be' : 'le'}`);
+        if (fatal) throw new TypeError(`The encoded data was not valid for encoding utf-16${bigEndian ? 'be' : 'le'}`);
         out.units[out.count++] = 0xfffd;
       } else out.units[out.count++] = unit;
     }
@@ -177,7 +165,7 @@
     if (flush && (state.lead !== null || state.leftover !== null)) {
       state.lead = null;
       state.leftover = null;
-      if (fatal) throw new TypeErrorCtor(`The encoded data was not valid for encoding utf-16${bigEndian ? 'be' : 'le'}`);
+      if (fatal) throw new TypeError(`The encoded data was not valid for encoding utf-16${bigEndian ? 'be' : 'le'}`);
       out.units[out.count++] = 0xfffd;
     }
     return out;
@@ -190,7 +178,7 @@
     0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
   ];
   function windows1252Decode(bytes) {
-    const out = { units: new Uint16ArrayCtor(bytes.length), count: bytes.length };
+    const out = { units: new Uint16Array(bytes.length), count: bytes.length };
     for (let i = 0; i < bytes.length; i++) {
       const byte = bytes[i];
       out.units[i] = byte >= 0x80 && byte <= 0x9f ? windows1252High[byte - 0x80] : byte;
@@ -227,9 +215,9 @@
     #state = null;
     #bomSeen = false;
     constructor(label = 'utf-8', options = undefined) {
-      const key = apply(toLowerCase, apply(stringReplace, StringCtor(label), [asciiWhitespaceEdges, '']), []);
+      const key = StringPrototypeToLowerCase(StringPrototypeReplace(String(label), asciiWhitespaceEdges, ''));
       const encoding = encodingOf(key);
-      if (encoding === undefined) throw new RangeErrorCtor(`The encoding label provided ('${StringCtor(label)}') is not supported.`);
+      if (encoding === undefined) throw new RangeError(`The encoding label provided ('${String(label)}') is not supported.`);
       this.#encoding = encoding;
       this.#fatal = options !== undefined && options !== null && !!options.fatal;
       this.#ignoreBOM = options !== undefined && options !== null && !!options.ignoreBOM;
@@ -245,10 +233,10 @@
     }
     decode(input = undefined, options = undefined) {
       let bytes;
-      if (input === undefined) bytes = new Uint8ArrayCtor(0);
+      if (input === undefined) bytes = new Uint8Array(0);
       else {
         bytes = bufferSourceBytes(input);
-        if (bytes === null) throw new TypeErrorCtor('TextDecoder.decode: the input must be an ArrayBuffer or an ArrayBufferView');
+        if (bytes === null) throw new TypeError('TextDecoder.decode: the input must be an ArrayBuffer or an ArrayBufferView');
       }
       const stream = options !== undefined && options !== null && !!options.stream;
       if (this.#state === null) {
@@ -273,37 +261,37 @@
       return codeUnitsToString(out.units, start, out.count);
     }
   }
-  defineProperty(TextDecoder.prototype, toStringTag, { value: 'TextDecoder', configurable: true });
+  ObjectDefineProperty(TextDecoder.prototype, SymbolToStringTag, { value: 'TextDecoder', configurable: true });
 
   class TextEncoder {
     get encoding() {
       return 'utf-8';
     }
     encode(input = '') {
-      return utf8Encode(StringCtor(input));
+      return utf8Encode(String(input));
     }
     encodeInto(source, destination) {
-      const text = StringCtor(source);
+      const text = String(source);
       if (typedArrayTagOf(destination) !== 'Uint8Array') {
-        throw new TypeErrorCtor('TextEncoder.encodeInto: the destination must be a Uint8Array');
+        throw new TypeError('TextEncoder.encodeInto: the destination must be a Uint8Array');
       }
       const capacity = bufferSourceBytes(destination).length;
       let read = 0;
       let written = 0;
       while (read < text.length) {
         // One code point at a time, so a character never ends up half-written.
-        const c = apply(charCodeAt, text, [read]);
-        const pair = c >= 0xd800 && c <= 0xdbff && read + 1 < text.length && (apply(charCodeAt, text, [read + 1]) & 0xfc00) === 0xdc00;
-        const encoded = utf8Encode(pair ? fromCharCode(c, apply(charCodeAt, text, [read + 1])) : fromCharCode(c));
+        const c = StringPrototypeCharCodeAt(text, read);
+        const pair = c >= 0xd800 && c <= 0xdbff && read + 1 < text.length && (StringPrototypeCharCodeAt(text, read + 1) & 0xfc00) === 0xdc00;
+        const encoded = utf8Encode(pair ? StringFromCharCode(c, StringPrototypeCharCodeAt(text, read + 1)) : StringFromCharCode(c));
         if (written + encoded.length > capacity) break;
-        apply(uint8Set, destination, [encoded, written]);
+        Uint8ArrayPrototypeSet(destination, encoded, written);
         written += encoded.length;
         read += pair ? 2 : 1;
       }
       return { read, written };
     }
   }
-  defineProperty(TextEncoder.prototype, toStringTag, { value: 'TextEncoder', configurable: true });
+  ObjectDefineProperty(TextEncoder.prototype, SymbolToStringTag, { value: 'TextEncoder', configurable: true });
 
   // ---- base64 --------------------------------------------------------------------------------
 
@@ -311,8 +299,8 @@
   let sextets = null;
   function sextetTable() {
     if (sextets === null) {
-      sextets = new Uint8ArrayCtor(128).fill(255);
-      for (let i = 0; i < 64; i++) sextets[apply(charCodeAt, alphabet, [i])] = i;
+      sextets = new Uint8Array(128).fill(255);
+      for (let i = 0; i < 64; i++) sextets[StringPrototypeCharCodeAt(alphabet, i)] = i;
     }
     return sextets;
   }
@@ -323,14 +311,14 @@
   }
 
   function btoa(data) {
-    if (arguments.length === 0) throw new TypeErrorCtor('btoa: 1 argument required, but only 0 present');
-    const text = StringCtor(data);
+    if (arguments.length === 0) throw new TypeError('btoa: 1 argument required, but only 0 present');
+    const text = String(data);
     const out = [];
     const length = text.length;
     for (let i = 0; i < length; i += 3) {
-      const a = apply(charCodeAt, text, [i]);
-      const b = i + 1 < length ? apply(charCodeAt, text, [i + 1]) : 0;
-      const c = i + 2 < length ? apply(charCodeAt, text, [i + 2]) : 0;
+      const a = StringPrototypeCharCodeAt(text, i);
+      const b = i + 1 < length ? StringPrototypeCharCodeAt(text, i + 1) : 0;
+      const c = i + 2 < length ? StringPrototypeCharCodeAt(text, i + 2) : 0;
       if (a > 0xff || b > 0xff || c > 0xff) throw invalidCharacter('btoa: the string contains characters outside of the Latin1 range');
       const bits = (a << 16) | (b << 8) | c;
       out[out.length] = alphabet[bits >> 18];
@@ -338,23 +326,23 @@
       out[out.length] = i + 1 < length ? alphabet[(bits >> 6) & 63] : '=';
       out[out.length] = i + 2 < length ? alphabet[bits & 63] : '=';
     }
-    return apply(arrayJoin, out, ['']);
+    return ArrayPrototypeJoin(out, '');
   }
 
   /** The forgiving-base64 decode of the HTML standard. */
   function atob(data) {
-    if (arguments.length === 0) throw new TypeErrorCtor('atob: 1 argument required, but only 0 present');
-    let text = apply(stringReplace, StringCtor(data), [asciiWhitespace, '']);
+    if (arguments.length === 0) throw new TypeError('atob: 1 argument required, but only 0 present');
+    let text = StringPrototypeReplace(String(data), asciiWhitespace, '');
     if (text.length % 4 === 0) {
-      if (text[text.length - 1] === '=') text = text[text.length - 2] === '=' ? apply(stringSlice, text, [0, -2]) : apply(stringSlice, text, [0, -1]);
+      if (text[text.length - 1] === '=') text = text[text.length - 2] === '=' ? StringPrototypeSlice(text, 0, -2) : StringPrototypeSlice(text, 0, -1);
     }
     if (text.length % 4 === 1) throw invalidCharacter('atob: the string to be decoded is not correctly encoded');
-    const out = { units: new Uint16ArrayCtor(text.length), count: 0 };
+    const out = { units: new Uint16Array(text.length), count: 0 };
     const table = sextetTable();
     let buffer = 0;
     let bits = 0;
     for (let i = 0; i < text.length; i++) {
-      const code = apply(charCodeAt, text, [i]);
+      const code = StringPrototypeCharCodeAt(text, i);
       const value = code < 128 ? table[code] : 255;
       if (value === 255) throw invalidCharacter('atob: the string to be decoded is not correctly encoded');
       buffer = (buffer << 6) | value;
@@ -367,7 +355,7 @@
     return codeUnitsToString(out.units, 0, out.count);
   }
 
-  for (const Class of [TextEncoder, TextDecoder]) kit.platform.register(Class.prototype);
+  for (const Class of [TextEncoder, TextDecoder]) runtime.platform.register(Class.prototype);
   expose('TextEncoder', TextEncoder);
   expose('TextDecoder', TextDecoder);
   expose('atob', atob);

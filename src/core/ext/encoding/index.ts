@@ -1,12 +1,14 @@
 // encoding: TextEncoder, TextDecoder, atob and btoa. They live entirely in the guest
 // (guest.js), so text never crosses to the host to be encoded.
-import { guestScript, type Capability } from '../../capability.ts';
+import { defineCapability } from '../../capability.ts';
 
-export const encodingCapability: Capability = {
+export const encodingCapability = defineCapability({
   name: 'encoding',
-  ...guestScript(new URL('./guest.js', import.meta.url)),
+  guest: new URL('./guest.js', import.meta.url),
   lazyGlobals: ['TextEncoder', 'TextDecoder', 'atob', 'btoa'],
+  // Its errors are DOMExceptions.
+  after: ['web'],
   start() {
     return {};
   },
-};
+});

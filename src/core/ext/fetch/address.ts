@@ -79,7 +79,7 @@ const globalUnicast = new BlockList();
 globalUnicast.addSubnet('2000::', 3, 'ipv6');
 
 /** The 16 bytes of an IPv6 address (a zone id such as `%eth0` is ignored). */
-export function ipv6Bytes(address: string): Uint8Array {
+function ipv6Bytes(address: string): Uint8Array {
   const text = address.replace(/%.*$/, '');
   const bytes = new Uint8Array(16);
   const [head = '', tail] = text.split('::') as [string, string | undefined];

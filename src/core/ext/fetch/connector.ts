@@ -15,7 +15,7 @@ export class AddressBlockedError extends Error {
 }
 
 /** A lookup that answers only with addresses the policy allows (all of them refused: an error). */
-export function guardedLookup(allowPrivateNetwork: boolean, resolve: LookupFunction = dnsLookup as LookupFunction): LookupFunction {
+function guardedLookup(allowPrivateNetwork: boolean, resolve: LookupFunction = dnsLookup as LookupFunction): LookupFunction {
   return ((hostname: string, options: { all?: boolean; family?: number | string; hints?: number }, callback: (...args: unknown[]) => void) => {
     const family = options?.family;
     resolve(hostname, { all: true, ...(family ? { family } : {}), ...(options?.hints ? { hints: options.hints } : {}) } as never, ((

@@ -1,23 +1,27 @@
-// fetch: the guest's web-standard fetch, Headers, Request and Response (guest.js), with every
+// fetch: the guest's web-standard fetch, Headers, Request and Response (headers.js, body.js,
+// request.js, response.js, fetch.js, installed in that order), with every
 // request made here, on the host side of the isolate, by undici under the network policy:
 // allowed hosts, https only unless allowed, no private addresses (checked on the address
 // connected to), bounded counts, sizes and times, each request recorded in `network`.
-import { guestScript, type Capability } from '../../capability.ts';
-import { parseHostPatterns, resolveNetworkPolicy, type HostPattern, type NetworkOptions } from './policy.ts';
+import { defineCapability, type Capability } from '../../capability.ts';
+import { resolveNetworkPolicy, type NetworkOptions } from './policy.ts';
 import { FetchSession } from './session.ts';
 import { GuestError } from '../../failure.ts';
 
 export function fetchCapability(options: NetworkOptions = {}): Capability {
   const policy = resolveNetworkPolicy(options);
-  return {
+  return defineCapability({
     name: 'fetch',
-    ...guestScript(new URL('./guest.js', import.meta.url)),
+    guest: ['headers.js', 'body.js', 'request.js', 'response.js', 'fetch.js'].map((file) => new URL(`./${file}`, import.meta.url)),
     lazyGlobals: ['Headers', 'Request', 'Response', 'fetch'],
+    // It reads URL, URLSearchParams, AbortSignal, EventTarget and TextDecoder while installing.
+    after: ['web', 'encoding', 'url'],
+    operations: { requests: ['send'], notices: ['abort'] },
     start(scope) {
       // Nothing is made until the guest's first fetch: executions that never fetch pay nothing.
       let session: FetchSession | null = null;
       const open = () => {
-        session ??= new FetchSession(policy, scope, functionHosts(scope.networkAllowHosts));
+        session ??= new FetchSession(policy, scope, scope.networkAllowHosts);
         if (scope.signal.aborted) session.close();
         return session;
       };
@@ -36,20 +40,7 @@ export function fetchCapability(options: NetworkOptions = {}): Capability {
         close: () => session?.close(),
       };
     },
-  };
-}
-
-/**
- * The function's own host list. The engine has validated it; should it still not parse, no
- * host is allowed (fail closed), never every host.
- */
-function functionHosts(list: readonly string[] | null): HostPattern[] | null {
-  if (list === null) return null;
-  try {
-    return parseHostPatterns(list, 'network.allowHosts');
-  } catch {
-    return [];
-  }
+  });
 }
 
 export type { NetworkOptions } from './policy.ts';

@@ -4,6 +4,7 @@
 // both lists.
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
+import type { FunctionNetworkPolicy } from '../../types.ts';
 
 export interface NetworkOptions {
   /**
@@ -50,17 +51,12 @@ export interface NetworkPolicy {
   readonly lookup: LookupFunction | undefined;
 }
 
-export const defaultMethods: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-
-/** What a function or an execution may ask for: a narrower host list. */
-export interface FunctionNetworkPolicy {
-  allowHosts?: readonly string[];
-}
+const defaultMethods: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 // ---- host patterns ----------------------------------------------------------------------------
 
 /** The host part of a URL as the allow-list compares it: lower case, no trailing dot. */
-export function comparableHost(hostname: string): string {
+function comparableHost(hostname: string): string {
   const host = hostname.toLowerCase();
   return host.endsWith('.') ? host.slice(0, -1) : host;
 }

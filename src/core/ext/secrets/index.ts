@@ -1,22 +1,27 @@
 // secrets.get(name): the executing user's secret, if the function may read it. A missing
 // secret, one outside the allow-list and another user's secret all give the same error, so a
 // guest learns nothing about which names exist.
-import { guestScript, type Capability } from '../../capability.ts';
+import { defineCapability } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
 import type { SecretStore } from './store.ts';
 
-export const maxSecretNameLength = 256;
+/** The longest secret name, here and in the service (which stores them). */
+export const secretLimits = Object.freeze({ maxNameLength: 256 });
 
-export function secretsCapability(store: SecretStore): Capability {
-  return {
+export function secretsCapability(store: SecretStore) {
+  return defineCapability({
     name: 'secrets',
-    ...guestScript(new URL('./guest.js', import.meta.url)),
+    guest: new URL('./guest.js', import.meta.url),
+    globals: ['secrets'],
+    operations: { waits: ['get'] },
+    limits: secretLimits,
     start(scope) {
+      const { maxNameLength } = secretLimits;
       return {
         waits: {
           async get(name) {
-            if (typeof name !== 'string' || name.length === 0 || name.length > maxSecretNameLength) {
-              throw new GuestError('TypeError', `secrets.get(name): name must be a string of 1 to ${maxSecretNameLength} characters`);
+            if (typeof name !== 'string' || name.length === 0 || name.length > maxNameLength) {
+              throw new GuestError('TypeError', `secrets.get(name): name must be a string of 1 to ${maxNameLength} characters`);
             }
             const notFound = new GuestError('Error', `secret not found: ${name}`, 'SECRET_NOT_FOUND');
             if (scope.allowedSecrets && !scope.allowedSecrets.has(name)) throw notFound;
@@ -28,5 +33,5 @@ export function secretsCapability(store: SecretStore): Capability {
         },
       };
     },
-  };
+  });
 }

@@ -3,13 +3,13 @@
 // data and checked as if an attacker wrote them, and the work a guest can ask of the host's
 // thread pool is bounded (data sizes, PBKDF2 iterations, RSA key sizes, operations at once).
 import { webcrypto } from 'node:crypto';
-import { guestScript, type Capability } from '../../capability.ts';
+import { defineCapability } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
 
 type Key = webcrypto.CryptoKey;
 type Plain = Record<string, unknown>;
 
-export const subtleLimits = Object.freeze({
+const subtleLimits = Object.freeze({
   maxDataBytes: 16 * 1024 * 1024,
   maxKeys: 1000,
   maxConcurrent: 2,
@@ -179,9 +179,16 @@ function carriedBytes(args: unknown[]): number {
   return total;
 }
 
-export const subtleCapability: Capability = {
+export const subtleCapability = defineCapability({
   name: 'subtle',
-  ...guestScript(new URL('./guest.js', import.meta.url)),
+  guest: new URL('./guest.js', import.meta.url),
+  globals: ['CryptoKey', 'SubtleCrypto'],
+  // It adds `subtle` to the crypto object.
+  after: ['crypto'],
+  operations: {
+    requests: ['digest', 'importKey', 'exportKey', 'generateKey', 'sign', 'verify', 'encrypt', 'decrypt', 'deriveBits', 'deriveKey'],
+  },
+  limits: subtleLimits,
   start() {
     const { subtle } = webcrypto;
     const keys = new KeyTable();
@@ -247,4 +254,4 @@ export const subtleCapability: Capability = {
       },
     };
   },
-};
+});

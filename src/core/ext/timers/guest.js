@@ -1,58 +1,54 @@
 // Guest side of timers. The host owns the clock: it schedules each timer, clamps its delay to
 // what remains of the execution, and clears every timer when the execution ends, so no timer
 // outlives it. Callbacks run here, in the guest; one that throws ends the execution.
-(function installTimers(global, kit, expose) {
+(function installTimers(global, runtime, expose) {
   'use strict';
 
-  const { apply } = Reflect;
-  const MapCtor = Map;
-  const mapGet = Map.prototype.get;
-  const mapSet = Map.prototype.set;
-  const mapDelete = Map.prototype.delete;
-  const NumberCtor = Number;
-  const isFinite = Number.isFinite;
-  const stringSplit = String.prototype.split;
+  const {
+    Map, MapPrototypeDelete, MapPrototypeGet, MapPrototypeSet, Number, NumberIsFinite, ReflectApply,
+    StringPrototypeSplit,
+  } = runtime.primordials;
 
-  const active = new MapCtor();
+  const active = new Map();
   let nextId = 1;
 
   function schedule(kind, callback, delay, args) {
     if (typeof callback !== 'function') {
       throw new TypeError(`${kind}: the callback must be a function (strings are never evaluated)`);
     }
-    const ms = NumberCtor(delay);
+    const ms = Number(delay);
     const id = nextId++;
-    apply(mapSet, active, [id, { callback, args, repeat: kind === 'setInterval' }]);
-    kit.call('timers.start', id, isFinite(ms) && ms > 0 ? ms : 0, kind === 'setInterval');
+    MapPrototypeSet(active, id, { callback, args, repeat: kind === 'setInterval' });
+    runtime.call('timers.start', id, NumberIsFinite(ms) && ms > 0 ? ms : 0, kind === 'setInterval');
     return id;
   }
 
   function cancel(id) {
-    const key = NumberCtor(id);
-    if (apply(mapGet, active, [key]) === undefined) return;
-    apply(mapDelete, active, [key]);
-    kit.notify('timers.cancel', key);
+    const key = Number(id);
+    if (MapPrototypeGet(active, key) === undefined) return;
+    MapPrototypeDelete(active, key);
+    runtime.notify('timers.cancel', key);
   }
 
   function fire(id) {
     // A callback earlier in the same delivery may have cleared this timer.
-    const timer = apply(mapGet, active, [id]);
+    const timer = MapPrototypeGet(active, id);
     if (timer === undefined) return;
-    if (!timer.repeat) apply(mapDelete, active, [id]);
+    if (!timer.repeat) MapPrototypeDelete(active, id);
     try {
-      apply(timer.callback, undefined, timer.args);
+      ReflectApply(timer.callback, undefined, timer.args);
     } catch (error) {
-      kit.uncaught(error);
+      runtime.uncaught(error);
     }
   }
 
   // The host delivers every timer that came due in one turn as a list of ids ("3,7,8"). Between
   // two callbacks the promise jobs of the first one run, as they would between two host timers.
-  kit.listen('timers.fire', async (list) => {
-    const ids = apply(stringSplit, `${list}`, [',']);
+  runtime.listen('timers.fire', async (list) => {
+    const ids = StringPrototypeSplit(`${list}`, ',');
     for (let i = 0; i < ids.length; i++) {
       if (i > 0) await undefined;
-      fire(NumberCtor(ids[i]));
+      fire(Number(ids[i]));
     }
   });
 

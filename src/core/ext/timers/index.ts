@@ -1,13 +1,16 @@
 // setTimeout/setInterval: the host keeps the clock. A timer never outlives its execution: all are
 // cleared when it ends, whatever the way it ends.
-import { guestScript, type Capability } from '../../capability.ts';
+import { defineCapability } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
 
 const maxDelay = 2 ** 31 - 1;
 
-export const timersCapability: Capability = {
+export const timersCapability = defineCapability({
   name: 'timers',
-  ...guestScript(new URL('./guest.js', import.meta.url)),
+  guest: new URL('./guest.js', import.meta.url),
+  globals: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
+  operations: { calls: ['start'], notices: ['cancel'] },
+  events: ['timers.fire'],
   start(scope, channel) {
     const handles = new Map<number, NodeJS.Timeout>();
     let closed = false;
@@ -69,4 +72,4 @@ export const timersCapability: Capability = {
       },
     };
   },
-};
+});

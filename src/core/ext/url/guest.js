@@ -2,27 +2,16 @@
 // arrives as plain strings; a setter asks the host for the new components. URLSearchParams is
 // the standard's application/x-www-form-urlencoded list, kept here, and written back into its
 // URL's query whenever it changes.
-(function installUrl(global, kit, expose) {
+(function installUrl(global, runtime, expose) {
   'use strict';
 
-  const { apply, ownKeys } = Reflect;
-  const { defineProperty, getOwnPropertyDescriptor } = Object;
-  const StringCtor = String;
-  const TypeErrorCtor = TypeError;
-  const arrayPush = Array.prototype.push;
-  const arraySplice = Array.prototype.splice;
-  const arraySort = Array.prototype.sort;
-  const arrayJoin = Array.prototype.join;
-  const arrayMap = Array.prototype.map;
-  const stringSplit = String.prototype.split;
-  const stringSlice = String.prototype.slice;
-  const stringIndexOf = String.prototype.indexOf;
-  const stringReplace = String.prototype.replace;
-  const toWellFormed = String.prototype.toWellFormed;
-  const encodeURIComponentFn = encodeURIComponent;
-  const decodeURIComponentFn = decodeURIComponent;
-  const iteratorSymbol = Symbol.iterator;
-  const toStringTag = Symbol.toStringTag;
+  const {
+    ArrayPrototypeJoin, ArrayPrototypeMap, ArrayPrototypePush, ArrayPrototypeSort,
+    ArrayPrototypeSplice, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply,
+    ReflectOwnKeys, String, StringPrototypeIndexOf, StringPrototypeReplace, StringPrototypeSlice,
+    StringPrototypeSplit, StringPrototypeToWellFormed, SymbolIterator, SymbolToStringTag, TypeError,
+    decodeURIComponent, encodeURIComponent,
+  } = runtime.primordials;
   // The encoding capability is installed before this one.
   const TextEncoderCtor = global.TextEncoder;
   const TextDecoderCtor = global.TextDecoder;
@@ -31,8 +20,8 @@
   let encoder = null;
   let decoder = null;
 
-  const usv = (value) => apply(toWellFormed, StringCtor(value), []);
-  const shorten = (text) => (text.length > 200 ? `${apply(stringSlice, text, [0, 200])}...` : text);
+  const usv = (value) => StringPrototypeToWellFormed(String(value));
+  const shorten = (text) => (text.length > 200 ? `${StringPrototypeSlice(text, 0, 200)}...` : text);
 
   // ---- application/x-www-form-urlencoded -----------------------------------------------------
 
@@ -44,13 +33,13 @@
   /** Percent-decodes bytes of the UTF-8 form of `text`; bad escapes stay as they are. */
   function percentDecode(text) {
     try {
-      return decodeURIComponentFn(text);
+      return decodeURIComponent(text);
     } catch {
       // "100%" or escapes that are not UTF-8: the standard's byte-wise decoding.
     }
     encoder ??= new TextEncoderCtor();
     decoder ??= new TextDecoderCtor();
-    const bytes = apply(encode, encoder, [text]);
+    const bytes = ReflectApply(encode, encoder, [text]);
     const out = new Uint8Array(bytes.length);
     let n = 0;
     const hex = (b) => (b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x41 && b <= 0x46 ? b - 0x37 : b >= 0x61 && b <= 0x66 ? b - 0x57 : -1);
@@ -60,32 +49,32 @@
         i += 2;
       } else out[n++] = bytes[i];
     }
-    return apply(decode, decoder, [out.subarray(0, n)]);
+    return ReflectApply(decode, decoder, [out.subarray(0, n)]);
   }
 
   function parseForm(text) {
     const list = [];
     if (text.length === 0) return list;
-    for (const sequence of apply(stringSplit, text, ['&'])) {
+    for (const sequence of StringPrototypeSplit(text, '&')) {
       if (sequence.length === 0) continue;
-      const eq = apply(stringIndexOf, sequence, ['=']);
-      const name = eq === -1 ? sequence : apply(stringSlice, sequence, [0, eq]);
-      const value = eq === -1 ? '' : apply(stringSlice, sequence, [eq + 1]);
-      apply(arrayPush, list, [[
-        percentDecode(usv(apply(stringReplace, name, [plus, ' ']))),
-        percentDecode(usv(apply(stringReplace, value, [plus, ' ']))),
-      ]]);
+      const eq = StringPrototypeIndexOf(sequence, '=');
+      const name = eq === -1 ? sequence : StringPrototypeSlice(sequence, 0, eq);
+      const value = eq === -1 ? '' : StringPrototypeSlice(sequence, eq + 1);
+      ArrayPrototypePush(list, [
+        percentDecode(usv(StringPrototypeReplace(name, plus, ' '))),
+        percentDecode(usv(StringPrototypeReplace(value, plus, ' '))),
+      ]);
     }
     return list;
   }
 
   function formEscape(text) {
-    const encoded = encodeURIComponentFn(text);
-    return apply(stringReplace, apply(stringReplace, encoded, [notFormSafe, (c) => formSafeEscapes[c]]), [encodedSpace, '+']);
+    const encoded = encodeURIComponent(text);
+    return StringPrototypeReplace(StringPrototypeReplace(encoded, notFormSafe, (c) => formSafeEscapes[c]), encodedSpace, '+');
   }
 
   function serializeForm(list) {
-    return apply(arrayJoin, apply(arrayMap, list, [(pair) => `${formEscape(pair[0])}=${formEscape(pair[1])}`]), ['&']);
+    return ArrayPrototypeJoin(ArrayPrototypeMap(list, (pair) => `${formEscape(pair[0])}=${formEscape(pair[1])}`), '&');
   }
 
   // ---- URLSearchParams -----------------------------------------------------------------------
@@ -100,25 +89,25 @@
     constructor(init = undefined) {
       if (init === undefined || init === null) return;
       if (typeof init === 'object' || typeof init === 'function') {
-        if (typeof init[iteratorSymbol] === 'function') {
+        if (typeof init[SymbolIterator] === 'function') {
           for (const pair of init) {
             const items = [];
-            for (const item of pair) apply(arrayPush, items, [item]);
-            if (items.length !== 2) throw new TypeErrorCtor('URLSearchParams: each pair must have exactly two items');
-            apply(arrayPush, this.#list, [[usv(items[0]), usv(items[1])]]);
+            for (const item of pair) ArrayPrototypePush(items, item);
+            if (items.length !== 2) throw new TypeError('URLSearchParams: each pair must have exactly two items');
+            ArrayPrototypePush(this.#list, [usv(items[0]), usv(items[1])]);
           }
           return;
         }
-        for (const key of ownKeys(init)) {
+        for (const key of ReflectOwnKeys(init)) {
           if (typeof key !== 'string') continue;
-          const descriptor = getOwnPropertyDescriptor(init, key);
+          const descriptor = ObjectGetOwnPropertyDescriptor(init, key);
           if (descriptor === undefined || !descriptor.enumerable) continue;
-          apply(arrayPush, this.#list, [[usv(key), usv(init[key])]]);
+          ArrayPrototypePush(this.#list, [usv(key), usv(init[key])]);
         }
         return;
       }
       let text = usv(init);
-      if (text[0] === '?') text = apply(stringSlice, text, [1]);
+      if (text[0] === '?') text = StringPrototypeSlice(text, 1);
       this.#list = parseForm(text);
     }
 
@@ -130,14 +119,14 @@
       return this.#list.length;
     }
     append(name, value) {
-      apply(arrayPush, this.#list, [[usv(name), usv(value)]]);
+      ArrayPrototypePush(this.#list, [usv(name), usv(value)]);
       this.#update();
     }
     delete(name, value = undefined) {
       const key = usv(name);
       const match = value === undefined ? null : usv(value);
       for (let i = this.#list.length - 1; i >= 0; i--) {
-        if (this.#list[i][0] === key && (match === null || this.#list[i][1] === match)) apply(arraySplice, this.#list, [i, 1]);
+        if (this.#list[i][0] === key && (match === null || this.#list[i][1] === match)) ArrayPrototypeSplice(this.#list, i, 1);
       }
       this.#update();
     }
@@ -149,7 +138,7 @@
     getAll(name) {
       const key = usv(name);
       const values = [];
-      for (const pair of this.#list) if (pair[0] === key) apply(arrayPush, values, [pair[1]]);
+      for (const pair of this.#list) if (pair[0] === key) ArrayPrototypePush(values, pair[1]);
       return values;
     }
     has(name, value = undefined) {
@@ -165,24 +154,24 @@
       for (let i = 0; i < this.#list.length; i++) {
         if (this.#list[i][0] !== key) continue;
         if (found) {
-          apply(arraySplice, this.#list, [i, 1]);
+          ArrayPrototypeSplice(this.#list, i, 1);
           i--;
         } else {
           this.#list[i][1] = text;
           found = true;
         }
       }
-      if (!found) apply(arrayPush, this.#list, [[key, text]]);
+      if (!found) ArrayPrototypePush(this.#list, [key, text]);
       this.#update();
     }
     sort() {
       // Stable, by UTF-16 code units of the names, as the standard says.
-      apply(arraySort, this.#list, [(a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)]);
+      ArrayPrototypeSort(this.#list, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       this.#update();
     }
     forEach(callback, thisArg = undefined) {
-      if (typeof callback !== 'function') throw new TypeErrorCtor('URLSearchParams.forEach: the callback must be a function');
-      for (let i = 0; i < this.#list.length; i++) apply(callback, thisArg, [this.#list[i][1], this.#list[i][0], this]);
+      if (typeof callback !== 'function') throw new TypeError('URLSearchParams.forEach: the callback must be a function');
+      for (let i = 0; i < this.#list.length; i++) ReflectApply(callback, thisArg, [this.#list[i][1], this.#list[i][0], this]);
     }
     *entries() {
       for (let i = 0; i < this.#list.length; i++) yield [this.#list[i][0], this.#list[i][1]];
@@ -202,23 +191,23 @@
         params.#url = url;
       };
       replaceQueryList = (params, search) => {
-        params.#list = parseForm(search[0] === '?' ? apply(stringSlice, search, [1]) : search);
+        params.#list = parseForm(search[0] === '?' ? StringPrototypeSlice(search, 1) : search);
       };
     }
   }
-  defineProperty(URLSearchParams.prototype, iteratorSymbol, {
+  ObjectDefineProperty(URLSearchParams.prototype, SymbolIterator, {
     value: URLSearchParams.prototype.entries,
     writable: true,
     configurable: true,
   });
-  defineProperty(URLSearchParams.prototype, toStringTag, { value: 'URLSearchParams', configurable: true });
+  ObjectDefineProperty(URLSearchParams.prototype, SymbolToStringTag, { value: 'URLSearchParams', configurable: true });
 
   // ---- URL -----------------------------------------------------------------------------------
 
   let writeQuery;
 
   function parse(url, base) {
-    return kit.call('url.parse', usv(url), base === undefined ? null : usv(base));
+    return runtime.call('url.parse', usv(url), base === undefined ? null : usv(base));
   }
 
   // URL.parse makes its instance from components it already has, without a second host call.
@@ -233,9 +222,9 @@
         this.#parts = base;
         return;
       }
-      if (arguments.length === 0) throw new TypeErrorCtor("URL: 1 argument required, but only 0 present");
+      if (arguments.length === 0) throw new TypeError("URL: 1 argument required, but only 0 present");
       const parts = parse(url, base);
-      if (parts === null) throw new TypeErrorCtor(`Invalid URL: ${shorten(usv(url))}`);
+      if (parts === null) throw new TypeError(`Invalid URL: ${shorten(usv(url))}`);
       this.#parts = parts;
     }
 
@@ -248,8 +237,8 @@
     }
 
     #set(key, value) {
-      const parts = kit.call('url.set', this.#parts.href, key, usv(value));
-      if (parts === null) throw new TypeErrorCtor(`Invalid URL: ${shorten(usv(value))}`);
+      const parts = runtime.call('url.set', this.#parts.href, key, usv(value));
+      if (parts === null) throw new TypeError(`Invalid URL: ${shorten(usv(value))}`);
       this.#parts = parts;
       if (this.#query !== null && (key === 'href' || key === 'search')) replaceQueryList(this.#query, parts.search);
     }
@@ -292,13 +281,13 @@
     static {
       // URLSearchParams writes back through here; an empty list leaves no "?" behind.
       writeQuery = (url, serialized) => {
-        url.#parts = kit.call('url.set', url.#parts.href, 'search', serialized);
+        url.#parts = runtime.call('url.set', url.#parts.href, 'search', serialized);
       };
     }
   }
-  defineProperty(URL.prototype, toStringTag, { value: 'URL', configurable: true });
+  ObjectDefineProperty(URL.prototype, SymbolToStringTag, { value: 'URL', configurable: true });
 
-  for (const Class of [URL, URLSearchParams]) kit.platform.register(Class.prototype);
+  for (const Class of [URL, URLSearchParams]) runtime.platform.register(Class.prototype);
   expose('URL', URL);
   expose('URLSearchParams', URLSearchParams);
 });

@@ -2,15 +2,12 @@
 // which is exact and already here; the guest's URL class (guest.js) holds the components as
 // plain strings and asks the host again only when a setter changes one. URLSearchParams is
 // guest JavaScript: it needs no parser beyond form-urlencoding.
-import { guestScript, type Capability } from '../../capability.ts';
+import { defineCapability } from '../../capability.ts';
 import { GuestError } from '../../failure.ts';
-
-/** Longer inputs are refused rather than copied and parsed (data: URLs are the long ones). */
-export const maxUrlLength = 2 * 1024 * 1024;
 
 const settable: ReadonlySet<string> = new Set(['href', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash']);
 
-export interface UrlComponents {
+interface UrlComponents {
   href: string;
   origin: string;
   protocol: string;
@@ -24,7 +21,7 @@ export interface UrlComponents {
   hash: string;
 }
 
-export function urlComponents(url: URL): UrlComponents {
+function urlComponents(url: URL): UrlComponents {
   return {
     href: url.href,
     origin: url.origin,
@@ -42,14 +39,22 @@ export function urlComponents(url: URL): UrlComponents {
 
 function urlText(value: unknown, what: string): string {
   if (typeof value !== 'string') throw new GuestError('TypeError', `URL: ${what} must be a string`);
+  const { maxUrlLength } = urlCapability.limits;
   if (value.length > maxUrlLength) throw new GuestError('TypeError', `URL: ${what} is longer than ${maxUrlLength} characters`);
   return value;
 }
 
-export const urlCapability: Capability = {
+export const urlCapability = defineCapability({
   name: 'url',
-  ...guestScript(new URL('./guest.js', import.meta.url)),
+  guest: new URL('./guest.js', import.meta.url),
   lazyGlobals: ['URL', 'URLSearchParams'],
+  // URLSearchParams percent-encodes through TextEncoder and TextDecoder.
+  after: ['encoding'],
+  operations: { calls: ['parse', 'set'] },
+  limits: {
+    /** Longer inputs are refused rather than copied and parsed (data: URLs are the long ones). */
+    maxUrlLength: 2 * 1024 * 1024,
+  },
   start() {
     return {
       calls: {
@@ -76,4 +81,4 @@ export const urlCapability: Capability = {
       },
     };
   },
-};
+});

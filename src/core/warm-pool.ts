@@ -4,8 +4,12 @@
 // A sandbox from the pool is indistinguishable from a cold one: both come from Sandbox.create
 // and nothing about the execution reaches a sandbox before `run`.
 import type { Capability } from './capability.ts';
-import type { SandboxSource } from './engine.ts';
 import { Sandbox, type BootMode } from './sandbox.ts';
+
+/** Where sandboxes come from: made on demand, or taken from a warm pool. */
+export interface SandboxSource {
+  acquire(memoryMb: number): Promise<Sandbox>;
+}
 
 export interface WarmPoolOptions {
   /** The memory limit of the pooled sandboxes; executions asking for another get a cold one. */
