@@ -37,7 +37,18 @@ export async function closedLoop(
   budget: LoopBudget,
   /** Sees every measured successful outcome (e.g. the CPU workload's own timing). */
   observe?: (outcome: Outcome) => void,
+  options: {
+    /** Called once the warm-up is over, just before the measured requests start. */
+    onMeasureStart?: () => void;
+    /**
+     * A pause after each answer before the worker's next request: an offered load below what
+     * the system can serve (an open door between requests), where a closed loop offers as much
+     * as it can take.
+     */
+    thinkMs?: number;
+  } = {},
 ): Promise<LatencyStats> {
+  const think = options.thinkMs ? () => new Promise((resolve) => setTimeout(resolve, options.thinkMs)) : null;
   let firstError: string | null = null;
   let errors = 0;
   let measuring = false;
@@ -65,12 +76,16 @@ export async function closedLoop(
   const warmupUntil = performance.now() + budget.warmupMs;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, budget.warmup) }, async () => {
-      while (warmupLeft-- > 0 && performance.now() < warmupUntil) await once();
+      while (warmupLeft-- > 0 && performance.now() < warmupUntil) {
+        await once();
+        if (think) await think();
+      }
     }),
   );
   errors = 0;
   firstError = null;
   measuring = true;
+  options.onMeasureStart?.();
 
   const latencies: number[] = [];
   let sent = 0;
@@ -85,6 +100,7 @@ export async function closedLoop(
       while (mayIssue()) {
         sent++;
         latencies.push(await once());
+        if (think) await think();
       }
     }),
   );

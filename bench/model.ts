@@ -2,6 +2,7 @@
 import type { MachineInfo } from './machine.ts';
 import type { LatencyStats, LoopBudget } from './measure.ts';
 import type { IdleIsolateMemory, SoakPlan, SoakResult } from './memory.ts';
+import type { FloorMeasurement } from './floor.ts';
 
 export interface SystemEntry {
   id: string;
@@ -26,6 +27,30 @@ export interface Cell {
   status: CellStatus;
   reason?: string;
   stats?: LatencyStats;
+  /** CPU spent per answered request while the cell was measured (this process, and the system's own processes). */
+  cpu?: CellCpu;
+  /** Warm-pool hits and misses while the cell was measured (systems with a warm pool). */
+  warm?: { hits: number; misses: number };
+}
+
+export interface CellCpu {
+  /** All of it: this process plus the system's processes, per answered request. */
+  perRequestMs: number;
+  /** This (the benchmark's) process alone: for the executor pool, its host side. */
+  hostPerRequestMs: number;
+  /** The system's own processes (executors), null for in-process systems. */
+  childrenPerRequestMs: number | null;
+}
+
+/** Hello world at concurrency 1 with a pause between requests: an offered load below capacity. */
+export interface PacedCell {
+  workload: string;
+  system: string;
+  thinkMs: number;
+  status: CellStatus;
+  stats?: LatencyStats;
+  cpu?: CellCpu;
+  warm?: { hits: number; misses: number };
 }
 
 export interface CpuComparison {
@@ -63,5 +88,8 @@ export interface BenchResults {
   cells: Cell[];
   cpu: CpuComparison[];
   idle: IdleIsolateMemory | null;
+  /** The bare floor of a teejs execution, measured before and after the cells (bench/floor.ts). */
+  floor: FloorMeasurement[];
+  paced: PacedCell[];
   soaks: Record<string, SoakResult | { missing: string }>;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { renderChart } from './chart.ts';
 import { mb, soakGrowth } from './memory.ts';
 import type { BenchResults, Cell } from './model.ts';
-import { checkTargets, type TargetCheck } from './targets.ts';
+import { checkIssue14, checkTargets, floorOf, type TargetCheck } from './targets.ts';
 
 export type { BenchResults, Cell, CpuComparison, SystemEntry } from './model.ts';
 
@@ -15,7 +15,7 @@ export async function writeReports(results: BenchResults, directory: string): Pr
     md: join(directory, `${results.mode}.md`),
     svg: join(directory, `${results.mode}.svg`),
   };
-  writeFileSync(files.json, `${JSON.stringify({ ...results, targets: targetSets(results) }, null, 2)}\n`);
+  writeFileSync(files.json, `${JSON.stringify({ ...results, targets: targetSets(results), issue14: checkIssue14(results) }, null, 2)}\n`);
   writeFileSync(files.md, markdown(results));
   writeFileSync(files.svg, await renderChart(results));
   return Object.values(files);
@@ -47,6 +47,35 @@ function markdown(results: BenchResults): string {
     out.push(`| ${s.label} (\`${s.id}\`) | ${s.status === 'ok' ? 'ran' : '**MISSING**'} | ${notes} |`);
   }
   out.push('');
+
+  out.push('## Issue 14 targets, for the executor pool', '', '| target | measured | holds? | by how much |', '| --- | --- | --- | --- |');
+  for (const check of checkIssue14(results)) {
+    const holds = check.holds === null ? 'not measured' : check.holds ? 'yes' : '**no**';
+    out.push(`| ${check.target} | ${check.measured} | ${holds} | ${check.byHowMuch} |`);
+  }
+  out.push('');
+  const floor = floorOf(results);
+  if (floor) {
+    out.push(
+      `Bare floor in this run (CPU ms per sandbox, sequential, mean of ${results.floor.length} measurements): a sandbox from the startup snapshot, attached, disposed ` +
+        `**${n(floor.sandboxCpuMs, 3)}**; isolate + context from the snapshot ${n(floor.snapshotContextCpuMs, 3)}; plain isolated-vm isolate + context ${n(floor.bareCpuMs, 3)}. ` +
+        `Our context costs ${n(floor.defaultContextCpuMs, 3)} ms more to deserialise than an empty one, and isolated-vm deserialises it twice per isolate ` +
+        '(its own default context, made in every `new Isolate`, besides ours): an isolated-vm that made its default context lazily, or from an empty context, would save about that much per sandbox.',
+      '',
+    );
+  }
+  const cpuRows = results.cells.filter((c) => c.cpu && c.workload === 'hello');
+  if (cpuRows.length) {
+    out.push('CPU per answered hello-world request while each cell was measured (ms; this process, plus the executor processes for the pool) and warm-pool hits:', '');
+    out.push('| system | c | CPU ms / request | of which host | warm hits |', '| --- | --- | --- | --- | --- |');
+    const paced = (results.paced ?? []).map((p) => ({ ...p, concurrency: `1, think ${p.thinkMs} ms` }));
+    for (const c of [...cpuRows, ...paced]) {
+      const label = results.systems.find((s) => s.id === c.system)?.label ?? c.system;
+      const warm = c.warm ? `${n((100 * c.warm.hits) / Math.max(1, c.warm.hits + c.warm.misses), 1)}% of ${c.warm.hits + c.warm.misses}` : 'n/a';
+      out.push(`| ${label} | ${c.concurrency} | ${n(c.cpu!.perRequestMs, 3)} | ${c.cpu!.childrenPerRequestMs === null ? 'all' : n(c.cpu!.hostPerRequestMs, 3)} | ${warm} |`);
+    }
+    out.push('');
+  }
 
   for (const [systemId, checks] of Object.entries(targetSets(results))) {
     const label = results.systems.find((s) => s.id === systemId)?.label ?? systemId;

@@ -11,7 +11,9 @@ import { closedLoop, type LatencyStats, type LoopBudget } from './measure.ts';
 import { loadAverage, machineInfo } from './machine.ts';
 import { idleIsolateMemory, type IdleIsolateMemory, type SoakResult } from './memory.ts';
 import { cpuComparison, guestTiming, type GuestTiming } from './cpu.ts';
-import type { BenchResults, Cell, SystemEntry } from './model.ts';
+import type { BenchResults, Cell, CellCpu, PacedCell, SystemEntry } from './model.ts';
+import { measureFloor, type FloorMeasurement } from './floor.ts';
+import { cpuTimeMs } from '../src/executor/memory.ts';
 import { writeReports } from './report.ts';
 import { systems, type Runner, type System } from './systems/index.ts';
 import { workloads, type Workload } from './workloads/index.ts';
@@ -24,6 +26,7 @@ const { values: options } = parseArgs({
     workloads: { type: 'string' },
     concurrency: { type: 'string' },
     'no-memory': { type: 'boolean', default: false },
+    'think-ms': { type: 'string', default: '5' },
     abuse: { type: 'boolean', default: false },
     service: { type: 'boolean', default: false },
     'executor-sharing': { type: 'string' },
@@ -43,6 +46,7 @@ if (options.help) {
   --workloads a,b      only these workloads (ids: ${workloads.map((w) => w.id).join(', ')})
   --concurrency 1,8    only these concurrencies (of 1, 8, 64)
   --no-memory          skip the idle-isolate and RSS measurements
+  --think-ms MS        the pause between requests of the paced hello-world cells (c=1 below capacity; default 5)
   --service            only the service rows: hello world through \`teejs serve\` over HTTP (autocannon) beside its
                        executor pool at 1 and 16 clients, and the RSS of the service's process tree over 100,000
                        executions (bench/service.ts; writes service.{md,json,svg}, or service-quick.* with --quick;
@@ -157,6 +161,18 @@ async function main(): Promise<void> {
     }
   }
 
+  // The bare floor of a teejs execution, before the cells and again after them (same run, same load).
+  const floor: FloorMeasurement[] = [];
+  const wantsFloor = chosenSystems.some((s) => s.id.startsWith('teejs'));
+  const floorPlan = quick ? ([3, 20] as const) : ([7, 50] as const);
+  const measureFloorNow = async (when: string) => {
+    if (!wantsFloor) return;
+    const measured = await measureFloor(floorPlan[0], floorPlan[1]);
+    floor.push(measured);
+    log(`bare floor (${when}): snapshot sandbox + attach + dispose ${fmt(measured.sandboxCpuMs, 3)} ms CPU; isolate + context from our snapshot ${fmt(measured.snapshotContextCpuMs, 3)}, from an empty one ${fmt(measured.emptySnapshotContextCpuMs, 3)}, bare isolated-vm ${fmt(measured.bareCpuMs, 3)}`);
+  };
+  await measureFloorNow('before the cells');
+
   const cells: Cell[] = [];
   const guestTimings = new Map<string, GuestTiming[]>();
   const plan = chosenWorkloads.flatMap((workload) =>
@@ -170,9 +186,27 @@ async function main(): Promise<void> {
     if (applicable) process.stderr.write(`${where} `); // the rest of the line when the cell is done
     const cell = await runCell(workload, concurrency, system, runners.get(system.id), cells, guestTimings);
     cells.push(cell);
-    if (cell.stats) log(describeStats(cell.stats));
+    if (cell.stats) log(describeStats(cell.stats) + describeExtras(cell));
     else if (applicable) log(`${cell.status}: ${cell.reason}`);
   }
+
+  // Hello world below capacity: c=1 with a pause between requests, where a warm pool should
+  // always have a prepared sandbox waiting.
+  const paced: PacedCell[] = [];
+  const thinkMs = Number(options['think-ms']);
+  if (chosenWorkloads.some((w) => w.id === 'hello') && concurrencies.includes(1) && thinkMs > 0) {
+    for (const system of chosenSystems) {
+      const runner = runners.get(system.id);
+      if (!runner || !appliesTo(system, hello, 1)) continue;
+      process.stderr.write(`paced hello c=1 think ${thinkMs} ms ${system.id}`.padEnd(44) + ' ');
+      const measured = await measuredLoop(runner, hello, 1, budgetFor(1), undefined, thinkMs);
+      const status = measured.stats.errors === 0 ? 'ok' : measured.stats.errors === measured.stats.count ? 'failed' : 'errors';
+      paced.push({ workload: hello.id, system: system.id, thinkMs, status, stats: measured.stats, cpu: measured.cpu, ...(measured.warm ? { warm: measured.warm } : {}) });
+      log(describeStats(measured.stats) + describeExtras(measured));
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+    }
+  }
+  await measureFloorNow('after the cells');
 
   for (const [id, runner] of runners) {
     const entry = entries.find((e) => e.id === id);
@@ -199,6 +233,8 @@ async function main(): Promise<void> {
     cells,
     cpu,
     idle,
+    floor,
+    paced,
     soaks,
   };
   mkdirSync(options.out!, { recursive: true });
@@ -248,13 +284,92 @@ async function runCell(
     }
   }
   const timings: GuestTiming[] = [];
-  const stats = await closedLoop(runner, workload, concurrency, budgetFor(concurrency), (outcome) => {
+  const { stats, cpu, warm } = await measuredLoop(runner, workload, concurrency, budgetFor(concurrency), (outcome) => {
     const timing = guestTiming(outcome);
     if (timing) timings.push(timing);
   });
   if (concurrency === 1 && timings.length) guestTimings.set(`${workload.id}/${system.id}`, timings);
   await new Promise((resolve) => setTimeout(resolve, settleMs)); // background refills finish before the next cell
-  return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats };
+  return { ...base, status: stats.errors === 0 ? 'ok' : stats.errors === stats.count ? 'failed' : 'errors', stats, cpu, ...(warm ? { warm } : {}) };
+}
+
+/** A closed loop, with the CPU it took (this process and the system's own) and its warm-pool hits. */
+async function measuredLoop(
+  runner: Runner,
+  workload: Workload,
+  concurrency: number,
+  budget: LoopBudget,
+  observe?: (outcome: Parameters<NonNullable<Parameters<typeof closedLoop>[4]>>[0]) => void,
+  thinkMs?: number,
+): Promise<{ stats: LatencyStats; cpu: CellCpu; warm: { hits: number; misses: number } | null }> {
+  let hostStart = 0;
+  let childStart = new Map<number, number>();
+  let warmStart: { hits: number; misses: number } | null = null;
+  const stats = await closedLoop(runner, workload, concurrency, budget, observe, {
+    thinkMs,
+    onMeasureStart: () => {
+      hostStart = processCpuMs();
+      childStart = childCpu(runner);
+      warmStart = warmCounters(runner);
+    },
+  });
+  const host = processCpuMs() - hostStart;
+  let children: number | null = null;
+  if (runner.pids) {
+    children = 0;
+    // Only processes seen at both ends count (one replaced meanwhile would count from zero).
+    for (const [pid, end] of childCpu(runner)) {
+      const start = childStart.get(pid);
+      if (start !== undefined) children += end - start;
+    }
+  }
+  const answered = Math.max(1, stats.count);
+  const round3 = (value: number) => Math.round(value * 1000) / 1000;
+  const warmEnd = warmCounters(runner);
+  const ws = warmStart as { hits: number; misses: number } | null;
+  return {
+    stats,
+    cpu: {
+      perRequestMs: round3((host + (children ?? 0)) / answered),
+      hostPerRequestMs: round3(host / answered),
+      childrenPerRequestMs: children === null ? null : round3(children / answered),
+    },
+    warm: ws && warmEnd ? { hits: warmEnd.hits - ws.hits, misses: warmEnd.misses - ws.misses } : null,
+  };
+}
+
+function processCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+function childCpu(runner: Runner): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const pid of runner.pids?.() ?? []) {
+    const ms = cpuTimeMs(pid);
+    if (ms !== null) cpu.set(pid, ms);
+  }
+  return cpu;
+}
+
+/** Warm-pool hits and misses so far, summed over the system's pools (null: it has none). */
+function warmCounters(runner: Runner): { hits: number; misses: number } | null {
+  const stats = runner.stats?.() as { warmPool?: unknown; warmPools?: unknown } | undefined;
+  const pools = [stats?.warmPool, ...(Array.isArray(stats?.warmPools) ? stats.warmPools : [])].filter(
+    (pool): pool is { hits: number; misses: number } => typeof (pool as { hits?: unknown } | null)?.hits === 'number',
+  );
+  if (pools.length === 0) return null;
+  return { hits: pools.reduce((sum, pool) => sum + pool.hits, 0), misses: pools.reduce((sum, pool) => sum + pool.misses, 0) };
+}
+
+function describeExtras(cell: { cpu?: CellCpu; warm?: { hits: number; misses: number } | null }): string {
+  const parts: string[] = [];
+  if (cell.cpu) parts.push(`cpu ${fmt(cell.cpu.perRequestMs, 3)} ms/req${cell.cpu.childrenPerRequestMs === null ? '' : ` (host ${fmt(cell.cpu.hostPerRequestMs, 3)})`}`);
+  if (cell.warm) {
+    const total = cell.warm.hits + cell.warm.misses;
+    parts.push(`warm hits ${total ? fmt((100 * cell.warm.hits) / total, 1) : 'n/a'}% of ${total}`);
+  }
+  return parts.length ? `  ${parts.join('  ')}` : '';
 }
 
 const entry = options.cluster

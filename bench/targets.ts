@@ -107,3 +107,110 @@ export function checkTargets(results: BenchResults, systemId: string): TargetChe
   }
   return checks;
 }
+
+/** The mean of the floor measurements of one run (before and after the cells), or null. */
+export function floorOf(results: BenchResults): { sandboxCpuMs: number; defaultContextCpuMs: number; bareCpuMs: number; snapshotContextCpuMs: number } | null {
+  const floors = results.floor ?? [];
+  if (floors.length === 0) return null;
+  const mean = (pick: (f: (typeof floors)[number]) => number) => floors.reduce((sum, f) => sum + pick(f), 0) / floors.length;
+  return {
+    sandboxCpuMs: mean((f) => f.sandboxCpuMs),
+    // What our context costs beyond an empty snapshot's context: isolated-vm pays it a second
+    // time for the default context it makes in every `new Isolate` (see bench/floor.ts).
+    defaultContextCpuMs: mean((f) => f.snapshotContextCpuMs - f.snapshotIsolateCpuMs - (f.emptySnapshotContextCpuMs - f.emptySnapshotIsolateCpuMs)),
+    bareCpuMs: mean((f) => f.bareCpuMs),
+    snapshotContextCpuMs: mean((f) => f.snapshotContextCpuMs),
+  };
+}
+
+/** Issue 14's targets for the executor pool, against the same run. */
+export function checkIssue14(results: BenchResults, systemId = 'teejs-pool'): TargetCheck[] {
+  const cell = (workload: string, system: string, concurrency: number) =>
+    results.cells.find((c) => c.workload === workload && c.system === system && c.concurrency === concurrency && c.status === 'ok');
+  const missing = (target: string, why: string): TargetCheck => ({ target, measured: why, holds: null, byHowMuch: '—' });
+  const checks: TargetCheck[] = [];
+
+  for (const [concurrency, atLeast] of [[8, 1.5], [1, 1]] as const) {
+    const target = `hello-world throughput ≥ ${atLeast}× plain isolated-vm at c=${concurrency}`;
+    const mine = cell('hello', systemId, concurrency)?.stats;
+    const theirs = cell('hello', 'isolated-vm', concurrency)?.stats;
+    if (!mine || !theirs) {
+      checks.push(missing(target, 'not both measured'));
+      continue;
+    }
+    const ratio = mine.throughput / theirs.throughput;
+    checks.push({
+      target,
+      measured: `${x(ratio)} (${mine.throughput.toFixed(0)} against ${theirs.throughput.toFixed(0)}/s)`,
+      holds: ratio >= atLeast,
+      byHowMuch: ratio >= atLeast ? `${x(ratio / atLeast)} the target` : `${((1 - ratio / atLeast) * 100).toFixed(0)}% short`,
+    });
+  }
+
+  const floor = floorOf(results);
+  for (const concurrency of [8, 1]) {
+    const target = `CPU per hello-world execution at c=${concurrency} ≤ 1.5× the bare floor (snapshot isolate + attach + dispose, same run)`;
+    const cpu = cell('hello', systemId, concurrency)?.cpu;
+    if (!floor || !cpu) {
+      checks.push(missing(target, !floor ? 'floor not measured' : 'no CPU figures'));
+      continue;
+    }
+    const ratio = cpu.perRequestMs / floor.sandboxCpuMs;
+    const plain = cell('hello', 'isolated-vm', concurrency)?.cpu?.perRequestMs;
+    checks.push({
+      target,
+      measured: `${cpu.perRequestMs.toFixed(2)} ms (host ${cpu.hostPerRequestMs.toFixed(2)}) against a floor of ${floor.sandboxCpuMs.toFixed(2)} ms: ${x(ratio)}${plain === undefined ? '' : `; plain isolated-vm's whole call ${plain.toFixed(2)} ms`}`,
+      holds: ratio <= 1.5,
+      byHowMuch: ratio <= 1.5 ? `${x(1.5 / ratio)} of headroom` : `${((ratio / 1.5 - 1) * 100).toFixed(0)}% over`,
+    });
+  }
+
+  const single = cell('hello', systemId, 1)?.stats;
+  for (const [key, limit] of [['p50Ms', 1.5], ['p99Ms', 4]] as const) {
+    const target = `hello-world latency at c=1: ${key.slice(0, 3)} ≤ ${limit} ms`;
+    if (!single) {
+      checks.push(missing(target, 'not measured'));
+      continue;
+    }
+    const value = single[key];
+    checks.push({
+      target,
+      measured: `${value.toFixed(3)} ms`,
+      holds: value <= limit,
+      byHowMuch: value <= limit ? `${(limit - value).toFixed(3)} ms under` : `${(value - limit).toFixed(3)} ms over`,
+    });
+  }
+
+  const paced = (results.paced ?? []).find((p) => p.system === systemId && p.status === 'ok');
+  const hitTarget = 'warm hit rate ≥ 95% below capacity (hello, c=1 with a pause between requests)';
+  if (!paced?.warm || !paced.stats) {
+    checks.push(missing(hitTarget, 'not measured'));
+  } else {
+    const total = paced.warm.hits + paced.warm.misses;
+    const rate = total ? paced.warm.hits / total : 0;
+    checks.push({
+      target: hitTarget,
+      measured: `${(rate * 100).toFixed(1)}% of ${total} (think ${paced.thinkMs} ms; p50 ${paced.stats.p50Ms.toFixed(3)} ms, p99 ${paced.stats.p99Ms.toFixed(3)} ms)`,
+      holds: rate >= 0.95,
+      byHowMuch: rate >= 0.95 ? `${((rate - 0.95) * 100).toFixed(1)} points above` : `${((0.95 - rate) * 100).toFixed(1)} points short`,
+    });
+  }
+
+  for (const workload of ['cpu', 'cpu-large']) {
+    const target = `CPU-bound (${workload}) compute at least as fast as Node's first run in a fresh worker`;
+    const mine = results.cpu.find((c) => c.workload === workload && c.system === systemId);
+    const worker = results.cpu.find((c) => c.workload === workload && c.system === 'node-worker');
+    if (!mine?.computeSpeed || !worker?.computeSpeed) {
+      checks.push(missing(target, 'not both measured'));
+      continue;
+    }
+    const ratio = mine.computeSpeed / worker.computeSpeed;
+    checks.push({
+      target,
+      measured: `${x(mine.computeSpeed)} against the worker's ${x(worker.computeSpeed)} of warm Node (${mine.computeMedianMs} against ${worker.computeMedianMs} ms)`,
+      holds: ratio >= 1,
+      byHowMuch: ratio >= 1 ? `${((ratio - 1) * 100).toFixed(0)}% faster` : `${((1 - ratio) * 100).toFixed(0)}% slower`,
+    });
+  }
+  return checks;
+}
