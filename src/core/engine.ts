@@ -93,6 +93,14 @@ export class Engine {
     return this.#pool?.stats() ?? null;
   }
 
+  /**
+   * Resolves once the warm pool is back at its target after executions used it up (at once
+   * without a pool, or when it is): an executor process tells its host then.
+   */
+  poolFull(): Promise<void> {
+    return this.#pool?.full() ?? Promise.resolve();
+  }
+
   /** Resolves once the warm pool holds its target size (no-op without a pool). */
   async warm(): Promise<void> {
     await this.#pool?.warm();

@@ -49,6 +49,7 @@ export class WarmPool implements SandboxSource {
   #lastMiss = Date.now();
   #stats = { hits: 0, misses: 0, created: 0, failures: 0 };
   #failureBackoff: NodeJS.Timeout | null = null;
+  #fullWaiters: Array<() => void> = [];
 
   constructor(capabilities: readonly Capability[], options: WarmPoolOptions) {
     if (!(options.min >= 0 && options.max >= Math.max(1, options.min))) {
@@ -94,6 +95,20 @@ export class WarmPool implements SandboxSource {
     }
   }
 
+  /**
+   * Resolves once the pool holds its target again (at once if it does): the moment its owner
+   * can say it has prepared what it used, so that work may go elsewhere meanwhile.
+   */
+  full(): Promise<void> {
+    if (this.#closed || this.#ready.length >= this.#target) return Promise.resolve();
+    return new Promise((resolve) => this.#fullWaiters.push(resolve));
+  }
+
+  #checkFull(): void {
+    if (this.#fullWaiters.length === 0 || !(this.#closed || this.#ready.length >= this.#target)) return;
+    for (const resolve of this.#fullWaiters.splice(0)) resolve();
+  }
+
   /** The process has nothing running: a good moment to refill. */
   idle(): void {
     setImmediate(() => this.#refill());
@@ -104,6 +119,7 @@ export class WarmPool implements SandboxSource {
     clearInterval(this.#shrinkTimer);
     if (this.#failureBackoff) clearTimeout(this.#failureBackoff);
     for (const sandbox of this.#ready.splice(0)) sandbox.dispose();
+    this.#checkFull();
   }
 
   #create(memoryMb: number, mode: BootMode = 'foreground'): Promise<Sandbox> {
@@ -127,6 +143,7 @@ export class WarmPool implements SandboxSource {
           this.#stats.created++;
           if (this.#closed || this.#ready.length >= this.#options.max) sandbox.dispose();
           else this.#ready.push(sandbox);
+          this.#checkFull();
           this.#refill();
         },
         (error: unknown) => {
@@ -149,5 +166,6 @@ export class WarmPool implements SandboxSource {
     this.#target--;
     this.#lastMiss = Date.now();
     while (this.#ready.length > this.#target) this.#ready.shift()?.dispose();
+    this.#checkFull();
   }
 }

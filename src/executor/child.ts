@@ -68,13 +68,29 @@ function logRelay(id: number) {
   };
 }
 
+// The host sends an execution preferably to a process whose sandboxes are ready (placement.ts):
+// after a result that left the warm pool below its target, say when it is back.
+let preparedOwed = false;
+function notePrepared(): void {
+  if (preparedOwed) return;
+  const pool = engine.poolStats();
+  if (pool === null || pool.ready >= pool.target) return;
+  preparedOwed = true;
+  void engine.poolFull().then(() => {
+    preparedOwed = false;
+    return send({ type: 'prepared' });
+  });
+}
+
 process.on('message', (message: HostMessage) => {
   switch (message.type) {
     case 'execute': {
       const relay = logRelay(message.id);
       const execution = engine.execute(message.request, relay.observer).then((result) => {
         relay.flush();
-        return send({ type: 'result', id: message.id, result, pool: engine.poolStats() });
+        const sent = send({ type: 'result', id: message.id, result, pool: engine.poolStats() });
+        notePrepared();
+        return sent;
       });
       running.add(execution);
       void execution.finally(() => running.delete(execution));

@@ -160,6 +160,8 @@ export class ExecutorProcess {
   yieldingFrom: string | null = null;
   /** The last user it ran for: a lease back to the same user needs no recycling. */
   lastTenant: string | null = null;
+  /** Its warm pool is still making the sandboxes its last executions used (until it says 'prepared'). */
+  preparing = false;
   /** Set when this process must take no new work (recycling, shutdown). */
   retiring = false;
   /** Set when something happened here that a next tenant must not inherit (a kill, a memory storm). */
@@ -535,9 +537,13 @@ export class ExecutorProcess {
       clearTimeout(call.watchdog);
       if (this.load === 0) this.idleSince = performance.now();
       this.#poolStats = message.pool ?? null;
+      const pool = this.#poolStats;
+      if (pool !== null && typeof pool === 'object' && pool.ready < pool.target) this.preparing = true;
       call.resolve(checkedResult(message.result, call));
     } else if (message.type === 'logs' && typeof message.id === 'number') {
       this.#relayLogs(message.id, message.first, message.entries);
+    } else if (message.type === 'prepared') {
+      this.preparing = false;
     } else if (message.type === 'pong' && message.id === this.#pongFor && this.#pingTimer !== null) {
       clearTimeout(this.#pingTimer);
       this.#pingTimer = null;

@@ -3,15 +3,22 @@
 // Invariants (sharing 'tenant', the default):
 // - a process runs executions of one user at a time: it is leased to that user while anything
 //   of theirs runs in it, and the lease ends when its load drops to zero;
-// - a user with a leased process keeps using it (one process per user at a time), unless it
-//   is being retired;
+// - a user with a leased process keeps using it, unless it is being retired; while every
+//   process leased to it is busy, it may lease one more idle process that is its own from
+//   before or was never used, up to `perUser` at once (by default one per core: one process's
+//   main thread, which makes every isolate, is what a user's steady stream would wait for);
+//   never one another user had;
 // - an idle process goes back to its last user first; to another user only if nothing in it
 //   was ever killed or stopped from outside (`tainted`) and nothing runs at a lowered priority
 //   (`niced`): those are recycled instead; and not before it was idle `affinityMs` (its user,
 //   running one execution after another, may be back in a moment: it is the longest-held
 //   process that passes on when processes run out, see pool.ts);
 // - when no process fits, a new one is started while the pool is below its maximum, otherwise
-//   the execution waits (fairly across users: the pool's queue).
+//   the execution waits (fairly across users: the pool's queue);
+// - an idle process that is still preparing its next sandboxes (an executor makes them right
+//   after it answers, on its own thread) is passed over for one of the same user's, or a fresh
+//   one, that has its sandboxes ready: the next execution then runs on another core than the
+//   one preparing, instead of waiting behind it.
 // With sharing 'execution', the same, but a process runs one execution at a time: the memory
 // watch then holds each execution to its own limit (with 'tenant', a user's executions running
 // together share one allowance, the sum of their limits), at the cost of a process per
@@ -34,6 +41,8 @@ export interface Candidate {
   readonly lastTenant: string | null;
   readonly load: number;
   readonly idleSince: number;
+  /** Still making the sandboxes it used up (its warm pool is below its target). */
+  readonly preparing?: boolean;
 }
 
 export type Placement<E> =
@@ -56,6 +65,8 @@ export interface PlacementPolicy {
    * (pool.ts): once idle, another user takes it at once, without waiting out its affinity.
    */
   passing?: Candidate | null;
+  /** Processes one user may hold leased at once (tenant sharing; default 1). */
+  perUser?: number;
 }
 
 export function place<E extends Candidate>(executors: readonly E[], userId: string, policy: PlacementPolicy): Placement<E> {
@@ -64,20 +75,31 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
   const canStart = counted < policy.maxProcesses;
 
   if (policy.sharing === 'shared') {
-    const best = leastLoaded(usable);
+    const best = leastLoaded(usable.filter((executor) => !executor.preparing)) ?? leastLoaded(usable);
     if (best) return { kind: 'use', executor: best, lease: false };
     return canStart ? { kind: 'start' } : { kind: 'wait', reason: 'every executor process is starting or being replaced' };
   }
 
   if (policy.sharing === 'tenant') {
-    const own = leastLoaded(usable.filter((executor) => executor.tenant === userId));
-    if (own) return { kind: 'use', executor: own, lease: false };
+    const leased = usable.filter((executor) => executor.tenant === userId);
+    const own = leastLoaded(leased.filter((executor) => !executor.preparing)) ?? leastLoaded(leased);
+    if (own && (own.load === 0 || leased.length >= (policy.perUser ?? 1))) return { kind: 'use', executor: own, lease: false };
+    if (own) {
+      // Every process it holds is busy: one more of its own, or a never-used one, if idle.
+      const more = usable.filter((executor) => executor.tenant === null && executor.load === 0 && (executor.lastTenant === userId || executor.lastTenant === null));
+      const extra = more.find((executor) => !executor.preparing) ?? more[0];
+      return { kind: 'use', executor: extra ?? own, lease: extra !== undefined };
+    }
   }
   const idle = usable.filter((executor) => executor.tenant === null && executor.load === 0);
-  const returning = idle.find((executor) => executor.lastTenant === userId);
-  if (returning) return { kind: 'use', executor: returning, lease: true };
-  // Never used first, then the clean one idle the longest (the others' affinity lasts longest).
   const fresh = idle.find((executor) => executor.lastTenant === null);
+  const returning = idle.filter((executor) => executor.lastTenant === userId);
+  if (returning.length > 0) {
+    // Its own process that has its sandboxes ready; else a fresh one that has; else its own anyway.
+    const ready = returning.find((executor) => !executor.preparing) ?? (fresh && !fresh.preparing ? fresh : returning[0]!);
+    return { kind: 'use', executor: ready, lease: true };
+  }
+  // Never used first, then the clean one idle the longest (the others' affinity lasts longest).
   if (fresh) return { kind: 'use', executor: fresh, lease: true };
   const clean = idle.filter((executor) => !executor.tainted && !executor.niced).sort((a, b) => a.idleSince - b.idleSince)[0];
   if (clean && policy.now - clean.idleSince >= policy.affinityMs) return { kind: 'use', executor: clean, lease: true };

@@ -29,6 +29,11 @@ export interface ExecutorPoolOptions {
   secrets?: SecretStore;
   /** Executor processes at most (default 8, at least one per core). */
   processes?: number;
+  /**
+   * Processes one user may hold at once while all it holds are busy (tenant sharing; default
+   * one per core, at most \`processes\`).
+   */
+  perUser?: number;
   /** Idle processes kept started ahead of demand (default 1). */
   spare?: number;
   /**
@@ -117,6 +122,7 @@ export class ExecutorPool implements Executor {
       secrets: options.secrets ?? new InMemorySecretStore(),
       processes,
       spare: Math.min(options.spare ?? 1, processes),
+      perUser: Math.max(1, Math.min(options.perUser ?? os.availableParallelism(), processes)),
       sharing: options.sharing ?? 'tenant',
       graceMs: options.graceMs ?? 200,
       memoryMarginMb: options.memoryMarginMb ?? 32,
@@ -240,7 +246,7 @@ export class ExecutorPool implements Executor {
   /** Hands processes to waiting executions, one user at a time in turn. */
   #dispatch(): void {
     if (this.#closing) return;
-    const policy = { sharing: this.#options.sharing, maxProcesses: this.#options.processes, now: performance.now(), affinityMs };
+    const policy = { sharing: this.#options.sharing, maxProcesses: this.#options.processes, now: performance.now(), affinityMs, perUser: this.#options.perUser };
     let startsWanted = 0;
     let progressed = true;
     while (progressed) {

@@ -21,4 +21,6 @@ export type ExecutorMessage =
    */
   | { type: 'logs'; id: number; first: number; entries: LogEntry[] }
   | { type: 'secret'; id: number; userId: string; name: string }
-  | { type: 'pong'; id: number };
+  | { type: 'pong'; id: number }
+  /** After results: the warm pool has made the sandboxes they used up (the process is ready again). */
+  | { type: 'prepared' };

@@ -58,6 +58,21 @@ describe('placement policy', () => {
     assert.equal(name(place(recent, 'carol', { ...policy, maxProcesses: 1, now: 12_000 })), 'recent');
   });
 
+  test('a process still preparing its next sandboxes is passed over for a ready one, never for another user\'s', () => {
+    const name = (placed: ReturnType<typeof place<Candidate & { name: string }>>) => (placed.kind === 'use' ? placed.executor.name : placed.kind);
+    const busyMine = executor({ name: 'preparing', lastTenant: 'alice', idleSince: 9_990, preparing: true });
+    const readyMine = executor({ name: 'ready', lastTenant: 'alice', idleSince: 9_000 });
+    const fresh = executor({ name: 'fresh' });
+    const bobs = executor({ name: 'bobs', lastTenant: 'bob', idleSince: 1 });
+    assert.equal(name(place([busyMine, readyMine, fresh], 'alice', policy)), 'ready');
+    assert.equal(name(place([busyMine, fresh], 'alice', policy)), 'fresh');
+    // Nothing else ready: its own process anyway (its pool still holds sandboxes), never another user's.
+    assert.equal(name(place([busyMine, bobs], 'alice', policy)), 'preparing');
+    assert.equal(name(place([busyMine, { ...fresh, preparing: true }], 'alice', policy)), 'preparing');
+    // Shared processes: the least loaded that is ready.
+    assert.equal(name(place([busyMine, bobs], 'carol', { ...policy, sharing: 'shared' })), 'bobs');
+  });
+
   test('a process being passed on goes to the waiting user at once, without waiting out its affinity', () => {
     const passing = executor({ name: 'held', lastTenant: 'holder', idleSince: 9_990 });
     const placed = place([passing], 'newcomer', { ...policy, maxProcesses: 1, passing });
