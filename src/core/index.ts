@@ -2,6 +2,7 @@
 // executors (nothing outside src/core imports any other of its files).
 export { Engine, BoundedLog, type EngineOptions } from './engine.ts';
 export { Sandbox, type SandboxOptions } from './sandbox.ts';
+export { startupSnapshot } from './snapshot.ts';
 export { WarmPool, type SandboxSource, type WarmPoolOptions, type WarmPoolStats } from './warm-pool.ts';
 export { InMemorySecretStore, type SecretStore } from './ext/secrets/store.ts';
 export { secretLimits } from './ext/secrets/index.ts';

@@ -2,9 +2,10 @@
 // started with a clean environment and Node's permission model (no filesystem writes, no child
 // processes, no workers, reads only of its own code), and it never holds secrets beyond the
 // ones its current executions read: secrets.get asks the host, which checks the request.
-import { Engine, type SecretStore } from '../core/index.ts';
+import { Engine, startupSnapshot, type SecretStore } from '../core/index.ts';
 import { configureGuestHeaps } from './guest-heap.ts';
 import type { LogEntry } from '../core/index.ts';
+import { chooseGuestHashSeed, skipSnapshotRehash } from './snapshot-rehash.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 if (typeof process.send !== 'function') {
@@ -32,9 +33,13 @@ const secrets: SecretStore = {
 };
 
 configureGuestHeaps();
+chooseGuestHashSeed();
 const engineOptions = JSON.parse(process.argv[2] ?? '{}') as ExecutorEngineOptions;
 // The host signs what it answers (the key never enters an executor process).
 const engine = new Engine({ ...engineOptions, secrets, signingKey: null });
+// Built now, hashed with this process's seed, before the warm pool makes its first sandbox.
+startupSnapshot(engine.capabilities);
+skipSnapshotRehash();
 
 const running = new Set<Promise<void>>();
 
