@@ -7,7 +7,7 @@
 //   process leased to it is busy, it may lease one more idle process that is its own from
 //   before or was never used, up to `perUser` at once (by default one per core: one process's
 //   main thread, which makes every isolate, is what a user's steady stream would wait for);
-//   never one another user had;
+//   never one another user had, and never the last idle process when no other can be started;
 // - an idle process goes back to its last user first; to another user only if nothing in it
 //   was ever killed or stopped from outside (`tainted`) and nothing runs at a lowered priority
 //   (`niced`): those are recycled instead; and not before it was idle `affinityMs` (its user,
@@ -85,9 +85,11 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
     const own = leastLoaded(leased.filter((executor) => !executor.preparing)) ?? leastLoaded(leased);
     if (own && (own.load === 0 || leased.length >= (policy.perUser ?? 1))) return { kind: 'use', executor: own, lease: false };
     if (own) {
-      // Every process it holds is busy: one more of its own, or a never-used one, if idle.
+      // Every process it holds is busy: one more of its own, or a never-used one, if idle, and
+      // if that leaves an idle process for other users or room to start one.
+      const idleCount = usable.filter((executor) => executor.tenant === null && executor.load === 0).length;
       const more = usable.filter((executor) => executor.tenant === null && executor.load === 0 && (executor.lastTenant === userId || executor.lastTenant === null));
-      const extra = more.find((executor) => !executor.preparing) ?? more[0];
+      const extra = idleCount > 1 || canStart ? (more.find((executor) => !executor.preparing) ?? more[0]) : undefined;
       return { kind: 'use', executor: extra ?? own, lease: extra !== undefined };
     }
   }

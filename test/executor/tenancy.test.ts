@@ -69,6 +69,12 @@ describe('placement policy', () => {
     // Nothing else ready: its own process anyway (its pool still holds sandboxes), never another user's.
     assert.equal(name(place([busyMine, bobs], 'alice', policy)), 'preparing');
     assert.equal(name(place([busyMine, { ...fresh, preparing: true }], 'alice', policy)), 'preparing');
+    // All its processes busy: one more of its own or a fresh one, up to perUser, never the last idle one.
+    const mineBusy = executor({ name: 'mine-busy', tenant: 'alice', lastTenant: 'alice', load: 1 });
+    assert.equal(name(place([mineBusy, fresh, bobs], 'alice', { ...policy, perUser: 2 })), 'fresh');
+    assert.equal(name(place([mineBusy, fresh, bobs], 'alice', policy)), 'mine-busy');
+    assert.equal(name(place([mineBusy, fresh], 'alice', { ...policy, perUser: 2, maxProcesses: 2 })), 'mine-busy');
+    assert.equal(name(place([mineBusy, bobs], 'alice', { ...policy, perUser: 2 })), 'mine-busy');
     // Shared processes: the least loaded that is ready.
     assert.equal(name(place([busyMine, bobs], 'carol', { ...policy, sharing: 'shared' })), 'bobs');
   });
