@@ -4,9 +4,9 @@
 // foreground, as an executor makes one when an execution waits for it), then disposed; nothing
 // runs in it. Beside it, isolated-vm's own floor (a bare isolate, a context, dispose), and the
 // same from an empty startup snapshot of our own (its default context is as small as a bare
-// one's): set against ours it tells what isolated-vm's second deserialisation of our context
+// one's): set against ours it bounds what isolated-vm's second deserialisation of our context
 // (its own default context, made in every `new Isolate`) costs, which only a change to
-// isolated-vm could remove. CPU is the whole process's (isolated-vm works on threads of its own
+// isolated-vm could remove (an upper bound: a patched build saved less, docs/bench.md). CPU is the whole process's (isolated-vm works on threads of its own
 // too), sequential, medians of batches.
 import ivm from 'isolated-vm';
 import { Engine } from '../src/core/engine.ts';

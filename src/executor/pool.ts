@@ -41,7 +41,11 @@ export interface ExecutorPoolOptions {
    * execution at a time (each held to its own memory limit); 'shared': any user's, any number.
    */
   sharing?: Sharing;
-  /** Warm sandboxes per executor (default 4 ready, up to 16 under load); false for none. */
+  /**
+   * Warm sandboxes per executor (default 4 ready, up to 8 under load); false for none. Not more:
+   * under a load that empties them a warm pool hides nothing, and each ready sandbox holds about
+   * 2 MB that counts against the 32 MB its process may keep above its idle size.
+   */
   warm?: { size: number; max?: number } | false;
   /** Engine settings for every executor (limits, network policy...): plain data. */
   engine?: Omit<ExecutorEngineOptions, 'pool'>;
@@ -131,7 +135,7 @@ export class ExecutorPool implements Executor {
       idleMs: options.idleMs ?? 60_000,
       deprioritiseBusy: options.deprioritiseBusy ?? true,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
-      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? { size: 4, max: 16 } }) },
+      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? { size: 4, max: 8 } }) },
     };
     if (!(processes >= 1)) throw new RangeError('an executor pool needs at least one process');
     this.#housekeeping = setInterval(() => this.#keepHouse(), housekeepingMs);
