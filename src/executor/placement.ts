@@ -8,6 +8,8 @@
 //   before or was never used, up to `perUser` at once (by default one per core: one process's
 //   main thread, which makes every isolate, is what a user's steady stream would wait for);
 //   never one another user had, and never the last idle process when no other can be started;
+//   a never-used process joins a user's (the processes it holds or held last) only while it has
+//   fewer than `perUser` of them, so the spare the pool keeps is not taken over and over;
 // - an idle process goes back to its last user first; to another user only if nothing in it
 //   was ever killed or stopped from outside (`tainted`) and nothing runs at a lowered priority
 //   (`niced`): those are recycled instead; and not before it was idle `affinityMs` (its user,
@@ -17,7 +19,7 @@
 //   the execution waits (fairly across users: the pool's queue);
 // - an idle process that is still preparing its next sandboxes (an executor makes them right
 //   after it answers, on its own thread) is passed over for one of the same user's, or a fresh
-//   one, that has its sandboxes ready: the next execution then runs on another core than the
+//   one (within `perUser`), that has its sandboxes ready: the next execution then runs on another core than the
 //   one preparing, instead of waiting behind it.
 // With sharing 'execution', the same, but a process runs one execution at a time: the memory
 // watch then holds each execution to its own limit (with 'tenant', a user's executions running
@@ -80,6 +82,11 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
     return canStart ? { kind: 'start' } : { kind: 'wait', reason: 'every executor process is starting or being replaced' };
   }
 
+  // Processes this user holds or held last: a never-used one joins them only below `perUser`,
+  // so that taking a spare (which the pool then replaces) does not go on without end.
+  const perUser = policy.sharing === 'tenant' ? (policy.perUser ?? 1) : 1;
+  const mayJoin = usable.filter((executor) => executor.tenant === userId || executor.lastTenant === userId).length < perUser;
+
   if (policy.sharing === 'tenant') {
     const leased = usable.filter((executor) => executor.tenant === userId);
     const own = leastLoaded(leased.filter((executor) => !executor.preparing)) ?? leastLoaded(leased);
@@ -88,7 +95,7 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
       // Every process it holds is busy: one more of its own, or a never-used one, if idle, and
       // if that leaves an idle process for other users or room to start one.
       const idleCount = usable.filter((executor) => executor.tenant === null && executor.load === 0).length;
-      const more = usable.filter((executor) => executor.tenant === null && executor.load === 0 && (executor.lastTenant === userId || executor.lastTenant === null));
+      const more = usable.filter((executor) => executor.tenant === null && executor.load === 0 && (executor.lastTenant === userId || (executor.lastTenant === null && mayJoin)));
       const extra = idleCount > 1 || canStart ? (more.find((executor) => !executor.preparing) ?? more[0]) : undefined;
       return { kind: 'use', executor: extra ?? own, lease: extra !== undefined };
     }
@@ -98,7 +105,7 @@ export function place<E extends Candidate>(executors: readonly E[], userId: stri
   const returning = idle.filter((executor) => executor.lastTenant === userId);
   if (returning.length > 0) {
     // Its own process that has its sandboxes ready; else a fresh one that has; else its own anyway.
-    const ready = returning.find((executor) => !executor.preparing) ?? (fresh && !fresh.preparing ? fresh : returning[0]!);
+    const ready = returning.find((executor) => !executor.preparing) ?? (fresh && !fresh.preparing && mayJoin ? fresh : returning[0]!);
     return { kind: 'use', executor: ready, lease: true };
   }
   // Never used first, then the clean one idle the longest (the others' affinity lasts longest).

@@ -65,13 +65,19 @@ describe('placement policy', () => {
     const fresh = executor({ name: 'fresh' });
     const bobs = executor({ name: 'bobs', lastTenant: 'bob', idleSince: 1 });
     assert.equal(name(place([busyMine, readyMine, fresh], 'alice', policy)), 'ready');
-    assert.equal(name(place([busyMine, fresh], 'alice', policy)), 'fresh');
+    assert.equal(name(place([busyMine, fresh], 'alice', { ...policy, perUser: 2 })), 'fresh');
+    // One process per user: its own, preparing or not, and the spare stays a spare.
+    assert.equal(name(place([busyMine, fresh], 'alice', policy)), 'preparing');
+    assert.equal(name(place([busyMine, readyMine, fresh], 'alice', { ...policy, perUser: 2 })), 'ready');
+    assert.equal(name(place([busyMine, { ...readyMine, preparing: true }, fresh], 'alice', { ...policy, perUser: 2 })), 'preparing');
     // Nothing else ready: its own process anyway (its pool still holds sandboxes), never another user's.
     assert.equal(name(place([busyMine, bobs], 'alice', policy)), 'preparing');
     assert.equal(name(place([busyMine, { ...fresh, preparing: true }], 'alice', policy)), 'preparing');
     // All its processes busy: one more of its own or a fresh one, up to perUser, never the last idle one.
     const mineBusy = executor({ name: 'mine-busy', tenant: 'alice', lastTenant: 'alice', load: 1 });
     assert.equal(name(place([mineBusy, fresh, bobs], 'alice', { ...policy, perUser: 2 })), 'fresh');
+    assert.equal(name(place([mineBusy, readyMine, fresh, bobs], 'alice', { ...policy, perUser: 2 })), 'ready');
+    assert.equal(name(place([mineBusy, { ...readyMine, tenant: 'alice', load: 1 }, fresh, bobs], 'alice', { ...policy, perUser: 2 })), 'mine-busy');
     assert.equal(name(place([mineBusy, fresh, bobs], 'alice', policy)), 'mine-busy');
     assert.equal(name(place([mineBusy, fresh], 'alice', { ...policy, perUser: 2, maxProcesses: 2 })), 'mine-busy');
     assert.equal(name(place([mineBusy, bobs], 'alice', { ...policy, perUser: 2 })), 'mine-busy');
