@@ -19,8 +19,8 @@
 //   the execution waits (fairly across users: the pool's queue);
 // - an idle process that is still preparing its next sandboxes (an executor makes them right
 //   after it answers, on its own thread) is passed over for one of the same user's, or a fresh
-//   one (within `perUser`), that has its sandboxes ready: the next execution then runs on another core than the
-//   one preparing, instead of waiting behind it.
+//   one (within `perUser`), that has its sandboxes ready: the next execution then runs on
+//   another core than the one preparing, instead of waiting behind it.
 // With sharing 'execution', the same, but a process runs one execution at a time: the memory
 // watch then holds each execution to its own limit (with 'tenant', a user's executions running
 // together share one allowance, the sum of their limits), at the cost of a process per
