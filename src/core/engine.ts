@@ -40,7 +40,7 @@ export interface EngineOptions {
    * Keep sandboxes bootstrapped ahead of demand: `size` ready ones at least, up to `max` under
    * load. Without it, each execution creates its sandbox when it starts.
    */
-  pool?: { size: number; max?: number };
+  pool?: { size: number; max?: number; foregroundWhenIdle?: boolean };
   /**
    * The key that signs each result's receipt: this process's own fresh key by default; null
    * for none (an executor process, whose host signs what it answers).
@@ -83,6 +83,7 @@ export class Engine {
           min: options.pool.size,
           max: options.pool.max ?? Math.max(options.pool.size * 2, options.pool.size + 2),
           busy: () => this.#running > 0,
+          foregroundWhenIdle: options.pool.foregroundWhenIdle === true,
         })
       : null;
     this.#sandboxes = this.#pool ?? { acquire: (memoryMb) => Sandbox.create({ memoryMb, capabilities: this.capabilities }) };

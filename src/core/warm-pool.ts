@@ -27,6 +27,13 @@ export interface WarmPoolOptions {
    * is empty), so that bootstrapping competes as little as possible with running executions.
    */
   busy?: () => boolean;
+  /**
+   * While nothing runs in this process (`busy()` false), make sandboxes on the main thread
+   * (foreground: less CPU, no thread hops), one per turn of the event loop, so that an execution
+   * arriving meanwhile waits for one sandbox at most. For a process whose host sends work
+   * elsewhere while it prepares (an executor); otherwise the main thread stays free throughout.
+   */
+  foregroundWhenIdle?: boolean;
 }
 
 export interface WarmPoolStats {
@@ -56,7 +63,7 @@ export class WarmPool implements SandboxSource {
       throw new RangeError('warm pool: need 0 <= min <= max and max >= 1');
     }
     this.#capabilities = capabilities;
-    this.#options = { parallelism: 2, idleShrinkMs: 30_000, busy: () => false, ...options };
+    this.#options = { parallelism: 2, idleShrinkMs: 30_000, busy: () => false, foregroundWhenIdle: false, ...options };
     this.#target = Math.max(options.min, 1);
     this.#shrinkTimer = setInterval(() => this.#shrinkIfIdle(), Math.max(1000, this.#options.idleShrinkMs / 4));
     this.#shrinkTimer.unref();
@@ -129,6 +136,10 @@ export class WarmPool implements SandboxSource {
   #refill(): void {
     // While executions run here and a sandbox is still in stock, wait for a quiet moment.
     if (this.#ready.length > 0 && this.#options.busy()) return;
+    if (this.#options.foregroundWhenIdle && !this.#options.busy()) {
+      this.#refillForeground();
+      return;
+    }
     while (
       !this.#closed &&
       this.#failureBackoff === null &&
@@ -146,19 +157,38 @@ export class WarmPool implements SandboxSource {
           this.#checkFull();
           this.#refill();
         },
-        (error: unknown) => {
-          this.#creating--;
-          this.#stats.failures++;
-          process.emitWarning(`teejs: warm pool could not create a sandbox: ${(error as Error)?.message ?? String(error)}`);
-          // Don't spin on a persistent failure; executions still get cold sandboxes meanwhile.
-          this.#failureBackoff = setTimeout(() => {
-            this.#failureBackoff = null;
-            this.#refill();
-          }, 1000);
-          this.#failureBackoff.unref();
-        },
+        (error: unknown) => this.#failed(error),
       );
     }
+  }
+
+  #refillForeground(): void {
+    if (this.#closed || this.#failureBackoff !== null || this.#creating > 0 || this.#ready.length >= this.#target) return;
+    this.#creating++;
+    this.#create(this.#options.memoryMb, 'foreground').then(
+      (sandbox) => {
+        this.#creating--;
+        this.#stats.created++;
+        if (this.#closed || this.#ready.length >= this.#options.max) sandbox.dispose();
+        else this.#ready.push(sandbox);
+        this.#checkFull();
+        // The next one in a later turn: IPC and timers run in between.
+        setImmediate(() => this.#refill());
+      },
+      (error: unknown) => this.#failed(error),
+    );
+  }
+
+  #failed(error: unknown): void {
+    this.#creating--;
+    this.#stats.failures++;
+    process.emitWarning(`teejs: warm pool could not create a sandbox: ${(error as Error)?.message ?? String(error)}`);
+    // Don't spin on a persistent failure; executions still get cold sandboxes meanwhile.
+    this.#failureBackoff = setTimeout(() => {
+      this.#failureBackoff = null;
+      this.#refill();
+    }, 1000);
+    this.#failureBackoff.unref();
   }
 
   #shrinkIfIdle(): void {

@@ -135,7 +135,10 @@ export class ExecutorPool implements Executor {
       idleMs: options.idleMs ?? 60_000,
       deprioritiseBusy: options.deprioritiseBusy ?? true,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
-      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? { size: 4, max: 8 } }) },
+      // An executor makes its sandboxes on its main thread while idle: the pool sends work to
+      // another process meanwhile (placement.ts), and that costs less CPU than isolated-vm's
+      // asynchronous calls.
+      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: { ...(options.warm ?? { size: 4, max: 8 }), foregroundWhenIdle: true } }) },
     };
     if (!(processes >= 1)) throw new RangeError('an executor pool needs at least one process');
     this.#housekeeping = setInterval(() => this.#keepHouse(), housekeepingMs);
