@@ -88,8 +88,8 @@ export interface BenchResults {
   cells: Cell[];
   cpu: CpuComparison[];
   idle: IdleIsolateMemory | null;
-  /** The bare floor of a teejs execution, measured before and after the cells (bench/floor.ts). */
-  floor: FloorMeasurement[];
-  paced: PacedCell[];
+  /** The bare floor of a teejs execution, measured before and after the cells (bench/floor.ts); absent in the service's report. */
+  floor?: FloorMeasurement[];
+  paced?: PacedCell[];
   soaks: Record<string, SoakResult | { missing: string }>;
 }

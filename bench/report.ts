@@ -57,7 +57,7 @@ function markdown(results: BenchResults): string {
   const floor = floorOf(results);
   if (floor) {
     out.push(
-      `Bare floor in this run (CPU ms per sandbox, sequential, mean of ${results.floor.length} measurements): a sandbox from the startup snapshot, attached, disposed ` +
+      `Bare floor in this run (CPU ms per sandbox, sequential, mean of ${(results.floor ?? []).length} measurements): a sandbox from the startup snapshot, attached, disposed ` +
         `**${n(floor.sandboxCpuMs, 3)}**; isolate + context from the snapshot ${n(floor.snapshotContextCpuMs, 3)}; plain isolated-vm isolate + context ${n(floor.bareCpuMs, 3)}. ` +
         `Our context costs ${n(floor.defaultContextCpuMs, 3)} ms more to deserialise than an empty one, and isolated-vm deserialises it twice per isolate ` +
         '(its own default context, made in every `new Isolate`, besides ours): an isolated-vm whose default context were an empty one would save at most that much per sandbox ' +
