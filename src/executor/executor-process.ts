@@ -168,6 +168,8 @@ export class ExecutorProcess {
   /** Set when something happened here that a next tenant must not inherit (a kill, a memory storm). */
   tainted = false;
   idleSince = performance.now();
+  /** Idle since an execution ended, and not yet seen back within the margin of its idle size. */
+  returnPending = false;
   /** Moving average of the CPU cores this process kept busy, and whether it was deprioritised. */
   averageCores = 0;
   /** The CPU cores it kept busy since the measurement before. */
@@ -309,6 +311,11 @@ export class ExecutorProcess {
     if (this.#backstop === null || watch === null) return;
     if (allowed === null || this.#inFlight.size === 0) this.#backstop.disarm();
     else this.#backstop.arm(allowed + watch.marginBytes, watch.marginBytes);
+  }
+
+  #wentIdle(): void {
+    this.idleSince = performance.now();
+    this.returnPending = true;
   }
 
   /** Executions this process was given since it started. */
@@ -468,7 +475,7 @@ export class ExecutorProcess {
     if (!call || !this.#alive) return;
     this.#inFlight.delete(id);
     this.#release(call);
-    if (this.load === 0) this.idleSince = performance.now();
+    if (this.load === 0) this.#wentIdle();
     this.retiring = true;
     this.tainted = true;
     call.resolve(resultOfKill({ kind: 'deadline' }, call, performance.now(), 0, this.#idleBytes));
@@ -536,7 +543,7 @@ export class ExecutorProcess {
       this.#inFlight.delete(message.id);
       this.#release(call);
       clearTimeout(call.watchdog);
-      if (this.load === 0) this.idleSince = performance.now();
+      if (this.load === 0) this.#wentIdle();
       this.#poolStats = message.pool ?? null;
       call.resolve(checkedResult(message.result, call));
     } else if (message.type === 'logs' && typeof message.id === 'number') {

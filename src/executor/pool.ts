@@ -41,7 +41,10 @@ export interface ExecutorPoolOptions {
    * execution at a time (each held to its own memory limit); 'shared': any user's, any number.
    */
   sharing?: Sharing;
-  /** Warm sandboxes per executor (default 4 ready, up to 16 under load); false for none. */
+  /**
+   * Warm sandboxes per executor (default 4 ready, up to 8 under load: see `defaultWarm`); false
+   * for none.
+   */
   warm?: { size: number; max?: number } | false;
   /** Engine settings for every executor (limits, network policy...): plain data. */
   engine?: Omit<ExecutorEngineOptions, 'pool'>;
@@ -91,6 +94,17 @@ export interface ExecutorPoolStats {
 
 type Settings = Required<Omit<ExecutorPoolOptions, 'engine' | 'warm' | 'signingKey'>> & { engine: ExecutorEngineOptions };
 
+/**
+ * The executor's warm pool. Its idle size is measured with `size` sandboxes ready, and each
+ * sandbox ready beyond them costs the process about 2.7 MB that it keeps while they wait: a
+ * process must stay within `returnMarginMb` (32 MB) of its idle size between executions, so the
+ * pool may grow by 4 only (a process measured 113 MB against 95 MB idle with 8, 135 MB with 16).
+ */
+const defaultWarm = { size: 4, max: 8 };
+
+/** After this long idle, a process must be back within the return margin of its idle size. */
+const returnSettleMs = 50;
+
 const sampleMs = 5;
 const memorySustainedMs = 400;
 const housekeepingMs = 250;
@@ -130,7 +144,7 @@ export class ExecutorPool implements Executor {
       idleMs: options.idleMs ?? 60_000,
       deprioritiseBusy: options.deprioritiseBusy ?? true,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
-      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? { size: 4, max: 16 } }) },
+      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? defaultWarm }) },
     };
     if (!(processes >= 1)) throw new RangeError('an executor pool needs at least one process');
     this.#housekeeping = setInterval(() => this.#keepHouse(), housekeepingMs);
@@ -245,6 +259,11 @@ export class ExecutorPool implements Executor {
   /** Hands processes to waiting executions, one user at a time in turn. */
   #dispatch(): void {
     if (this.#closing) return;
+    // A process idle since its last execution ended takes no other before it is seen back
+    // within the margin of its idle size (or, past `returnSettleMs`, it is retired instead).
+    for (const executor of this.#executors) {
+      if (executor.returnPending && executor.alive && executor.started && executor.load === 0) this.#check(executor);
+    }
     const policy = { sharing: this.#options.sharing, maxProcesses: this.#options.processes, now: performance.now(), affinityMs };
     let startsWanted = 0;
     let progressed = true;
@@ -363,12 +382,20 @@ export class ExecutorPool implements Executor {
   #check(executor: ExecutorProcess): void {
     if (!executor.alive) return;
     if (!executor.retiring) {
-      const retirement = retireReason(executor, executor.residentBytes(), {
+      const now = performance.now();
+      // An ended execution's limit counts while its memory goes back (usually within 5 ms);
+      // idle for longer than that, the process is held to its idle size and the margin alone.
+      const settled = executor.load === 0 && now - executor.idleSince >= returnSettleMs;
+      const resident = executor.residentBytes();
+      const idleBytes = executor.idleBytes;
+      const back = resident !== null && idleBytes !== null && resident <= idleBytes + this.#options.returnMarginMb * mib;
+      if (executor.load === 0 && (settled || back)) executor.returnPending = false;
+      const retirement = retireReason(executor, resident, {
         recycleAfter: this.#options.recycleAfter,
         returnMarginBytes: this.#options.returnMarginMb * mib,
-        inFlightLimitBytes: executor.inFlightLimitBytes,
+        inFlightLimitBytes: settled ? 0 : executor.inFlightLimitBytes,
         taintedIdleMs,
-        now: performance.now(),
+        now,
       });
       if (retirement === null) return;
       executor.retiring = true;
