@@ -13,8 +13,6 @@
 // - any other death ends its executions EXECUTOR_CRASHED.
 // Which executions share a process is the pool's choice (by default one user's only).
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +22,7 @@ import type { WarmPoolStats } from '../core/pool.ts';
 import type { ExecutionError, ExecutionObserver, ExecutionRequest, ExecutionResult, LogEntry } from '../core/types.ts';
 import { MemoryBackstop, type BackstopSlot } from './memory-backstop.ts';
 import { cpuTimeMs, mib, residentBytes } from './memory.ts';
+import { cpuCheckMs, cpuLevel, lowPriorityNice, normalNice, setThreadPriorities } from './priority.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 // `.ts` in a checkout (run by type stripping), `.js` in the built package (dist/).
@@ -89,6 +88,11 @@ export interface ExecutorProcessOptions {
   memory: MemoryWatchOptions | null;
   /** Where the executor's own stdout/stderr lines go (never the host's stdout). */
   log: (line: string) => void;
+  /**
+   * CPU priority by behaviour (priority.ts): the CPU budget in ms past which a busy process's
+   * guest threads are lowered, and whether the host may raise them again (null: never lowered).
+   */
+  cpu: { budgetMs: number; canRaise: boolean } | null;
 }
 
 interface InFlight {
@@ -102,6 +106,8 @@ interface InFlight {
   residentAtStart: number;
   residentPeak: number;
   alone: boolean;
+  /** The process's CPU time (ms) when it was dispatched, or null where /proc cannot tell. */
+  cpuAtStart: number | null;
   resolve: (result: ExecutionResult) => void;
   watchdog: NodeJS.Timeout;
   /** Hears the console lines the executor relays while it runs; the index and bytes of the next. */
@@ -170,12 +176,15 @@ export class ExecutorProcess {
   idleSince = performance.now();
   /** Idle since an execution ended, and not yet seen back within the margin of its idle size. */
   returnPending = false;
-  /** Moving average of the CPU cores this process kept busy, and whether it was deprioritised. */
-  averageCores = 0;
-  /** The CPU cores it kept busy since the measurement before. */
+  /** The CPU cores it kept busy since the measurement before (housekeeping's). */
   recentCores = 0;
+  /** Its guest threads run at the low priority (priority.ts). */
   niced = false;
+  /** Lowered for good: the host may not raise priorities, so no other user may have it. */
+  nicedForGood = false;
   #cpuSeen: { cpuMs: number; at: number } | null = null;
+  #cpuTimer: NodeJS.Timeout | null = null;
+  #cpuChecks = 0;
 
   constructor(options: ExecutorProcessOptions) {
     this.#options = options;
@@ -194,6 +203,10 @@ export class ExecutorProcess {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    // A start takes 0.5-1 s of CPU, often ordered because an abuser's process was killed: where
+    // the priority can be raised again once it is ready, it starts at the low one. Threads the
+    // process makes later start at their creator's priority.
+    if (options.cpu?.canRaise && this.#child.pid !== undefined) setThreadPriorities(this.#child.pid, lowPriorityNice, { mainToo: true });
     for (const stream of [this.#child.stdout, this.#child.stderr]) {
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
@@ -206,6 +219,8 @@ export class ExecutorProcess {
           reject(new Error('executor spoke before it was ready'));
           return;
         }
+        // Started at the low priority (below): its own work from now on is what counts.
+        if (options.cpu?.canRaise && this.pid !== undefined) setThreadPriorities(this.pid, normalNice, { mainToo: true });
         this.#idleBytes = residentBytes(this.pid);
         if (options.memory !== null && this.pid !== undefined) this.#backstop = MemoryBackstop.shared().register(this.pid);
         this.#started = true;
@@ -226,6 +241,7 @@ export class ExecutorProcess {
           this.tainted = true;
         }
         this.#stopSampling();
+        this.#stopCpuWatch();
         if (this.#pingTimer !== null) clearTimeout(this.#pingTimer);
         this.#failAll(this.#cause ?? { kind: 'other', reason: describeExit(code, signal) });
         resolve({ code, signal });
@@ -316,6 +332,8 @@ export class ExecutorProcess {
   #wentIdle(): void {
     this.idleSince = performance.now();
     this.returnPending = true;
+    this.#stopCpuWatch();
+    if (this.niced) this.#raise();
   }
 
   /** Executions this process was given since it started. */
@@ -331,7 +349,7 @@ export class ExecutorProcess {
     return this.#poolStats;
   }
 
-  /** Folds the CPU used since the last call into `averageCores` (time constant ~4 calls). */
+  /** Measures the CPU cores this process kept busy since the call before (`recentCores`). */
   measureCpu(): void {
     const cpuMs = this.#alive ? cpuTimeMs(this.pid) : null;
     const at = performance.now();
@@ -339,34 +357,61 @@ export class ExecutorProcess {
     const seen = this.#cpuSeen;
     this.#cpuSeen = { cpuMs, at };
     if (seen === null || at <= seen.at) return;
-    const cores = (cpuMs - seen.cpuMs) / (at - seen.at);
-    this.recentCores = cores;
-    this.averageCores += (cores - this.averageCores) / 4;
+    this.recentCores = (cpuMs - seen.cpuMs) / (at - seen.at);
+  }
+
+  // ---- CPU priority (priority.ts) ------------------------------------------------------------
+
+  #startCpuWatch(): void {
+    if (this.#cpuTimer !== null || this.#options.cpu === null) return;
+    this.#cpuTimer = setInterval(() => this.#checkCpu(), cpuCheckMs);
+  }
+
+  #stopCpuWatch(): void {
+    if (this.#cpuTimer !== null) clearInterval(this.#cpuTimer);
+    this.#cpuTimer = null;
   }
 
   /**
-   * Lowers the priority of the threads that run guest code (nice is per thread on Linux). The
-   * main thread keeps its priority: it runs the deadlines and answers the host, and must not
-   * wait behind the guests it supervises.
+   * While it runs anything: lowers its guest threads once the CPU it used since its oldest
+   * running execution started passes the budget, and raises them again (where the host may)
+   * once that is no longer so.
    */
-  deprioritise(nice: number): void {
-    if (!this.#alive || this.pid === undefined) return;
-    // Another user must never inherit a lowered priority: placement recycles it before it changes hands.
+  #checkCpu(): void {
+    const cpu = this.#options.cpu;
+    if (cpu === null || !this.#alive || this.pid === undefined) return;
+    if (this.#inFlight.size === 0) {
+      this.#stopCpuWatch();
+      return;
+    }
+    let oldest: InFlight | null = null;
+    for (const call of this.#inFlight.values()) if (oldest === null || call.started < oldest.started) oldest = call;
+    const now = cpuTimeMs(this.pid);
+    const used = now === null || oldest?.cpuAtStart == null ? null : now - oldest.cpuAtStart;
+    const level = cpuLevel(used, cpu.budgetMs);
+    if (level === 'low' && !this.niced) this.#lower();
+    else if (level === 'normal' && this.niced) this.#raise();
+    // Threads made since (isolated-vm's, libuv's) start at their creator's priority: again.
+    else if (this.niced && ++this.#cpuChecks % 5 === 0) setThreadPriorities(this.pid, lowPriorityNice);
+  }
+
+  #lower(): void {
+    if (this.pid === undefined) return;
     this.niced = true;
-    let threads: string[];
-    try {
-      threads = readdirSync(`/proc/${this.pid}/task`);
-    } catch {
-      threads = [String(this.pid)];
-    }
-    for (const thread of threads) {
-      if (thread === String(this.pid)) continue;
-      try {
-        os.setPriority(Number(thread), nice);
-      } catch {
-        // The thread ended meanwhile, or the platform has no per-thread priorities.
-      }
-    }
+    setThreadPriorities(this.pid, lowPriorityNice);
+    // Another user must never inherit a lowered priority that cannot be raised again.
+    if (!this.#options.cpu?.canRaise) this.nicedForGood = true;
+  }
+
+  #raise(): void {
+    if (this.pid === undefined || this.nicedForGood) return;
+    if (setThreadPriorities(this.pid, normalNice)) this.niced = false;
+    else this.nicedForGood = true;
+  }
+
+  /** Re-applies the low priority to threads made since it was lowered. */
+  keepLowered(): void {
+    if (this.niced && this.#alive && this.pid !== undefined) setThreadPriorities(this.pid, lowPriorityNice);
   }
 
   residentBytes(): number | null {
@@ -396,6 +441,7 @@ export class ExecutorProcess {
         residentAtStart: resident,
         residentPeak: resident,
         alone: this.#inFlight.size === 0,
+        cpuAtStart: this.#options.cpu === null ? null : cpuTimeMs(this.pid),
         resolve,
         watchdog,
         observer,
@@ -407,6 +453,7 @@ export class ExecutorProcess {
       this.#forgetReleased(this.#options.memory ? resident : null);
       this.#armBackstop();
       this.#startSampling();
+      this.#startCpuWatch();
       this.#send({ type: 'execute', id, request });
     });
   }

@@ -28,7 +28,7 @@ export interface Candidate {
   readonly started: boolean;
   readonly retiring: boolean;
   readonly tainted: boolean;
-  /** Its guest threads run at a lowered priority, which it could not raise again. */
+  /** Its guest threads run at a lowered priority (priority.ts): while idle, one the host could not raise again. */
   readonly niced: boolean;
   readonly tenant: string | null;
   readonly lastTenant: string | null;
@@ -142,15 +142,3 @@ export function retireReason(
   }
   return null;
 }
-
-/**
- * CPU priority: a process whose executions kept more than `busyCores` of CPU busy (a moving
- * average over about a second) runs at a lower priority from then on, so that short executions
- * of other users are scheduled first; alone on the machine it still gets every idle cycle.
- * Returns the nice value to apply, or null to leave it.
- */
-export function cpuPriority(averageCores: number, niced: boolean, busyCores = 0.75): number | null {
-  return !niced && averageCores > busyCores ? lowPriorityNice : null;
-}
-
-export const lowPriorityNice = 10;

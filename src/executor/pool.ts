@@ -26,7 +26,8 @@ import { encodeParams } from '../core/params.ts';
 import { crashedResult, ExecutorProcess, failedResult } from './executor-process.ts';
 import type { Executor } from './executor.ts';
 import { memoryWatchAvailable, mib } from './memory.ts';
-import { cpuPriority, lowPriorityNice, place, retireReason, type Sharing } from './placement.ts';
+import { place, retireReason, type Sharing } from './placement.ts';
+import { canRaisePriority, defaultCpuBudgetMs } from './priority.ts';
 import type { ExecutorEngineOptions } from './protocol.ts';
 
 export interface ExecutorPoolOptions {
@@ -59,8 +60,13 @@ export interface ExecutorPoolOptions {
   returnMarginMb?: number;
   /** Executions after which a process is replaced (default 10,000). */
   recycleAfter?: number;
-  /** Lower the CPU priority of a process that keeps more than 3/4 of a core busy (default true). */
+  /**
+   * Lower the CPU priority of a process's guest threads once its oldest running execution has
+   * seen it use more than `cpuBudgetMs` of CPU (default true; priority.ts).
+   */
   deprioritiseBusy?: boolean;
+  /** The CPU budget of an execution before its process runs at the low priority (default 50 ms). */
+  cpuBudgetMs?: number;
   /** Idle processes beyond `spare` stop after this long (default 60 s). */
   idleMs?: number;
   /** Where executor output and supervision events go. */
@@ -143,6 +149,7 @@ export class ExecutorPool implements Executor {
       recycleAfter: options.recycleAfter ?? 10_000,
       idleMs: options.idleMs ?? 60_000,
       deprioritiseBusy: options.deprioritiseBusy ?? true,
+      cpuBudgetMs: options.cpuBudgetMs ?? defaultCpuBudgetMs,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
       engine: { ...options.engine, ...(options.warm === false ? {} : { pool: options.warm ?? defaultWarm }) },
     };
@@ -414,12 +421,18 @@ export class ExecutorPool implements Executor {
       if (!executor.alive || !executor.started) continue;
       executor.measureCpu();
       // Threads made since the last tick start at the priority of their maker: apply it again.
-      if (this.#options.deprioritiseBusy) {
-        const nice = executor.niced ? lowPriorityNice : cpuPriority(executor.averageCores, executor.niced);
-        if (nice !== null) executor.deprioritise(nice);
-      }
+      executor.keepLowered();
       this.#check(executor);
       if (executor.retiring || executor.load > 0) continue;
+      // Lowered for good (the host may not raise priorities) and idle a while: its user's burst
+      // of CPU is over, and a fresh process serves it (or anyone) at the normal priority.
+      if (executor.niced && now - executor.idleSince >= affinityMs) {
+        executor.retiring = true;
+        this.#recycled++;
+        this.#log(`executor ${executor.pid} retired: its priority was lowered and cannot be raised again`);
+        void executor.shutdown(1000);
+        continue;
+      }
       // Idle beyond the spares for long enough: give the memory back.
       if (++spareIdle > this.#options.spare && now - executor.idleSince > this.#options.idleMs) {
         executor.retiring = true;
@@ -446,6 +459,7 @@ export class ExecutorPool implements Executor {
       graceMs: this.#options.graceMs,
       memory: memoryWatchAvailable ? { marginBytes: this.#options.memoryMarginMb * mib, sustainedMs: memorySustainedMs, sampleMs } : null,
       log: this.#options.log,
+      cpu: this.#options.deprioritiseBusy ? { budgetMs: this.#options.cpuBudgetMs, canRaise: canRaisePriority } : null,
     });
     this.#executors.push(executor);
     this.#recentStarts = [...this.#recentStarts.filter((time) => performance.now() - time < 10_000), performance.now()];
