@@ -184,7 +184,6 @@ export class ExecutorProcess {
   nicedForGood = false;
   #cpuSeen: { cpuMs: number; at: number } | null = null;
   #cpuTimer: NodeJS.Timeout | null = null;
-  #cpuChecks = 0;
 
   constructor(options: ExecutorProcessOptions) {
     this.#options = options;
@@ -391,8 +390,6 @@ export class ExecutorProcess {
     const level = cpuLevel(used, cpu.budgetMs);
     if (level === 'low' && !this.niced) this.#lower();
     else if (level === 'normal' && this.niced) this.#raise();
-    // Threads made since (isolated-vm's, libuv's) start at their creator's priority: again.
-    else if (this.niced && ++this.#cpuChecks % 5 === 0) setThreadPriorities(this.pid, lowPriorityNice);
   }
 
   #lower(): void {
@@ -559,8 +556,10 @@ export class ExecutorProcess {
     const watch = this.#options.memory;
     if (resident === null || allowed === null || watch === null) return;
     // Near the allowance, every millisecond: memory can grow by 50 MB in 5 ms (a string
-    // flattened at memory speed), and the overshoot is what grows between two samples.
-    const near = resident > allowed - watch.marginBytes;
+    // flattened at memory speed), and the overshoot is what grows between two samples. Where the
+    // backstop's thread keeps the hard bound (it samples every millisecond near it), this thread,
+    // which also serves every client, keeps to its usual period.
+    const near = resident > allowed - watch.marginBytes && this.#backstop === null;
     this.#sampler = setTimeout(() => this.#sample(), near ? 1 : watch.sampleMs);
     for (const call of this.#inFlight.values()) if (resident > call.residentPeak) call.residentPeak = resident;
     this.#forgetReleased(resident);
