@@ -127,6 +127,15 @@ const betweenWindowMs = 2000;
 /** How long an executor whose execution overran has to answer a ping before it is killed. */
 const pingMs = 500;
 
+/**
+ * The same for a process whose guest threads run at the low priority (priority.ts). Its main
+ * thread may wait on one of them (isolated-vm disposes an isolate under a lock shared by the
+ * process's isolates), and on a loaded machine a thread at nice 19 may wait that long for a CPU:
+ * seen as deadline kills that ended the user's other executions EXECUTOR_CRASHED. A lowered
+ * process costs others little meanwhile, and the overdue execution has had its answer already.
+ */
+const pingLoweredMs = 2000;
+
 /** Why the host killed an executor: each in-flight execution's result follows from it. */
 type KillCause =
   | { kind: 'memory'; residentBytes: number; allowedBytes: number }
@@ -525,7 +534,7 @@ export class ExecutorProcess {
     call.resolve(resultOfKill({ kind: 'deadline' }, call, performance.now(), 0, this.#idleBytes));
     if (this.#pingTimer !== null) return;
     const ping = this.#nextId++;
-    this.#pingTimer = setTimeout(() => this.#killFor({ kind: 'deadline' }), pingMs);
+    this.#pingTimer = setTimeout(() => this.#killFor({ kind: 'deadline' }), this.niced ? pingLoweredMs : pingMs);
     this.#pongFor = ping;
     this.#send({ type: 'ping', id: ping });
   }
