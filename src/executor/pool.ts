@@ -10,8 +10,8 @@
 //   `recycleAfter` executions, or had an execution stopped from outside is retired before
 //   another user gets it. Retiring never ends running work: it only stops new work.
 // - The abuser pays: a user whose processes keep dying waits longer and longer for new ones
-//   (a start costs everyone CPU), and a process keeping most of a core busy runs its guest
-//   threads at a lower priority.
+//   (a start costs everyone CPU), and a process whose oldest running execution has used more
+//   than a small CPU budget runs its guest threads at the lowest priority (priority.ts).
 // - A process that dies ends only its own executions, and is replaced as needed.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
