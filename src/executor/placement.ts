@@ -142,3 +142,13 @@ export function retireReason(
   }
   return null;
 }
+
+/**
+ * The memory limits that still count toward a process's allowance when judging whether it gave
+ * memory back: those of what runs in it and of what ended lately (an isolate's memory goes back
+ * a little after its result), but none once it has been idle `settleMs`: from then on an idle
+ * process is held to its idle size and the margin alone.
+ */
+export function limitsStillCounted(executor: { load: number; idleSince: number }, inFlightLimitBytes: number, now: number, settleMs: number): number {
+  return executor.load === 0 && now - executor.idleSince >= settleMs ? 0 : inFlightLimitBytes;
+}

@@ -26,7 +26,7 @@ import { encodeParams } from '../core/params.ts';
 import { crashedResult, ExecutorProcess, failedResult } from './executor-process.ts';
 import type { Executor } from './executor.ts';
 import { memoryWatchAvailable, mib } from './memory.ts';
-import { place, retireReason, type Sharing } from './placement.ts';
+import { limitsStillCounted, place, retireReason, type Sharing } from './placement.ts';
 import { canRaisePriority, defaultCpuBudgetMs } from './priority.ts';
 import type { ExecutorEngineOptions } from './protocol.ts';
 
@@ -392,15 +392,15 @@ export class ExecutorPool implements Executor {
       const now = performance.now();
       // An ended execution's limit counts while its memory goes back (usually within 5 ms);
       // idle for longer than that, the process is held to its idle size and the margin alone.
-      const settled = executor.load === 0 && now - executor.idleSince >= returnSettleMs;
+      const counted = limitsStillCounted(executor, executor.inFlightLimitBytes, now, returnSettleMs);
       const resident = executor.residentBytes();
       const idleBytes = executor.idleBytes;
       const back = resident !== null && idleBytes !== null && resident <= idleBytes + this.#options.returnMarginMb * mib;
-      if (executor.load === 0 && (settled || back)) executor.returnPending = false;
+      if (executor.load === 0 && (counted === 0 || back)) executor.returnPending = false;
       const retirement = retireReason(executor, resident, {
         recycleAfter: this.#options.recycleAfter,
         returnMarginBytes: this.#options.returnMarginMb * mib,
-        inFlightLimitBytes: settled ? 0 : executor.inFlightLimitBytes,
+        inFlightLimitBytes: counted,
         taintedIdleMs,
         now,
       });
