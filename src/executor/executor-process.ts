@@ -211,10 +211,6 @@ export class ExecutorProcess {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    // A start takes 0.5-1 s of CPU, often ordered because an abuser's process was killed: where
-    // the priority can be raised again once it is ready, it starts at the low one. Threads the
-    // process makes later start at their creator's priority.
-    if (options.cpu?.canRaise && this.#child.pid !== undefined) setThreadPriorities(this.#child.pid, lowPriorityNice, { mainToo: true });
     for (const stream of [this.#child.stdout, this.#child.stderr]) {
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
@@ -227,8 +223,6 @@ export class ExecutorProcess {
           reject(new Error('executor spoke before it was ready'));
           return;
         }
-        // Started at the low priority (below): its own work from now on is what counts.
-        if (options.cpu?.canRaise && this.pid !== undefined) setThreadPriorities(this.pid, normalNice, { mainToo: true });
         this.#idleBytes = residentBytes(this.pid);
         if (options.memory !== null && this.pid !== undefined) this.#backstop = MemoryBackstop.shared().register(this.pid);
         this.#started = true;

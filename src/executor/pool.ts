@@ -344,6 +344,7 @@ export class ExecutorPool implements Executor {
    * execution in it was stopped, or it was reniced), it is retired to make room for a new one.
    */
   #yieldingProcess(now: number): ExecutorProcess | null {
+    const starting = this.#starting();
     let oldest: ExecutorProcess | null = null;
     for (const executor of this.#executors) {
       if (!executor.alive || executor.retiring || !executor.started || executor.lastTenant === null) continue;
@@ -355,6 +356,13 @@ export class ExecutorPool implements Executor {
         void executor.shutdown(1000);
         continue;
       }
+      // While processes are starting (those who wait will have them), one short execution (a
+      // lease younger than the affinity, holding one execution) does not pass on: its user runs
+      // one execution after another, pausing between them, and its lease ends by itself in a
+      // moment. At a storm's start the quiet user's process was the only lease, passed on, and
+      // the quiet user waited for a start. With nothing starting, it passes on like any other:
+      // every user gets a turn.
+      if (starting > 0 && executor.load <= 1 && now - executor.leasedSince < affinityMs) continue;
       if (executor.tenant !== null && (oldest === null || executor.leasedSince < oldest.leasedSince)) oldest = executor;
     }
     // Sticky until it has passed to another user: a process chosen anew each time might never drain.

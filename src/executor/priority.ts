@@ -15,9 +15,8 @@
 //   overran its budget has ended; where it may not, a lowered process stays lowered, serves only
 //   its own user and is retired once idle (placement.ts, pool.ts), so that no other user ever
 //   inherits a low priority.
-// - Where the host may raise priorities, a process being started (0.5-1 s of CPU) runs at the
-//   low priority until it is ready too: a start ordered because an abuser's process was killed
-//   then costs others little.
+// - A process being started (0.5-1 s of CPU) runs at the normal priority: whoever waits for it
+//   may be a quiet user (started at nice 19 on a loaded machine, starts took tens of seconds).
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 
