@@ -57,8 +57,10 @@ describe('executor processes', { skip: process.platform !== 'linux' && 'per-thre
   const pidOf = (user: string) => pool.stats().executors.find((executor) => executor.tenant === user)?.pid;
 
   test('a long computation past its budget runs at the low priority until it ends; short executions never do', async () => {
-    // A fixed amount of work (1-3 s of CPU), whatever the machine's load; never near its limit.
-    const source = 'export default () => { let x = 0; for (let i = 0; i < 3e9; i++) x += i & 1; return x; }';
+    // Busy for 5 s of wall time, then done, whatever CPU it gets: at nice 19 on a loaded machine
+    // a fixed amount of work may take minutes. It uses its 50 ms budget within the first second
+    // or so (at the normal priority it gets a fair share), which leaves seconds to see it lowered.
+    const source = 'export default () => { const end = Date.now() + 5000; let spins = 0; while (Date.now() < end) spins++; return spins > 0; }';
     const computation = pool.execute({ source, userId: 'cruncher', timeoutMs: 600_000 });
     await until(() => pidOf('cruncher') !== undefined, 'the computation has a process');
     const pid = pidOf('cruncher')!;
@@ -74,7 +76,7 @@ describe('executor processes', { skip: process.platform !== 'linux' && 'per-thre
     assert.deepEqual([...new Set([nices.main, ...nices.others])], [0], 'no thread of the quiet process was lowered');
 
     const result = await computation;
-    assert.equal(result.result, 1.5e9, JSON.stringify(result.error));
+    assert.equal(result.result, true, JSON.stringify(result.error));
     if (canRaisePriority) {
       // Raised again as it goes idle: it may serve anyone.
       assert.ok(pool.stats().executors.some((executor) => executor.pid === pid), 'it was kept');
