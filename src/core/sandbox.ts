@@ -250,6 +250,12 @@ export class Sandbox {
         const before = this.#settled;
         this.#settled = Promise.all([before, request]).then(() => undefined);
       });
+      // isolated-vm ended the isolate for its memory limit after the function returned (a GC
+      // that found the heap over it): no heap figures come then, and the answer is still
+      // MEMORY_LIMIT, never the result the function returned. (A time limit that passed while
+      // the figures came is no reason to drop a result that came in time.)
+      const ended: Stop | null = stop;
+      if (ended === 'memory' || (ended === null && isolate.isDisposed)) return stopOutcome('memory', job, cpuTimeMs);
       // V8 can finish a call that went past the heap limit before it notices (a string flattened
       // in one native call, a large object): what the isolate holds at the end still tells.
       if (memoryUsedBytes > (job.memoryMb + heapOvershootMb) * 1024 * 1024) {

@@ -13,14 +13,13 @@
 // - any other death ends its executions EXECUTOR_CRASHED.
 // Which executions share a process is the pool's choice (by default one user's only).
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultLimits, resolveLimits, type ExecutionError, type ExecutionObserver, type ExecutionRequest, type ExecutionResult, type LogEntry, type SecretStore, type WarmPoolStats } from '../core/index.ts';
 import { MemoryBackstop, type BackstopSlot } from './memory-backstop.ts';
 import { cpuTimeMs, mib, residentBytes } from './memory.ts';
+import { cpuCheckMs, cpuLevel, lowPriorityNice, normalNice, setThreadPriorities } from './priority.ts';
 import type { ExecutorEngineOptions, ExecutorMessage, HostMessage } from './protocol.ts';
 
 // `.ts` in a checkout (run by type stripping), `.js` in the built package (dist/).
@@ -86,6 +85,11 @@ export interface ExecutorProcessOptions {
   memory: MemoryWatchOptions | null;
   /** Where the executor's own stdout/stderr lines go (never the host's stdout). */
   log: (line: string) => void;
+  /**
+   * CPU priority by behaviour (priority.ts): the CPU budget in ms past which a busy process's
+   * guest threads are lowered, and whether the host may raise them again (null: never lowered).
+   */
+  cpu: { budgetMs: number; canRaise: boolean } | null;
 }
 
 interface InFlight {
@@ -99,6 +103,8 @@ interface InFlight {
   residentAtStart: number;
   residentPeak: number;
   alone: boolean;
+  /** The process's CPU time (ms) when it was dispatched, or null where /proc cannot tell. */
+  cpuAtStart: number | null;
   resolve: (result: ExecutionResult) => void;
   watchdog: NodeJS.Timeout;
   /** Hears the console lines the executor relays while it runs; the index and bytes of the next. */
@@ -117,6 +123,15 @@ const betweenWindowMs = 2000;
 
 /** How long an executor whose execution overran has to answer a ping before it is killed. */
 const pingMs = 500;
+
+/**
+ * The same for a process whose guest threads run at the low priority (priority.ts). Its main
+ * thread may wait on one of them (isolated-vm disposes an isolate under a lock shared by the
+ * process's isolates), and on a loaded machine a thread at nice 19 may wait that long for a CPU:
+ * seen as deadline kills that ended the user's other executions EXECUTOR_CRASHED. A lowered
+ * process costs others little meanwhile, and the overdue execution has had its answer already.
+ */
+const pingLoweredMs = 2000;
 
 /** Why the host killed an executor: each in-flight execution's result follows from it. */
 type KillCause =
@@ -167,12 +182,16 @@ export class ExecutorProcess {
   /** Set when something happened here that a next tenant must not inherit (a kill, a memory storm). */
   tainted = false;
   idleSince = performance.now();
-  /** Moving average of the CPU cores this process kept busy, and whether it was deprioritised. */
-  averageCores = 0;
-  /** The CPU cores it kept busy since the measurement before. */
+  /** Idle since an execution ended, and not yet seen back within the margin of its idle size. */
+  returnPending = false;
+  /** The CPU cores it kept busy since the measurement before (housekeeping's). */
   recentCores = 0;
+  /** Its guest threads run at the low priority (priority.ts). */
   niced = false;
+  /** Lowered for good: the host may not raise priorities, so no other user may have it. */
+  nicedForGood = false;
   #cpuSeen: { cpuMs: number; at: number } | null = null;
+  #cpuTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ExecutorProcessOptions) {
     this.#options = options;
@@ -223,6 +242,7 @@ export class ExecutorProcess {
           this.tainted = true;
         }
         this.#stopSampling();
+        this.#stopCpuWatch();
         if (this.#pingTimer !== null) clearTimeout(this.#pingTimer);
         this.#failAll(this.#cause ?? { kind: 'other', reason: describeExit(code, signal) });
         resolve({ code, signal });
@@ -310,6 +330,13 @@ export class ExecutorProcess {
     else this.#backstop.arm(allowed + watch.marginBytes, watch.marginBytes);
   }
 
+  #wentIdle(): void {
+    this.idleSince = performance.now();
+    this.returnPending = true;
+    this.#stopCpuWatch();
+    if (this.niced) this.#raise();
+  }
+
   /** Executions this process was given since it started. */
   get executions(): number {
     return this.#executions;
@@ -323,7 +350,7 @@ export class ExecutorProcess {
     return this.#poolStats;
   }
 
-  /** Folds the CPU used since the last call into `averageCores` (time constant ~4 calls). */
+  /** Measures the CPU cores this process kept busy since the call before (`recentCores`). */
   measureCpu(): void {
     const cpuMs = this.#alive ? cpuTimeMs(this.pid) : null;
     const at = performance.now();
@@ -331,34 +358,59 @@ export class ExecutorProcess {
     const seen = this.#cpuSeen;
     this.#cpuSeen = { cpuMs, at };
     if (seen === null || at <= seen.at) return;
-    const cores = (cpuMs - seen.cpuMs) / (at - seen.at);
-    this.recentCores = cores;
-    this.averageCores += (cores - this.averageCores) / 4;
+    this.recentCores = (cpuMs - seen.cpuMs) / (at - seen.at);
+  }
+
+  // ---- CPU priority (priority.ts) ------------------------------------------------------------
+
+  #startCpuWatch(): void {
+    if (this.#cpuTimer !== null || this.#options.cpu === null) return;
+    this.#cpuTimer = setInterval(() => this.#checkCpu(), cpuCheckMs);
+  }
+
+  #stopCpuWatch(): void {
+    if (this.#cpuTimer !== null) clearInterval(this.#cpuTimer);
+    this.#cpuTimer = null;
   }
 
   /**
-   * Lowers the priority of the threads that run guest code (nice is per thread on Linux). The
-   * main thread keeps its priority: it runs the deadlines and answers the host, and must not
-   * wait behind the guests it supervises.
+   * While it runs anything: lowers its guest threads once the CPU it used since its oldest
+   * running execution started passes the budget, and raises them again (where the host may)
+   * once that is no longer so.
    */
-  deprioritise(nice: number): void {
-    if (!this.#alive || this.pid === undefined) return;
-    // Another user must never inherit a lowered priority: placement recycles it before it changes hands.
+  #checkCpu(): void {
+    const cpu = this.#options.cpu;
+    if (cpu === null || !this.#alive || this.pid === undefined) return;
+    if (this.#inFlight.size === 0) {
+      this.#stopCpuWatch();
+      return;
+    }
+    let oldest: InFlight | null = null;
+    for (const call of this.#inFlight.values()) if (oldest === null || call.started < oldest.started) oldest = call;
+    const now = cpuTimeMs(this.pid);
+    const used = now === null || oldest?.cpuAtStart == null ? null : now - oldest.cpuAtStart;
+    const level = cpuLevel(used, cpu.budgetMs);
+    if (level === 'low' && !this.niced) this.#lower();
+    else if (level === 'normal' && this.niced) this.#raise();
+  }
+
+  #lower(): void {
+    if (this.pid === undefined) return;
     this.niced = true;
-    let threads: string[];
-    try {
-      threads = readdirSync(`/proc/${this.pid}/task`);
-    } catch {
-      threads = [String(this.pid)];
-    }
-    for (const thread of threads) {
-      if (thread === String(this.pid)) continue;
-      try {
-        os.setPriority(Number(thread), nice);
-      } catch {
-        // The thread ended meanwhile, or the platform has no per-thread priorities.
-      }
-    }
+    setThreadPriorities(this.pid, lowPriorityNice);
+    // Another user must never inherit a lowered priority that cannot be raised again.
+    if (!this.#options.cpu?.canRaise) this.nicedForGood = true;
+  }
+
+  #raise(): void {
+    if (this.pid === undefined || this.nicedForGood) return;
+    if (setThreadPriorities(this.pid, normalNice)) this.niced = false;
+    else this.nicedForGood = true;
+  }
+
+  /** Re-applies the low priority to threads made since it was lowered. */
+  keepLowered(): void {
+    if (this.niced && this.#alive && this.pid !== undefined) setThreadPriorities(this.pid, lowPriorityNice);
   }
 
   residentBytes(): number | null {
@@ -388,6 +440,7 @@ export class ExecutorProcess {
         residentAtStart: resident,
         residentPeak: resident,
         alone: this.#inFlight.size === 0,
+        cpuAtStart: this.#options.cpu === null ? null : cpuTimeMs(this.pid),
         resolve,
         watchdog,
         observer,
@@ -399,6 +452,7 @@ export class ExecutorProcess {
       this.#forgetReleased(this.#options.memory ? resident : null);
       this.#armBackstop();
       this.#startSampling();
+      this.#startCpuWatch();
       this.#send({ type: 'execute', id, request });
     });
   }
@@ -467,13 +521,13 @@ export class ExecutorProcess {
     if (!call || !this.#alive) return;
     this.#inFlight.delete(id);
     this.#release(call);
-    if (this.load === 0) this.idleSince = performance.now();
+    if (this.load === 0) this.#wentIdle();
     this.retiring = true;
     this.tainted = true;
     call.resolve(resultOfKill({ kind: 'deadline' }, call, performance.now(), 0, this.#idleBytes));
     if (this.#pingTimer !== null) return;
     const ping = this.#nextId++;
-    this.#pingTimer = setTimeout(() => this.#killFor({ kind: 'deadline' }), pingMs);
+    this.#pingTimer = setTimeout(() => this.#killFor({ kind: 'deadline' }), this.niced ? pingLoweredMs : pingMs);
     this.#pongFor = ping;
     this.#send({ type: 'ping', id: ping });
   }
@@ -504,7 +558,9 @@ export class ExecutorProcess {
     const watch = this.#options.memory;
     if (resident === null || allowed === null || watch === null) return;
     // Near the allowance, every millisecond: memory can grow by 50 MB in 5 ms (a string
-    // flattened at memory speed), and the overshoot is what grows between two samples.
+    // flattened at memory speed), and the overshoot is what grows between two samples. The
+    // backstop's thread does the same; on a loaded machine either may sleep past its period,
+    // and both together kept the bound where the backstop alone once missed it by 2 MB.
     const near = resident > allowed - watch.marginBytes;
     this.#sampler = setTimeout(() => this.#sample(), near ? 1 : watch.sampleMs);
     for (const call of this.#inFlight.values()) if (resident > call.residentPeak) call.residentPeak = resident;
@@ -535,7 +591,7 @@ export class ExecutorProcess {
       this.#inFlight.delete(message.id);
       this.#release(call);
       clearTimeout(call.watchdog);
-      if (this.load === 0) this.idleSince = performance.now();
+      if (this.load === 0) this.#wentIdle();
       this.#poolStats = message.pool ?? null;
       const pool = this.#poolStats;
       if (pool !== null && typeof pool === 'object' && pool.ready < pool.target) this.preparing = true;

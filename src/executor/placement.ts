@@ -37,7 +37,7 @@ export interface Candidate {
   readonly started: boolean;
   readonly retiring: boolean;
   readonly tainted: boolean;
-  /** Its guest threads run at a lowered priority, which it could not raise again. */
+  /** Its guest threads run at a lowered priority (priority.ts): while idle, one the host could not raise again. */
   readonly niced: boolean;
   readonly tenant: string | null;
   readonly lastTenant: string | null;
@@ -175,13 +175,11 @@ export function retireReason(
 }
 
 /**
- * CPU priority: a process whose executions kept more than `busyCores` of CPU busy (a moving
- * average over about a second) runs at a lower priority from then on, so that short executions
- * of other users are scheduled first; alone on the machine it still gets every idle cycle.
- * Returns the nice value to apply, or null to leave it.
+ * The memory limits that still count toward a process's allowance when judging whether it gave
+ * memory back: those of what runs in it and of what ended lately (an isolate's memory goes back
+ * a little after its result), but none once it has been idle `settleMs`: from then on an idle
+ * process is held to its idle size and the margin alone.
  */
-export function cpuPriority(averageCores: number, niced: boolean, busyCores = 0.75): number | null {
-  return !niced && averageCores > busyCores ? lowPriorityNice : null;
+export function limitsStillCounted(executor: { load: number; idleSince: number }, inFlightLimitBytes: number, now: number, settleMs: number): number {
+  return executor.load === 0 && now - executor.idleSince >= settleMs ? 0 : inFlightLimitBytes;
 }
-
-export const lowPriorityNice = 10;

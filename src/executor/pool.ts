@@ -10,8 +10,8 @@
 //   `recycleAfter` executions, or had an execution stopped from outside is retired before
 //   another user gets it. Retiring never ends running work: it only stops new work.
 // - The abuser pays: a user whose processes keep dying waits longer and longer for new ones
-//   (a start costs everyone CPU), and a process keeping most of a core busy runs its guest
-//   threads at a lower priority.
+//   (a start costs everyone CPU), and a process whose oldest running execution has used more
+//   than a small CPU budget runs its guest threads at the lowest priority (priority.ts).
 // - A process that dies ends only its own executions, and is replaced as needed.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -21,7 +21,8 @@ import { checkLimit, defaultLimits, encodeParams, ExecutionFailure, InMemorySecr
 import { crashedResult, ExecutorProcess, failedResult } from './executor-process.ts';
 import type { Executor } from './executor.ts';
 import { memoryWatchAvailable, mib } from './memory.ts';
-import { cpuPriority, lowPriorityNice, place, retireReason, type Sharing } from './placement.ts';
+import { limitsStillCounted, place, retireReason, type Sharing } from './placement.ts';
+import { canRaisePriority, defaultCpuBudgetMs } from './priority.ts';
 import type { ExecutorEngineOptions } from './protocol.ts';
 
 export interface ExecutorPoolOptions {
@@ -42,9 +43,9 @@ export interface ExecutorPoolOptions {
    */
   sharing?: Sharing;
   /**
-   * Warm sandboxes per executor (default 4 ready, up to 8 under load); false for none. Not more:
-   * under a load that empties them a warm pool hides nothing, and each ready sandbox holds about
-   * 2 MB that counts against the 32 MB its process may keep above its idle size.
+   * Warm sandboxes per executor (default 4 ready, up to 8 under load: see `defaultWarm`); false
+   * for none. Not more: under a load that empties them a warm pool hides nothing, and each ready
+   * sandbox holds about 2 MB that counts against the 32 MB its process may keep above its idle size.
    */
   warm?: { size: number; max?: number } | false;
   /** Engine settings for every executor (limits, network policy...): plain data. */
@@ -60,8 +61,13 @@ export interface ExecutorPoolOptions {
   returnMarginMb?: number;
   /** Executions after which a process is replaced (default 10,000). */
   recycleAfter?: number;
-  /** Lower the CPU priority of a process that keeps more than 3/4 of a core busy (default true). */
+  /**
+   * Lower the CPU priority of a process's guest threads once its oldest running execution has
+   * seen it use more than `cpuBudgetMs` of CPU (default true; priority.ts).
+   */
   deprioritiseBusy?: boolean;
+  /** The CPU budget of an execution before its process runs at the low priority (default 50 ms). */
+  cpuBudgetMs?: number;
   /** Idle processes beyond `spare` stop after this long (default 60 s). */
   idleMs?: number;
   /** Where executor output and supervision events go. */
@@ -94,6 +100,17 @@ export interface ExecutorPoolStats {
 }
 
 type Settings = Required<Omit<ExecutorPoolOptions, 'engine' | 'warm' | 'signingKey'>> & { engine: ExecutorEngineOptions };
+
+/**
+ * The executor's warm pool. Its idle size is measured with `size` sandboxes ready, and each
+ * sandbox ready beyond them costs the process about 2.7 MB that it keeps while they wait: a
+ * process must stay within `returnMarginMb` (32 MB) of its idle size between executions, so the
+ * pool may grow by 4 only (a process measured 113 MB against 95 MB idle with 8, 135 MB with 16).
+ */
+const defaultWarm = { size: 4, max: 8 };
+
+/** After this long idle, a process must be back within the return margin of its idle size. */
+const returnSettleMs = 50;
 
 const sampleMs = 5;
 const memorySustainedMs = 400;
@@ -134,11 +151,12 @@ export class ExecutorPool implements Executor {
       recycleAfter: options.recycleAfter ?? 10_000,
       idleMs: options.idleMs ?? 60_000,
       deprioritiseBusy: options.deprioritiseBusy ?? true,
+      cpuBudgetMs: options.cpuBudgetMs ?? defaultCpuBudgetMs,
       log: options.log ?? ((line) => process.stderr.write(`teejs: ${line}\n`)),
       // An executor makes its sandboxes on its main thread while idle: the pool sends work to
       // another process meanwhile (placement.ts), and that costs less CPU than isolated-vm's
       // asynchronous calls.
-      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: { ...(options.warm ?? { size: 4, max: 8 }), foregroundWhenIdle: true } }) },
+      engine: { ...options.engine, ...(options.warm === false ? {} : { pool: { ...(options.warm ?? defaultWarm), foregroundWhenIdle: true } }) },
     };
     if (!(processes >= 1)) throw new RangeError('an executor pool needs at least one process');
     this.#housekeeping = setInterval(() => this.#keepHouse(), housekeepingMs);
@@ -253,6 +271,11 @@ export class ExecutorPool implements Executor {
   /** Hands processes to waiting executions, one user at a time in turn. */
   #dispatch(): void {
     if (this.#closing) return;
+    // A process idle since its last execution ended takes no other before it is seen back
+    // within the margin of its idle size (or, past `returnSettleMs`, it is retired instead).
+    for (const executor of this.#executors) {
+      if (executor.returnPending && executor.alive && executor.started && executor.load === 0) this.#check(executor);
+    }
     const policy = { sharing: this.#options.sharing, maxProcesses: this.#options.processes, now: performance.now(), affinityMs, perUser: this.#options.perUser };
     let startsWanted = 0;
     let progressed = true;
@@ -326,6 +349,7 @@ export class ExecutorPool implements Executor {
    * execution in it was stopped, or it was reniced), it is retired to make room for a new one.
    */
   #yieldingProcess(now: number): ExecutorProcess | null {
+    const starting = this.#starting();
     let oldest: ExecutorProcess | null = null;
     for (const executor of this.#executors) {
       if (!executor.alive || executor.retiring || !executor.started || executor.lastTenant === null) continue;
@@ -337,6 +361,13 @@ export class ExecutorPool implements Executor {
         void executor.shutdown(1000);
         continue;
       }
+      // While processes are starting (those who wait will have them), one short execution (a
+      // lease younger than the affinity, holding one execution) does not pass on: its user runs
+      // one execution after another, pausing between them, and its lease ends by itself in a
+      // moment. At a storm's start the quiet user's process was the only lease, passed on, and
+      // the quiet user waited for a start. With nothing starting, it passes on like any other:
+      // every user gets a turn.
+      if (starting > 0 && executor.load <= 1 && now - executor.leasedSince < affinityMs) continue;
       if (executor.tenant !== null && (oldest === null || executor.leasedSince < oldest.leasedSince)) oldest = executor;
     }
     // Sticky until it has passed to another user: a process chosen anew each time might never drain.
@@ -371,12 +402,20 @@ export class ExecutorPool implements Executor {
   #check(executor: ExecutorProcess): void {
     if (!executor.alive) return;
     if (!executor.retiring) {
-      const retirement = retireReason(executor, executor.residentBytes(), {
+      const now = performance.now();
+      // An ended execution's limit counts while its memory goes back (usually within 5 ms);
+      // idle for longer than that, the process is held to its idle size and the margin alone.
+      const counted = limitsStillCounted(executor, executor.inFlightLimitBytes, now, returnSettleMs);
+      const resident = executor.residentBytes();
+      const idleBytes = executor.idleBytes;
+      const back = resident !== null && idleBytes !== null && resident <= idleBytes + this.#options.returnMarginMb * mib;
+      if (executor.load === 0 && (counted === 0 || back)) executor.returnPending = false;
+      const retirement = retireReason(executor, resident, {
         recycleAfter: this.#options.recycleAfter,
         returnMarginBytes: this.#options.returnMarginMb * mib,
-        inFlightLimitBytes: executor.inFlightLimitBytes,
+        inFlightLimitBytes: counted,
         taintedIdleMs,
-        now: performance.now(),
+        now,
       });
       if (retirement === null) return;
       executor.retiring = true;
@@ -395,12 +434,18 @@ export class ExecutorPool implements Executor {
       if (!executor.alive || !executor.started) continue;
       executor.measureCpu();
       // Threads made since the last tick start at the priority of their maker: apply it again.
-      if (this.#options.deprioritiseBusy) {
-        const nice = executor.niced ? lowPriorityNice : cpuPriority(executor.averageCores, executor.niced);
-        if (nice !== null) executor.deprioritise(nice);
-      }
+      executor.keepLowered();
       this.#check(executor);
       if (executor.retiring || executor.load > 0) continue;
+      // Lowered for good (the host may not raise priorities) and idle a while: its user's burst
+      // of CPU is over, and a fresh process serves it (or anyone) at the normal priority.
+      if (executor.niced && now - executor.idleSince >= affinityMs) {
+        executor.retiring = true;
+        this.#recycled++;
+        this.#log(`executor ${executor.pid} retired: its priority was lowered and cannot be raised again`);
+        void executor.shutdown(1000);
+        continue;
+      }
       // Idle beyond the spares for long enough: give the memory back.
       if (++spareIdle > this.#options.spare && now - executor.idleSince > this.#options.idleMs) {
         executor.retiring = true;
@@ -427,6 +472,7 @@ export class ExecutorPool implements Executor {
       graceMs: this.#options.graceMs,
       memory: memoryWatchAvailable ? { marginBytes: this.#options.memoryMarginMb * mib, sustainedMs: memorySustainedMs, sampleMs } : null,
       log: this.#options.log,
+      cpu: this.#options.deprioritiseBusy ? { budgetMs: this.#options.cpuBudgetMs, canRaise: canRaisePriority } : null,
     });
     this.#executors.push(executor);
     this.#recentStarts = [...this.#recentStarts.filter((time) => performance.now() - time < 10_000), performance.now()];

@@ -541,7 +541,8 @@ describe('result serialization', () => {
   });
 
   test('toJSON tricks', async () => {
-    failed(await run(engine, moduleOf("return { toJSON() { return 'x'.repeat(2 * 1024 * 1024); } };")), 'RESULT_TOO_LARGE');
+    // Not the file's 3 s: under a loaded machine (load 25, two CPU burners) this one took longer.
+    failed(await run(engine, moduleOf("return { toJSON() { return 'x'.repeat(2 * 1024 * 1024); } };"), { timeoutMs: 60_000 }), 'RESULT_TOO_LARGE');
     assert.equal(succeeded(await run(engine, moduleOf('return { toJSON() { return () => 1; } };'))), null);
     assert.match(failed(await run(engine, moduleOf("return { toJSON() { throw new Error('toJSON failed'); } };")), 'RUNTIME_ERROR').message, /toJSON failed/);
     assert.deepEqual(succeeded(await run(engine, moduleOf('return { toJSON() { return { leak: globalThis.constructor, fn: Function }; } };'))), {});

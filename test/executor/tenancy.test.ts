@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ExecutorPool } from '../../src/executor/index.ts';
 import { mib } from '../../src/executor/memory.ts';
-import { place, retireReason, type Candidate } from '../../src/executor/placement.ts';
+import { limitsStillCounted, place, retireReason, type Candidate } from '../../src/executor/placement.ts';
 import { until as waitUntil } from '../support/wait.ts';
 
 const sleepy = (ms: number, value: unknown) =>
@@ -144,6 +144,21 @@ describe('placement policy', () => {
     assert.match(retireReason({ ...base, tainted: true, idleSince: 0 }, null, limits)?.reason ?? '', /stopped from outside/);
     assert.match(retireReason({ ...base, tainted: true, idleSince: 9_000, recentCores: 0.9 }, null, limits)?.reason ?? '', /still uses the CPU/);
     assert.equal(retireReason({ ...base, tainted: true, recentCores: 0.9 }, null, limits), null, 'not the moment it goes idle');
+  });
+
+  test('an idle process is held to its idle size once its last execution had time to give memory back', () => {
+    const limits = { recycleAfter: 100, returnMarginBytes: 32 * mib, taintedIdleMs: 1000, now: 10_000 };
+    const ended = 128 * mib;
+    const justIdle = { load: 0, executions: 1, tainted: false, idleSince: 9_995, idleBytes: 100 * mib, recentCores: 0 };
+    const settled = { ...justIdle, idleSince: 9_900 };
+    // 5 ms after its result, the limit of what it ran still counts: its isolate may not be gone yet.
+    assert.equal(limitsStillCounted(justIdle, ended, limits.now, 50), ended);
+    assert.equal(retireReason(justIdle, 170 * mib, { ...limits, inFlightLimitBytes: ended }), null);
+    // Idle 100 ms: held to its idle size and the margin alone, and 41 MB over is retired before it is used again.
+    assert.equal(limitsStillCounted(settled, ended, limits.now, 50), 0);
+    assert.match(retireReason(settled, 141 * mib, { ...limits, inFlightLimitBytes: 0 })?.reason ?? '', /over 132 MB/);
+    // Busy: what runs counts, however long ago it went idle before.
+    assert.equal(limitsStillCounted({ ...settled, load: 1 }, ended, limits.now, 50), ended);
   });
 });
 
