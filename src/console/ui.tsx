@@ -66,6 +66,35 @@ export function Status({ children }: { children: ComponentChildren }) {
   );
 }
 
+/** A column of a `ListTable`: its label; `wide` ones hide at phone width; `hidden` ones are named for screen readers only (an actions column). */
+export interface Column {
+  label: string;
+  wide?: boolean;
+  hidden?: boolean;
+}
+
+/** The console's tables of records: a caption for screen readers, column headers, the rows given. */
+export function ListTable({ caption, columns, children }: { caption?: string; columns: (string | Column)[]; children: ComponentChildren }) {
+  return (
+    <table class="list">
+      {caption ? <caption class="visually-hidden">{caption}</caption> : null}
+      <thead>
+        <tr>
+          {columns.map((column) => {
+            const { label, wide, hidden } = typeof column === 'string' ? { label: column } : column;
+            return (
+              <th scope="col" key={label} class={wide ? 'wide' : undefined}>
+                {hidden ? <span class="visually-hidden">{label}</span> : label}
+              </th>
+            );
+          })}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return <p class="muted" aria-live="polite">Loading {what}…</p>;
 }

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Execution } from '../../client/index.ts';
 import { api, call } from '../api.ts';
 import type { LogLine } from '../logs.ts';
-import { ErrorNotice, formatBytes, formatMs, formatTime, Json, Loading, StatusBadge, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatBytes, formatMs, formatTime, Json, ListTable, Loading, StatusBadge, useLoad } from '../ui.tsx';
 import { checkReceipt, type ReceiptCheck } from '../verify.ts';
 
 export function ExecutionPage({ executionId }: { executionId: string }) {
@@ -96,16 +96,7 @@ export function ExecutionView({ execution }: { execution: Execution }) {
       {execution.network.length > 0 ? (
         <div>
           <h3>Network</h3>
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Request</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="wide">Bytes in/out</th>
-                <th scope="col">Time</th>
-              </tr>
-            </thead>
-            <tbody>
+          <ListTable columns={['Request', 'Status', { label: 'Bytes in/out', wide: true }, 'Time']}>
               {execution.network.map((record, index) => (
                 <tr key={index}>
                   <td class="break">
@@ -120,8 +111,7 @@ export function ExecutionView({ execution }: { execution: Execution }) {
                   <td>{formatMs(record.durationMs)}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+          </ListTable>
         </div>
       ) : null}
       <div>

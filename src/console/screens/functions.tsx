@@ -3,7 +3,7 @@ import { useMemo, useState } from 'preact/hooks';
 import type { FunctionSummary } from '../../client/index.ts';
 import { api, call } from '../api.ts';
 import { templates } from '../templates.ts';
-import { ErrorNotice, formatTime, Loading, navigate, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatTime, ListTable, Loading, navigate, useLoad } from '../ui.tsx';
 
 async function allFunctions(): Promise<FunctionSummary[]> {
   const items: FunctionSummary[] = [];
@@ -40,18 +40,7 @@ export function FunctionList() {
       {list.loading && !list.data ? <Loading what="functions" /> : null}
       {list.data && shown.length === 0 ? <p class="muted">{list.data.length === 0 ? 'No functions yet: create one above.' : 'No function matches.'}</p> : null}
       {shown.length > 0 ? (
-        <table class="list">
-          <caption class="visually-hidden">Your functions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Version</th>
-              <th scope="col" class="wide">Language</th>
-              <th scope="col">Runs</th>
-              <th scope="col" class="wide">Last run</th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable caption="Your functions" columns={['Name', 'Version', { label: 'Language', wide: true }, 'Runs', { label: 'Last run', wide: true }]}>
             {shown.map((fn) => (
               <tr key={fn.id}>
                 <td>
@@ -64,8 +53,7 @@ export function FunctionList() {
                 <td class="wide">{formatTime(fn.lastExecutionAt)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
     </section>
   );

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import type { Execution, FunctionRecord } from '../../client/index.ts';
 import { api, call } from '../api.ts';
 import { DurationChart, RunsChart } from '../charts.tsx';
-import { ErrorNotice, formatMs, formatTime, Loading, StatusBadge, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatMs, formatTime, ListTable, Loading, StatusBadge, useLoad } from '../ui.tsx';
 
 type StatusFilter = '' | 'queued' | 'running' | 'success' | 'error';
 
@@ -93,18 +93,7 @@ export function HistoryTab({ fn }: { fn: FunctionRecord }) {
 
 function HistoryTable({ items }: { items: Execution[] }) {
   return (
-    <table class="list">
-      <caption class="visually-hidden">Executions, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Status</th>
-          <th scope="col" class="wide">Trigger</th>
-          <th scope="col" class="wide">Version</th>
-          <th scope="col">Duration</th>
-        </tr>
-      </thead>
-      <tbody>
+    <ListTable caption="Executions, newest first" columns={['When', 'Status', { label: 'Trigger', wide: true }, { label: 'Version', wide: true }, 'Duration']}>
         {items.map((execution) => (
           <tr key={execution.executionId}>
             <td>
@@ -119,7 +108,6 @@ function HistoryTable({ items }: { items: Execution[] }) {
             <td>{formatMs(execution.durationMs)}</td>
           </tr>
         ))}
-      </tbody>
-    </table>
+    </ListTable>
   );
 }

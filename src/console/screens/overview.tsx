@@ -3,7 +3,7 @@
 import { useEffect } from 'preact/hooks';
 import { api, call } from '../api.ts';
 import { parseMetrics, total } from '../metrics.ts';
-import { ErrorNotice, formatTime, Loading, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatTime, ListTable, Loading, useLoad } from '../ui.tsx';
 
 function Figure({ label, value }: { label: string; value: string | number }) {
   return (
@@ -57,18 +57,7 @@ export function OverviewPage() {
       <h2>Nodes</h2>
       <ErrorNotice error={nodes.error} />
       {nodes.data ? (
-        <table class="list">
-          <caption class="visually-hidden">Server nodes</caption>
-          <thead>
-            <tr>
-              <th scope="col">Node</th>
-              <th scope="col">State</th>
-              <th scope="col">Load</th>
-              <th scope="col" class="wide">Version</th>
-              <th scope="col" class="wide">Last heartbeat</th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable caption="Server nodes" columns={['Node', 'State', 'Load', { label: 'Version', wide: true }, { label: 'Last heartbeat', wide: true }]}>
             {nodes.data.items.map((node) => (
               <tr key={node.id}>
                 <td>
@@ -84,8 +73,7 @@ export function OverviewPage() {
                 <td class="wide">{formatTime(node.lastHeartbeatAt)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
     </section>
   );

@@ -2,7 +2,7 @@
 // written, never read back: no route answers one, and the form forgets it once sent.
 import { useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
-import { ErrorNotice, formatTime, Loading, Status, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatTime, ListTable, Loading, Status, useLoad } from '../ui.tsx';
 
 export function SecretsPage() {
   const list = useLoad(() => call(api().GET('/v1/secrets')), []);
@@ -63,19 +63,7 @@ export function SecretsPage() {
       {list.loading && !list.data ? <Loading what="secrets" /> : null}
       {list.data && list.data.items.length === 0 ? <p class="muted">No secrets yet.</p> : null}
       {list.data && list.data.items.length > 0 ? (
-        <table class="list">
-          <caption class="visually-hidden">Your secrets</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Version</th>
-              <th scope="col" class="wide">Changed</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable caption="Your secrets" columns={['Name', 'Version', { label: 'Changed', wide: true }, { label: 'Actions', hidden: true }]}>
             {list.data.items.map((secret) => (
               <tr key={secret.name}>
                 <td>
@@ -90,24 +78,13 @@ export function SecretsPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
       <h2>Audit trail</h2>
       <ErrorNotice error={audit.error} />
       {audit.data && audit.data.items.length === 0 ? <p class="muted">Nothing yet.</p> : null}
       {audit.data && audit.data.items.length > 0 ? (
-        <table class="list">
-          <caption class="visually-hidden">Writes and reads of your secrets, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Secret</th>
-              <th scope="col">What</th>
-              <th scope="col" class="wide">By</th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable caption="Writes and reads of your secrets, newest first" columns={['When', 'Secret', 'What', { label: 'By', wide: true }]}>
             {audit.data.items.map((entry) => (
               <tr key={entry.id}>
                 <td>{formatTime(entry.at)}</td>
@@ -118,8 +95,7 @@ export function SecretsPage() {
                 <td class="wide">{entry.executionId ? <a href={`#/executions/${entry.executionId}`}>an execution</a> : entry.keyId ? <span class="muted">key {entry.keyId.slice(0, 8)}</span> : '—'}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
       {audit.data?.nextCursor ? (
         <button type="button" class="secondary" onClick={() => setAuditCursor(audit.data!.nextCursor!)}>

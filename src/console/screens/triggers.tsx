@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import type { FunctionRecord } from '../../client/index.ts';
 import { api, call } from '../api.ts';
-import { ErrorNotice, formatTime, Loading, Status, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatTime, ListTable, Loading, Status, useLoad } from '../ui.tsx';
 
 export function TriggersTab({ fn }: { fn: FunctionRecord }) {
   return (
@@ -36,18 +36,7 @@ function Schedules({ fn }: { fn: FunctionRecord }) {
       {list.loading && !list.data ? <Loading what="schedules" /> : null}
       {list.data && list.data.items.length === 0 ? <p class="muted">No schedules.</p> : null}
       {list.data && list.data.items.length > 0 ? (
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Cron</th>
-              <th scope="col">Next run</th>
-              <th scope="col" class="wide">Last run</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable columns={['Cron', 'Next run', { label: 'Last run', wide: true }, { label: 'Actions', hidden: true }]}>
             {list.data.items.map((schedule) => (
               <tr key={schedule.id}>
                 <td>
@@ -69,8 +58,7 @@ function Schedules({ fn }: { fn: FunctionRecord }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
       <form class="card inline-form" onSubmit={(event) => (event.preventDefault(), void act(() => call(api().POST('/v1/functions/{id}/schedules', { params: { path }, body: { cron, timezone } }))))}>
         <h3>New schedule</h3>
@@ -130,18 +118,7 @@ function Hooks({ fn }: { fn: FunctionRecord }) {
       ) : null}
       {list.data && list.data.items.length === 0 ? <p class="muted">No webhooks.</p> : null}
       {list.data && list.data.items.length > 0 ? (
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Endpoint</th>
-              <th scope="col">Auth</th>
-              <th scope="col" class="wide">Made</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable columns={['Endpoint', 'Auth', { label: 'Made', wide: true }, { label: 'Actions', hidden: true }]}>
             {list.data.items.map((hook) => (
               <tr key={hook.id}>
                 <td class="break">
@@ -157,8 +134,7 @@ function Hooks({ fn }: { fn: FunctionRecord }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
       <form class="card inline-form" onSubmit={create}>
         <h3>New webhook</h3>

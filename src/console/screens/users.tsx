@@ -2,7 +2,7 @@
 // the quotas and their keys (create, revoke).
 import { useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
-import { ErrorNotice, formatTime, Loading, Status, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatTime, ListTable, Loading, Status, useLoad } from '../ui.tsx';
 
 export function UsersPage() {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -48,15 +48,7 @@ export function UsersPage() {
       <ErrorNotice error={error ?? list.error} />
       {list.loading && !list.data ? <Loading what="users" /> : null}
       {list.data && list.data.items.length > 0 ? (
-        <table class="list">
-          <caption class="visually-hidden">Users</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable caption="Users" columns={['Name', 'Created']}>
             {list.data.items.map((user) => (
               <tr key={user.id}>
                 <td>
@@ -65,8 +57,7 @@ export function UsersPage() {
                 <td>{formatTime(user.createdAt)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
       <div class="pager">
         <button type="button" class="secondary" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
@@ -146,17 +137,7 @@ export function UserPage({ userId }: { userId: string }) {
         </Status>
       ) : null}
       {keys.data ? (
-        <table class="list">
-          <caption class="visually-hidden">API keys</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col" class="wide">Last used</th>
-              <th scope="col">State</th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable caption="API keys" columns={['Name', 'Prefix', { label: 'Last used', wide: true }, 'State']}>
             {keys.data.items.map((key) => (
               <tr key={key.id}>
                 <td>{key.name}</td>
@@ -175,8 +156,7 @@ export function UserPage({ userId }: { userId: string }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
       <form class="card inline-form" onSubmit={createKey}>
         <h3>New key</h3>

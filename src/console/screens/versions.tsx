@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FunctionRecord } from '../../client/index.ts';
 import { api, call } from '../api.ts';
-import { ErrorNotice, formatTime, Loading, Status, useLoad } from '../ui.tsx';
+import { ErrorNotice, formatTime, ListTable, Loading, Status, useLoad } from '../ui.tsx';
 
 export function VersionsTab({ fn, onChanged }: { fn: FunctionRecord; onChanged: () => void }) {
   const versions = useLoad(() => call(api().GET('/v1/functions/{id}/versions', { params: { path: { id: fn.id } } })), [fn.id, fn.version, fn.updatedAt]);
@@ -32,19 +32,7 @@ export function VersionsTab({ fn, onChanged }: { fn: FunctionRecord; onChanged: 
       {done ? <Status>{done}</Status> : null}
       {versions.loading && !versions.data ? <Loading what="versions" /> : null}
       {items.length > 0 ? (
-        <table class="list">
-          <caption class="visually-hidden">Versions, oldest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Saved</th>
-              <th scope="col" class="wide">Limits</th>
-              <th scope="col">
-                <span class="visually-hidden">Action</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable caption="Versions, oldest first" columns={['Version', 'Saved', { label: 'Limits', wide: true }, { label: 'Action', hidden: true }]}>
             {items.map((version) => (
               <tr key={version.version}>
                 <td>
@@ -63,8 +51,7 @@ export function VersionsTab({ fn, onChanged }: { fn: FunctionRecord; onChanged: 
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       ) : null}
       {items.length > 1 ? (
         <div class="diff-section">
