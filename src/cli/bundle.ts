@@ -59,6 +59,21 @@ export async function bundleCommand(args: string[]): Promise<number> {
 }
 
 /** What a reader of the bundle should know: its size against the default limit, and warnings. */
+/**
+ * FILE bundled for another command (`run --bundle`, `deploy`): its notes go to stderr; a file that
+ * cannot be bundled becomes the caller's own error, made by `failure` from the problems.
+ */
+export async function bundleForCommand(file: string, failure: (problems: string[]) => Error): Promise<string> {
+  try {
+    const bundle = await bundleFunction(file);
+    for (const line of bundleNotes(bundle)) process.stderr.write(`teejs: ${line}\n`);
+    return bundle.code;
+  } catch (error) {
+    if (error instanceof BundleError) throw failure(error.problems);
+    throw error;
+  }
+}
+
 export function bundleNotes(bundle: Bundle): string[] {
   const notes: string[] = [];
   if (bundle.bytes > defaultLimits.maxSourceBytes) {

@@ -158,16 +158,8 @@ function entryOf(directory: string): string {
 
 /** FILE bundled with its npm packages; what cannot be bundled is the file's own problem (exit 1). */
 async function bundled(file: string): Promise<string> {
-  const { bundleFunction, BundleError } = await import('../bundle/index.ts');
-  const { bundleNotes } = await import('./bundle.ts');
-  try {
-    const bundle = await bundleFunction(file);
-    for (const line of bundleNotes(bundle)) process.stderr.write(`teejs: ${line}\n`);
-    return bundle.code;
-  } catch (error) {
-    if (error instanceof BundleError) throw new CommandError(`${file} cannot be bundled: ${error.problems.join('; ')}; nothing was deployed`);
-    throw error;
-  }
+  const { bundleForCommand } = await import('./bundle.ts');
+  return bundleForCommand(file, (problems) => new CommandError(`${file} cannot be bundled: ${problems.join('; ')}; nothing was deployed`));
 }
 
 /**

@@ -152,16 +152,8 @@ export async function runCommand(args: string[]): Promise<number> {
 
 /** The bundle of FILE, its notes on stderr; a file that cannot be bundled ends the run (exit 1). */
 async function bundledSource(file: string): Promise<string> {
-  const { bundleFunction, BundleError } = await import('../bundle/index.ts');
-  const { bundleNotes } = await import('./bundle.ts');
-  try {
-    const bundle = await bundleFunction(file);
-    for (const line of bundleNotes(bundle)) process.stderr.write(`teejs: ${line}\n`);
-    return bundle.code;
-  } catch (error) {
-    if (error instanceof BundleError) throw new BundleFailure(error.problems);
-    throw error;
-  }
+  const { bundleForCommand } = await import('./bundle.ts');
+  return bundleForCommand(file, (problems) => new BundleFailure(problems));
 }
 
 /** A function file that cannot be bundled: not a usage error, the file's own problem. */
