@@ -37,6 +37,13 @@ import { coerceIntegerParams, formatValidationErrors } from './validation.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+
+/** The security headers of every answer of the service (see consoleSecurityHeaders for /console). */
+export const serviceSecurityHeaders: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
 export interface AppOptions {
   config: ServiceConfig;
   store: Store;
@@ -87,6 +94,9 @@ export async function buildApp(options: AppOptions): Promise<ServiceApp> {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Every answer, errors included: never sniffed into another type, never framed, never
+    // naming this service in a Referer. The console's answers add their own, stricter set.
+    for (const [name, value] of Object.entries(serviceSecurityHeaders)) if (!reply.hasHeader(name)) reply.header(name, value);
   });
   // JSON only: text/plain (which Fastify parses by default) becomes a 415.
   app.removeContentTypeParser('text/plain');

@@ -248,6 +248,12 @@ describe('service lifecycle', () => {
     assert.match(metrics.text, /teejs_execution_duration_seconds_bucket/);
     assert.match(metrics.text, /teejs_http_requests_total\{method="POST",route="\/v1\/functions",status_code="201"\}/);
     assert.ok(!metrics.text.includes(alice.id), 'no tenant ids in metrics');
-    assert.ok((await api.get('/health')).headers.get('x-request-id'));
+    const health = await api.get('/health');
+    assert.ok(health.headers.get('x-request-id'));
+    for (const answer of [health, await api.get('/v1/functions'), await api.get('/v1/no-such-route', alice.key)]) {
+      assert.equal(answer.headers.get('x-content-type-options'), 'nosniff', 'every answer, errors included');
+      assert.equal(answer.headers.get('x-frame-options'), 'DENY');
+      assert.equal(answer.headers.get('referrer-policy'), 'no-referrer');
+    }
   });
 });
