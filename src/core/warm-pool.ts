@@ -150,11 +150,7 @@ export class WarmPool implements SandboxSource {
       // On the isolate's own thread: the main thread stays free for executions arriving meanwhile.
       this.#create(this.#options.memoryMb, 'background').then(
         (sandbox) => {
-          this.#creating--;
-          this.#stats.created++;
-          if (this.#closed || this.#ready.length >= this.#options.max) sandbox.dispose();
-          else this.#ready.push(sandbox);
-          this.#checkFull();
+          this.#made(sandbox);
           this.#refill();
         },
         (error: unknown) => this.#failed(error),
@@ -162,16 +158,21 @@ export class WarmPool implements SandboxSource {
     }
   }
 
+  /** A sandbox made for the pool: kept ready, or disposed when the pool is closed or full. */
+  #made(sandbox: Sandbox): void {
+    this.#creating--;
+    this.#stats.created++;
+    if (this.#closed || this.#ready.length >= this.#options.max) sandbox.dispose();
+    else this.#ready.push(sandbox);
+    this.#checkFull();
+  }
+
   #refillForeground(): void {
     if (this.#closed || this.#failureBackoff !== null || this.#creating > 0 || this.#ready.length >= this.#target) return;
     this.#creating++;
     this.#create(this.#options.memoryMb, 'foreground').then(
       (sandbox) => {
-        this.#creating--;
-        this.#stats.created++;
-        if (this.#closed || this.#ready.length >= this.#options.max) sandbox.dispose();
-        else this.#ready.push(sandbox);
-        this.#checkFull();
+        this.#made(sandbox);
         // The next one in a later turn: IPC and timers run in between.
         setImmediate(() => this.#refill());
       },
