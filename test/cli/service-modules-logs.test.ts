@@ -10,15 +10,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startTestService, type TestService } from '../service/helpers.ts';
-import { nodeBin } from '../support/spawn.ts';
+import { nodeBin, runProcess, type Finished as Ran } from '../support/spawn.ts';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** A TCP proxy to `target` whose open connections can be cut (a lost connection), while it keeps listening. */
 async function cuttableProxy(target: URL): Promise<{ url: string; cut(): void; close(): void }> {
@@ -54,19 +48,7 @@ describe('teejs deploy of modules and env, teejs logs --follow', () => {
   const envFor = (url: string): NodeJS.ProcessEnv => ({ ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), TEEJS_URL: url, TEEJS_API_KEY: key });
 
   function teejs(args: string[], url = t.url): Promise<Ran> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(nodeBin, ['--no-node-snapshot', main, ...args], { env: envFor(url), cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runProcess(nodeBin, ['--no-node-snapshot', main, ...args], { env: envFor(url), cwd: home });
   }
 
   /** A long-running `teejs ARGS`, with its output so far. */
@@ -162,7 +144,8 @@ describe('teejs deploy of modules and env, teejs logs --follow', () => {
     write('talker.mjs', [
       'export default async () => {',
       "  console.log('one');",
-      '  await new Promise((resolve) => setTimeout(resolve, 3000));',
+      // Long enough that the first line is seen live even on a busy machine.
+      '  await new Promise((resolve) => setTimeout(resolve, 8000));',
       "  console.log('two');",
       '  await new Promise((resolve) => setTimeout(resolve, 3000));',
       "  console.log('three');",

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createClient, unwrap } from '../../src/client/index.ts';
 import { startTestService, type TestService } from '../service/helpers.ts';
-import { nodeBin } from '../support/spawn.ts';
+import { nodeBin, runProcess, type Finished as Ran } from '../support/spawn.ts';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const fixtures = fileURLToPath(new URL('../fixtures/cli/', import.meta.url));
@@ -24,12 +24,6 @@ function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 describe('teejs service commands', () => {
@@ -47,20 +41,7 @@ describe('teejs service commands', () => {
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
-    return new Promise((resolve, reject) => {
-      const child = spawn(nodeBin, ['--no-node-snapshot', main, ...args], { env, cwd: home, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end(options.input ?? '');
-    });
+    return runProcess(nodeBin, ['--no-node-snapshot', main, ...args], { env, cwd: home, input: options.input ?? '' });
   }
 
   const oneLine = (ran: Ran) => assert.equal(ran.stderr.trimEnd().split('\n').length, 1, `one line on stderr: ${ran.stderr}`);
